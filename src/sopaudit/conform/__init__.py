@@ -1,0 +1,1 @@
+"""Conformance: align variants with the SOP net and classify deviations."""

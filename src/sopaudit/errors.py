@@ -1,0 +1,27 @@
+"""Errors a user can cause. Each message says what was wrong, where, and how to fix it."""
+
+from __future__ import annotations
+
+
+class SopAuditError(Exception):
+    """Base class of every error caused by input; the CLI prints it without a traceback."""
+
+    exit_code = 2
+
+
+class InputFileError(SopAuditError):
+    """A file is missing, unreadable or malformed."""
+
+
+class MappingError(SopAuditError):
+    """A column mapping names columns that do not exist or is incomplete."""
+
+
+class SopError(SopAuditError):
+    """An SOP reference model is invalid; carries every problem found, not only the first."""
+
+    def __init__(self, path: str, problems: list[str]):
+        self.path = path
+        self.problems = list(problems)
+        lines = "\n".join(f"  {p}" for p in self.problems)
+        super().__init__(f"The SOP file {path} has {len(self.problems)} problem(s):\n{lines}")

@@ -1,0 +1,37 @@
+"""The event log: a pandas DataFrame with pm4py column names, and the metadata beside it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+CASE = "case:concept:name"
+ACTIVITY = "concept:name"
+TIME = "time:timestamp"
+START = "start_timestamp"
+RESOURCE = "org:resource"
+LIFECYCLE = "lifecycle:transition"
+ROW = "sopaudit:row"  # source row number (1-based data row of the input file)
+LABEL = "sopaudit:label"  # the activity label as recorded, before mapping to SOP step ids
+
+INFO_KEY = "sopaudit"
+
+
+@dataclass(frozen=True)
+class LogInfo:
+    """Where a log came from and how it was read; travels in `DataFrame.attrs['sopaudit']`."""
+
+    path: str = ""
+    sha256: str = ""
+    tz: str = ""
+    mapping: dict = field(default_factory=dict)
+    rows_read: int = 0
+    rejected: tuple = ()  # (row, reason) pairs of rows that could not become events
+    quality: dict = field(default_factory=dict)
+
+
+def log_info(log: pd.DataFrame) -> LogInfo:
+    """The LogInfo of a log read by sopaudit, or an empty one for a DataFrame built by hand."""
+    info = log.attrs.get(INFO_KEY)
+    return info if isinstance(info, LogInfo) else LogInfo(rows_read=len(log))

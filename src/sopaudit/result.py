@@ -1,0 +1,66 @@
+"""AuditResult: the tables of one audit, and the way to one case's evidence."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .eventlog import CASE
+from .sop.model import SOP
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """Everything about one application: its summary row, events and findings."""
+
+    case_id: str
+    summary: pd.Series
+    events: pd.DataFrame
+    deviations: pd.DataFrame
+
+    def _repr_html_(self) -> str:
+        return (
+            f"<h4>Case {self.case_id}</h4>"
+            + self.summary.to_frame().T.to_html(index=False)
+            + "<h5>Events</h5>" + self.events.to_html(index=False)
+            + "<h5>Findings</h5>" + self.deviations.to_html(index=False)
+        )
+
+
+@dataclass
+class AuditResult:
+    """The outcome of `sopaudit.audit`: one table per subject, plus metrics and provenance."""
+
+    cases: pd.DataFrame
+    deviations: pd.DataFrame
+    steps: pd.DataFrame
+    variants: pd.DataFrame
+    metrics: dict
+    provenance: dict
+    log: pd.DataFrame
+    sop: SOP
+    rejected: list = field(default_factory=list)
+
+    def case(self, case_id: str) -> CaseView:
+        """The events and findings of one case, with the source row of every event."""
+        case_id = str(case_id)
+        row = self.cases[self.cases["case_id"] == case_id]
+        if row.empty:
+            raise KeyError(f"no case '{case_id}' in this audit")
+        events = self.log[self.log[CASE].astype("string") == case_id].reset_index(drop=True)
+        devs = self.deviations[self.deviations["case_id"] == case_id].reset_index(drop=True)
+        return CaseView(case_id, row.iloc[0], events, devs)
+
+    def summary(self) -> dict:
+        """The JSON-ready summary written to summary.json."""
+        from .report.summary import build_summary
+
+        return build_summary(self)
+
+    def write(self, out_dir: str | Path, formats=("html", "csv", "json"), lang: str = "id") -> dict[str, Path]:
+        """Write the report files into `out_dir`; returns the path of each file written."""
+        from .report import write_report
+
+        return write_report(self, out_dir, formats=formats, lang=lang)

@@ -1,0 +1,161 @@
+"""Compile an SOP flow into a pm4py Petri net whose language is exactly the flow.
+
+Each flow block is built between an entry place and an exit place (block-structured workflow
+net). Silent transitions isolate loops and joins so no block can feed back into another's entry.
+Legitimate ends move the token straight to the single final place, so a rejected case that stops
+there fits the model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pm4py.objects.petri_net.obj import Marking, PetriNet
+from pm4py.objects.petri_net.utils import petri_utils
+
+from .model import SOP, Choice, End, Loop, Node, Optional_, Parallel, Sequence, StepRef
+
+COMPLETE_END = "complete"
+END_PREFIX = "end:"
+
+
+@dataclass(frozen=True)
+class CompiledNet:
+    """A Petri net with its markings; transition labels are SOP step ids."""
+
+    net: PetriNet
+    initial: Marking
+    final: Marking
+
+    @property
+    def labels(self) -> frozenset[str]:
+        return frozenset(t.label for t in self.net.transitions if t.label is not None)
+
+    def as_tuple(self) -> tuple[PetriNet, Marking, Marking]:
+        return self.net, self.initial, self.final
+
+
+class _Builder:
+    def __init__(self, name: str):
+        self.net = PetriNet(name)
+        self.n_places = 0
+        self.n_trans = 0
+        self.sink = self.place()
+
+    def place(self) -> PetriNet.Place:
+        self.n_places += 1
+        p = PetriNet.Place(f"p{self.n_places}")
+        self.net.places.add(p)
+        return p
+
+    def transition(self, label: str | None, name: str | None = None) -> PetriNet.Transition:
+        self.n_trans += 1
+        t = PetriNet.Transition(name or f"t{self.n_trans}", label)
+        self.net.transitions.add(t)
+        return t
+
+    def arc(self, a, b) -> None:
+        petri_utils.add_arc_from_to(a, b, self.net)
+
+    def tau(self, src, dst, name: str | None = None) -> None:
+        t = self.transition(None, name and f"{name}#{self.n_trans + 1}")
+        if isinstance(src, list):
+            for s in src:
+                self.arc(s, t)
+        else:
+            self.arc(src, t)
+        if isinstance(dst, list):
+            for d in dst:
+                self.arc(t, d)
+        else:
+            self.arc(t, dst)
+
+    def build(self, node: Node, entry: PetriNet.Place) -> PetriNet.Place | None:
+        """Add `node` starting at `entry`; return its exit place, or None if it always ends."""
+        if isinstance(node, StepRef):
+            t = self.transition(node.step, f"{node.step}#{self.n_trans + 1}")
+            out = self.place()
+            self.arc(entry, t)
+            self.arc(t, out)
+            return out
+        if isinstance(node, Sequence):
+            current: PetriNet.Place | None = entry
+            for item in node.items:
+                current = self.build(item, current)
+                if current is None:
+                    return None
+            return current
+        if isinstance(node, End):
+            self.tau(entry, self.sink, f"{END_PREFIX}{node.id}")
+            return None
+        if isinstance(node, Optional_):
+            return self._exclusive([node.body, Sequence(())], entry)
+        if isinstance(node, Choice):
+            return self._exclusive([node.yes, node.no], entry)
+        if isinstance(node, Parallel):
+            starts = [self.place() for _ in node.branches]
+            self.tau(entry, starts, "and-split")
+            ends = []
+            for start, branch in zip(starts, node.branches, strict=True):
+                end = self.build(branch, start)
+                if end is None:  # the loader forbids ends inside parallel branches
+                    raise ValueError("an end inside a parallel branch cannot be compiled")
+                ends.append(end)
+            out = self.place()
+            self.tau(ends, out, "and-join")
+            return out
+        if isinstance(node, Loop):
+            start = self.place()
+            self.tau(entry, start, "loop-enter")
+            body_end = self.build(node.body, start)
+            if body_end is None:
+                raise ValueError("an end inside a loop cannot be compiled")
+            if node.redo is None:
+                self.tau(body_end, start, "loop-back")
+            else:
+                redo_start = self.place()
+                self.tau(body_end, redo_start, "loop-redo")
+                redo_end = self.build(node.redo, redo_start)
+                if redo_end is None:
+                    raise ValueError("an end inside a loop cannot be compiled")
+                self.tau(redo_end, start, "loop-back")
+            out = self.place()
+            self.tau(body_end, out, "loop-exit")
+            return out
+        raise TypeError(f"unknown flow node {node!r}")
+
+    def _exclusive(self, branches: list[Node], entry: PetriNet.Place) -> PetriNet.Place | None:
+        # Each branch starts behind its own silent transition, so an empty branch or a branch
+        # that starts with a loop never shares the decision place with another branch's moves.
+        exits = []
+        for branch in branches:
+            start = self.place()
+            self.tau(entry, start, "xor-split")
+            end = self.build(branch, start)
+            if end is not None:
+                exits.append(end)
+        if not exits:
+            return None
+        out = self.place()
+        for end in exits:
+            self.tau(end, out, "xor-join")
+        return out
+
+
+def compile_flow(flow: Node, name: str = "sop") -> CompiledNet:
+    """Compile a flow tree to a workflow net with one initial and one final place."""
+    b = _Builder(name)
+    source = b.place()
+    exit_place = b.build(flow, source)
+    if exit_place is not None:
+        b.tau(exit_place, b.sink, f"{END_PREFIX}{COMPLETE_END}")
+    im = Marking({source: 1})
+    fm = Marking({b.sink: 1})
+    return CompiledNet(b.net, im, fm)
+
+
+def compile_sop(sop: SOP) -> CompiledNet:
+    """The Petri net of an SOP: compiled from its flow, or the net it was imported with."""
+    if sop.net is not None:
+        return sop.net
+    return compile_flow(sop.flow, sop.header.code or "sop")

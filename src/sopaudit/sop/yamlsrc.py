@@ -1,0 +1,67 @@
+"""YAML loading that remembers where every mapping key and list item stood in the file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+
+class LocDict(dict):
+    """A mapping that knows the line and column (1-based) of itself and of each key."""
+
+    loc: tuple[int, int] = (1, 1)
+    key_locs: dict
+
+
+class LocList(list):
+    """A list that knows the line and column (1-based) of itself and of each item."""
+
+    loc: tuple[int, int] = (1, 1)
+    item_locs: list
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+def _mark(node: yaml.Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LocDict:
+    out = LocDict()
+    out.loc = _mark(node)
+    out.key_locs = {}
+    loader.flatten_mapping(node)
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, str | int | float | bool) and key is not None:
+            raise yaml.constructor.ConstructorError(
+                None, None, "a mapping key must be plain text", key_node.start_mark
+            )
+        key = str(key) if not isinstance(key, bool) else ("yes" if key else "no")
+        if key in out:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"the key '{key}' is written twice in one mapping", key_node.start_mark
+            )
+        out[key] = loader.construct_object(value_node, deep=True)
+        out.key_locs[key] = _mark(value_node)
+    return out
+
+
+def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> LocList:
+    out = LocList(loader.construct_object(child, deep=True) for child in node.value)
+    out.loc = _mark(node)
+    out.item_locs = [_mark(child) for child in node.value]
+    return out
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+
+def load_yaml(path: str | Path, text: str | None = None):
+    """Parse a YAML file into LocDict/LocList/scalars; syntax errors become (line, col, msg)."""
+    if text is None:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader subclass

@@ -1,0 +1,124 @@
+"""The command line: the demo audit, `sopaudit audit`, and clear errors for bad input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from conftest import DEMO_LOG, PASSPORT_SOP
+from sopaudit.cli import main
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    res = CliRunner().invoke(main, ["demo", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert f"report     {out / 'report.html'}" in res.output
+    return out
+
+
+def test_demo_summary_numbers(demo_dir):
+    s = json.loads((demo_dir / "summary.json").read_text(encoding="utf-8"))
+    # event_logs/make_demo_sample.py builds 56 cases: 36 conforming (incl. loops and 6 rejections),
+    # 7 skips, 5 swaps, 5 repeats, 3 activities outside the SOP.
+    assert (s["cases"], s["events"], s["conforming_cases"]) == (56, 815, 36)
+    assert s["deviations_by_kind"] == {"skipped": 7, "out_of_order": 5, "repeated": 5, "unexpected": 3}
+    assert s["case_conformance_rate"] == pytest.approx(36 / 56)
+    assert s["tool_version"] == "0.1.0"
+    roles = {i["role"]: i for i in s["inputs"]}
+    assert len(roles["log"]["sha256"]) == 64 and roles["sop"]["path"].endswith("paspor_baru_mpaspor.yaml")
+
+
+def test_demo_tables_agree_with_summary(demo_dir):
+    s = json.loads((demo_dir / "summary.json").read_text(encoding="utf-8"))
+    dev = pd.read_csv(demo_dir / "deviations.csv")
+    cases = pd.read_csv(demo_dir / "cases.csv")
+    assert len(cases) == s["cases"] and int(cases["conforming"].sum()) == s["conforming_cases"]
+    assert dev["kind"].value_counts().to_dict() == {k: v for k, v in s["deviations_by_kind"].items() if v}
+    assert {"case_id", "kind", "step", "detail", "event_row"} <= set(dev.columns)
+    # Every finding on an executed event points at a row of the source file.
+    src = pd.read_csv(DEMO_LOG)
+    with_row = dev.dropna(subset=["event_row"])
+    for r in with_row.itertuples():
+        assert src.loc[int(r.event_row) - 1, "no_permohonan"] == r.case_id
+
+
+def test_demo_report_html_in_indonesian(demo_dir):
+    html = (demo_dir / "report.html").read_text(encoding="utf-8")
+    assert "Laporan kepatuhan terhadap SOP" in html
+    assert "36 dari 56 permohonan (64,3%) mengikuti SOP" in html
+    assert "http://" not in html.replace("http://www.w3.org", "") and "https://" not in html
+
+
+def test_audit_with_column_flags(tmp_path):
+    res = CliRunner().invoke(main, [
+        "audit", "--log", str(DEMO_LOG), "--sop", str(PASSPORT_SOP), "--out", str(tmp_path),
+        "--case", "no_permohonan", "--activity", "tahapan", "--time", "waktu", "--resource", "petugas",
+        "--lang", "en",
+    ])
+    assert res.exit_code == 0, res.output
+    assert "conforming 36 of 56 cases (64.3%)" in res.output
+    assert "36 of 56 cases (64.3%) followed the SOP" in (tmp_path / "report.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--log", "missing.csv"], "missing.csv: the log file does not exist"),
+        (["--case", "nomor"], "the case column 'nomor' does not exist. The file has the columns: no_permohonan, tahapan"),
+        (["--sop", "missing.yaml"], "missing.yaml: the file does not exist"),
+    ],
+)
+def test_bad_input_exits_2_without_traceback(tmp_path, args, message):
+    base = {"--log": str(DEMO_LOG), "--sop": str(PASSPORT_SOP), "--out": str(tmp_path / "out"),
+            "--case": "no_permohonan", "--activity": "tahapan", "--time": "waktu"}
+    base.update(dict(zip(args[::2], args[1::2], strict=True)))
+    res = CliRunner().invoke(main, ["audit", *[x for kv in base.items() for x in kv]])
+    assert res.exit_code == 2
+    assert message in res.output
+    assert "Traceback" not in res.output
+
+
+def test_empty_log_is_an_error(tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_text("no_permohonan,tahapan,waktu\n", encoding="utf-8")
+    res = CliRunner().invoke(main, ["audit", "--log", str(empty), "--sop", str(PASSPORT_SOP), "--out",
+                                    str(tmp_path / "o"), "--case", "no_permohonan", "--activity", "tahapan",
+                                    "--time", "waktu"])
+    assert res.exit_code == 2 and "the log has no rows" in res.output
+
+
+def test_unreadable_sop_is_an_error(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("sop: [unclosed\n", encoding="utf-8")
+    res = CliRunner().invoke(main, ["audit", "--log", str(DEMO_LOG), "--sop", str(bad), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2 and f"{bad}:" in res.output and "YAML syntax" in res.output
+
+
+def test_rejected_rows_are_listed(tmp_path):
+    src = pd.read_csv(DEMO_LOG, dtype=str)
+    src.loc[4, "waktu"] = "kemarin"
+    src.loc[9, "tahapan"] = ""
+    path = tmp_path / "log.csv"
+    src.to_csv(path, index=False)
+    res = CliRunner().invoke(main, ["audit", "--log", str(path), "--sop", str(PASSPORT_SOP), "--out",
+                                    str(tmp_path / "o"), "--case", "no_permohonan", "--activity", "tahapan",
+                                    "--time", "waktu"])
+    assert res.exit_code == 0, res.output
+    assert "rejected   2 input rows" in res.output
+    rej = pd.read_csv(tmp_path / "o" / "rejected_rows.csv")
+    assert rej.values.tolist() == [[5, "missing or unreadable time in column 'waktu'"],
+                                   [10, "no activity in column 'tahapan'"]]
+
+
+def test_demo_from_another_directory_finds_the_sample(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    res = CliRunner().invoke(main, ["demo"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "reports" / "demo" / "report.html").is_file()
+    shutil.rmtree(tmp_path / "reports")

@@ -1,0 +1,144 @@
+"""Exact findings per case on small hand-made logs (DESIGN.md deviation taxonomy)."""
+
+from __future__ import annotations
+
+import pytest
+
+import sopaudit as sa
+from conftest import make_log
+
+MAIN = ["pra_permohonan", "pembayaran", "kedatangan", "pemeriksaan_berkas", "cek_pencegahan",
+        "verifikasi_penyelia", "foto_sidik_jari", "wawancara", "verifikasi_pembayaran", "adjudikasi",
+        "persetujuan", "pencetakan", "uji_kualitas", "laminasi", "penyerahan"]
+
+
+def findings(result, case):
+    d = result.deviations[result.deviations["case_id"] == case]
+    return [(r.kind, r.step, r.related) for r in d.itertuples()]
+
+
+@pytest.fixture(scope="module")
+def passport_result(passport_sop):
+    swapped = list(MAIN)
+    swapped[6], swapped[7] = swapped[7], swapped[6]
+    cases = {
+        "conforming": MAIN,
+        "skipped": [a for a in MAIN if a != "verifikasi_penyelia"],
+        "swapped": swapped,
+        "repeated": MAIN[:8] + ["wawancara"] + MAIN[8:],
+        "unexpected": MAIN[:5] + ["titip_berkas"] + MAIN[5:],
+        "rejected": MAIN[:8] + ["penolakan"],
+        "rescan_twice": MAIN[:4] + ["pemeriksaan_berkas", "pemeriksaan_berkas"] + MAIN[4:],
+        "reprint": MAIN[:13] + ["berita_acara_rusak", "pencetakan", "uji_kualitas"] + MAIN[13:],
+    }
+    return sa.audit(make_log(cases), passport_sop, processes=1)
+
+
+def test_conforming_case_has_no_findings(passport_result):
+    row = passport_result.cases.set_index("case_id").loc["conforming"]
+    assert findings(passport_result, "conforming") == []
+    assert bool(row["conforming"]) and row["fitness"] == 1.0 and row["end_reached"] == "complete"
+
+
+def test_skipped_step(passport_result):
+    assert findings(passport_result, "skipped") == [("skipped", "verifikasi_penyelia", "")]
+    d = passport_result.deviations.set_index("case_id").loc["skipped"]
+    assert d["expected_after"] == "cek_pencegahan"
+
+
+def test_adjacent_swap_is_one_out_of_order_finding(passport_result):
+    # Not a skip plus an unexpected step: one finding naming the pair.
+    assert findings(passport_result, "swapped") == [("out_of_order", "wawancara", "foto_sidik_jari")]
+    d = passport_result.deviations.set_index("case_id").loc["swapped"]
+    # Third case of the log (after 15 and 14 events), its 7th event.
+    assert d["event_pos"] == 6 and d["event_row"] == 15 + 14 + 7
+
+
+def test_repeated_step_points_at_the_second_execution(passport_result):
+    assert findings(passport_result, "repeated") == [("repeated", "wawancara", "")]
+    d = passport_result.deviations.set_index("case_id").loc["repeated"]
+    assert d["event_pos"] == 8
+
+
+def test_activity_outside_the_sop(passport_result):
+    assert findings(passport_result, "unexpected") == [("unexpected", "titip_berkas", "")]
+
+
+def test_legitimate_rejection_conforms(passport_result):
+    row = passport_result.cases.set_index("case_id").loc["rejected"]
+    assert findings(passport_result, "rejected") == []
+    assert bool(row["conforming"]) and row["end_reached"] == "ditolak_wawancara"
+
+
+@pytest.mark.parametrize("case", ["rescan_twice", "reprint"])
+def test_loop_taken_again_conforms(passport_result, case):
+    assert findings(passport_result, case) == []
+
+
+def test_metrics_count_every_kind(passport_result):
+    m = passport_result.metrics
+    assert m["cases"] == 8 and m["conforming_cases"] == 4
+    assert m["case_conformance_rate"] == 0.5
+    assert m["deviations_by_kind"] == {"skipped": 1, "out_of_order": 1, "repeated": 1, "unexpected": 1}
+
+
+def test_steps_table(passport_result):
+    steps = passport_result.steps.set_index("step")
+    assert steps.loc["verifikasi_penyelia", "cases_skipped"] == 1
+    assert steps.loc["verifikasi_penyelia", "cases_required"] == 8
+    assert steps.loc["wawancara", "cases_repeated"] == 1
+    assert steps.loc["wawancara", "cases_out_of_order"] == 1
+    # Rejected after the interview: adjudication was not required of that case.
+    assert steps.loc["adjudikasi", "cases_required"] == 7
+
+
+MINI_CASES = {
+    "ok": list("abcdefg"),
+    "ok_variants": list("acedffg"),  # optional b left out, parallel d/e swapped, loop twice
+    "rejected": list("abr"),
+    "skip_f": list("abcdeg"),
+    "swap_cd": list("abdcefg"),
+    "optional_late": list("acdefgb"),
+    "moved_far": list("abcfdeg"),
+    "repeat_g": list("abcdefgg"),
+    "unexpected_x": list("abcxdefg"),
+}
+
+MINI_EXPECTED = {
+    "ok": [],
+    "ok_variants": [],
+    "rejected": [],
+    "skip_f": [("skipped", "f", "")],
+    "swap_cd": [("out_of_order", "d", "c")],
+    "optional_late": [("out_of_order", "b", "")],
+    "moved_far": [("out_of_order", "f", "d; e")],
+    "repeat_g": [("repeated", "g", "")],
+    "unexpected_x": [("unexpected", "x", "")],
+}
+
+
+@pytest.mark.parametrize("case", sorted(MINI_CASES))
+def test_mini_sop_findings(mini_sop, case):
+    result = sa.audit(make_log(MINI_CASES), mini_sop, processes=1)
+    assert findings(result, case) == MINI_EXPECTED[case]
+
+
+def test_labels_map_to_steps_through_aliases(mini_sop):
+    result = sa.audit(make_log({"c1": ["REG", "c", "d", "e", "f", "g"]}), mini_sop, processes=1)
+    assert result.metrics["conforming_cases"] == 1
+    assert result.log["sopaudit:label"].iloc[0] == "REG"
+
+
+def test_input_log_is_not_modified(mini_sop):
+    log = make_log(MINI_CASES)
+    before = log.copy()
+    sa.audit(log, mini_sop, processes=1)
+    assert log.equals(before)
+
+
+def test_same_result_with_a_process_pool(mini_sop):
+    cases = {f"c{i}": list("abcdefg")[: 1 + i % 7] + ["x"] * (i % 3) for i in range(300)}
+    one = sa.audit(make_log(cases), mini_sop, processes=1)
+    two = sa.audit(make_log(cases), mini_sop, processes=2)
+    assert one.deviations.equals(two.deviations)
+    assert one.metrics == two.metrics
