@@ -27,7 +27,8 @@ def test_demo_summary_numbers(demo_dir):
     # event_logs/make_demo_sample.py builds 56 cases: 36 conforming (incl. loops and 6 rejections),
     # 7 skips, 5 swaps, 5 repeats, 3 activities outside the SOP.
     assert (s["cases"], s["events"], s["conforming_cases"]) == (56, 815, 36)
-    assert s["deviations_by_kind"] == {"skipped": 7, "out_of_order": 5, "repeated": 5, "unexpected": 3}
+    assert {k: v for k, v in s["deviations_by_kind"].items() if v} == {
+        "skipped": 7, "out_of_order": 5, "repeated": 5, "unexpected": 3}
     assert s["case_conformance_rate"] == pytest.approx(36 / 56)
     assert s["tool_version"] == "0.1.0"
     roles = {i["role"]: i for i in s["inputs"]}

@@ -79,7 +79,8 @@ def test_metrics_count_every_kind(passport_result):
     m = passport_result.metrics
     assert m["cases"] == 8 and m["conforming_cases"] == 4
     assert m["case_conformance_rate"] == 0.5
-    assert m["deviations_by_kind"] == {"skipped": 1, "out_of_order": 1, "repeated": 1, "unexpected": 1}
+    assert {k: v for k, v in m["deviations_by_kind"].items() if v} == {
+        "skipped": 1, "out_of_order": 1, "repeated": 1, "unexpected": 1}
 
 
 def test_steps_table(passport_result):

@@ -42,6 +42,12 @@ class AuditResult:
     log: pd.DataFrame
     sop: SOP
     rejected: list = field(default_factory=list)
+    # Per SOP step and measure (duration / wait): n, median, p90, share within the standard.
+    timing: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # Data-quality report of the ingest (LogInfo.quality), shown in the report.
+    quality: dict = field(default_factory=dict)
+    # Accepted-deviation entries with how many findings each matched (unused entries too).
+    accepted: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def case(self, case_id: str) -> CaseView:
         """The events and findings of one case, with the source row of every event."""

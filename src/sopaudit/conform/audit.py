@@ -17,13 +17,18 @@ from ..result import AuditResult
 from ..sop.compile import compile_sop
 from ..sop.model import SOP
 from .align import align_variants
-from .classify import KINDS, classify, end_reached
+from ..kinds import ALL_KINDS, DEVIATING
+from .classify import classify, end_reached
 
 logger = logging.getLogger(__name__)
 
 DEVIATION_COLUMNS = [
     "case_id", "kind", "step", "step_name", "detail", "related", "expected_after",
     "event_row", "event_time", "resource", "event_pos", "variant_id", "detail_code",
+    # time findings: the measured value, the limit and their unit
+    "measured", "limit", "unit",
+    # accepted deviations (allow-list): listed, but they do not lower the conformance rate
+    "accepted", "accepted_reason",
 ]
 
 
@@ -96,6 +101,7 @@ def audit(log: pd.DataFrame, sop: SOP, *, processes: int | None = None) -> Audit
     dev["step_name"] = dev["step"].map(lambda s: names.get(s, s))
     if "resource" not in dev:
         dev["resource"] = pd.NA
+    dev = dev.assign(measured=np.nan, limit=np.nan, unit="", accepted=False, accepted_reason="")
     dev = dev.sort_values(["case_id", "event_pos", "kind", "step"], kind="mergesort", na_position="last")
     deviations = dev[DEVIATION_COLUMNS].reset_index(drop=True)
 
@@ -152,10 +158,10 @@ def _cases_table(events, traces, variant_ids, aligned, deviations) -> pd.DataFra
         "end_reached": [end_reached(aligned[v]) for v in traces],
     })
     counts = deviations.pivot_table(index="case_id", columns="kind", values="step", aggfunc="size", fill_value=0)
-    for kind in KINDS:
+    for kind in ALL_KINDS:
         col = counts[kind] if kind in counts.columns else pd.Series(dtype=int)
         cases[f"n_{kind}"] = cases["case_id"].map(col).fillna(0).astype(int)
-    cases["n_deviations"] = cases[[f"n_{k}" for k in KINDS]].sum(axis=1)
+    cases["n_deviations"] = cases[[f"n_{k}" for k in DEVIATING]].sum(axis=1)
     cases["conforming"] = cases["n_deviations"] == 0
     cases["path"] = [" → ".join(v) for v in traces]
     front = ["case_id", "conforming", "n_deviations", "fitness", "end_reached", "n_events", "start", "end"]
@@ -177,7 +183,8 @@ def _steps_table(sop, traces, aligned, deviations, cases) -> pd.DataFrame:
             required[s] = required.get(s, 0) + int(n)
         for s in dn:
             done[s] = done.get(s, 0) + int(n)
-    per = {k: deviations[deviations["kind"] == k].groupby("step")["case_id"].nunique() for k in KINDS}
+    per = {k: deviations[deviations["kind"] == k].groupby("step")["case_id"].nunique()
+           for k in ("skipped", "out_of_order", "repeated")}
     rows = []
     for s in sop.steps:
         ooo = int(per["out_of_order"].get(s.id, 0))
@@ -196,8 +203,8 @@ def _metrics(events, cases, deviations, aligned, traces) -> dict:
     n_cases = len(cases)
     sum_cost = sum(aligned[v].cost for v in traces)
     sum_bwc = sum(aligned[v].bwc for v in traces)
-    by_kind = {k: int((deviations["kind"] == k).sum()) for k in KINDS}
-    cases_by_kind = {k: int((cases[f"n_{k}"] > 0).sum()) for k in KINDS}
+    by_kind = {k: int((deviations["kind"] == k).sum()) for k in ALL_KINDS}
+    cases_by_kind = {k: int((cases[f"n_{k}"] > 0).sum()) for k in ALL_KINDS}
     return {
         "cases": n_cases,
         "events": int(len(events)),

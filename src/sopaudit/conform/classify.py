@@ -16,9 +16,6 @@ from dataclasses import dataclass
 from ..sop.compile import END_PREFIX
 from .align import VariantAlignment
 
-KINDS = ("skipped", "out_of_order", "repeated", "unexpected")
-
-
 @dataclass(frozen=True)
 class VariantFinding:
     """A deviation found in a variant; `pos` indexes the variant's events (None for a skip)."""

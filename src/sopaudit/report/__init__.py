@@ -8,7 +8,7 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 
-from ..conform.classify import KINDS
+from ..kinds import ALL_KINDS as KINDS
 from .i18n import format_number, format_percent, translator
 from .safety import neutralise_frame
 from .summary import build_summary
