@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from conftest import DEMO_LOG, PASSPORT_SOP
 from sopaudit.cli import main
+
+from conftest import DEMO_LOG, PASSPORT_SOP
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import sopaudit as sa
+
 from conftest import make_log
 
 MAIN = ["pra_permohonan", "pembayaran", "kedatangan", "pemeriksaan_berkas", "cek_pencegahan",

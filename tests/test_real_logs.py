@@ -8,8 +8,9 @@ import warnings
 import pytest
 
 import sopaudit as sa
-from conftest import dataset
 from sopaudit.cli import main
+
+from conftest import dataset
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ cost, trace fitness and the log fitness equal pm4py's. Unlike pm4py, the alignme
 among equally optimal ones is fixed by a stated preference, not by hash order:
 
   at each point, among the moves that stay on an optimal path, take a model move first, then a
-  synchronous move, then a log move, then a silent move; ties by transition name.
+  synchronous move, then a silent move, then a log move; ties by transition name.
 
 So a step the case left out is placed where the SOP first wants it, and a repeated step is
 matched at its first execution (the later one is the repeat).
@@ -27,7 +27,7 @@ TAU_COST = 1
 MAX_MARKINGS = 200_000
 
 # Preference among optimal moves (lower first).
-_MODEL, _SYNC, _LOG, _TAU = 0, 1, 2, 3
+_MODEL, _SYNC, _TAU, _LOG = 0, 1, 2, 3
 
 
 @dataclass(frozen=True)
@@ -135,8 +135,12 @@ def _edges(graph: MarkingGraph, trace: tuple[str, ...], state: int):
     return out
 
 
-def align_trace(graph: MarkingGraph, trace: tuple[str, ...]) -> tuple[tuple[Move, ...], int]:
-    """The preferred optimal alignment of one trace and its cost."""
+def align_trace(graph: MarkingGraph, trace: tuple[str, ...], prefix: bool = False
+                ) -> tuple[tuple[Move, ...], int, int]:
+    """The preferred optimal alignment of one trace, its cost and the marking it ends in.
+
+    With `prefix`, the trace is aligned as the beginning of a run (a case still under way): the
+    alignment may stop in any marking once all events are explained."""
     n1 = len(trace) + 1
     start = graph.initial * n1
     goal = graph.final * n1 + len(trace)
@@ -149,7 +153,9 @@ def align_trace(graph: MarkingGraph, trace: tuple[str, ...]) -> tuple[tuple[Move
             continue
         if best is not None and g > best:
             break
-        if s == goal:
+        if s == goal or (prefix and best is None and s % n1 == len(trace)):
+            if prefix and best is None:
+                goal = s  # the first (cheapest) state that has explained every event
             best = g
         for _, _, c, s2, _ in _edges(graph, trace, s):
             g2 = g + c
@@ -183,7 +189,21 @@ def align_trace(graph: MarkingGraph, trace: tuple[str, ...]) -> tuple[tuple[Move
         )
         moves.append(choice[4])
         s = choice[3]
-    return tuple(moves), best
+    return tuple(moves), best, goal // n1
+
+
+def next_steps(graph: MarkingGraph, marking: int) -> tuple[tuple[str, ...], bool]:
+    """The visible steps enabled in a marking looking through silent transitions (sorted), and
+    whether the final marking is reachable through silent transitions alone (nothing required)."""
+    seen, stack, out = {marking}, [marking], set()
+    while stack:
+        for _, _, label, m2 in graph.successors(stack.pop()):
+            if label is not None:
+                out.add(label)
+            elif m2 not in seen:
+                seen.add(m2)
+                stack.append(m2)
+    return tuple(sorted(out)), graph.final in seen
 
 
 def _fitness(cost: int, bwc: int) -> float:
@@ -194,12 +214,33 @@ def _fitness(cost: int, bwc: int) -> float:
 def _align_chunk(args) -> list[VariantAlignment]:
     variants, net = args
     graph = MarkingGraph(net)
-    _, empty_cost = align_trace(graph, ())
+    _, empty_cost, _ = align_trace(graph, ())
     out = []
     for v in variants:
-        moves, cost = align_trace(graph, v)
+        moves, cost, _ = align_trace(graph, v)
         bwc = empty_cost + LOG_COST * len(v)
         out.append(VariantAlignment(v, moves, cost, bwc, _fitness(cost, bwc)))
+    return out
+
+
+@dataclass(frozen=True)
+class PrefixAlignment:
+    """A trace aligned as the beginning of a run, and the steps the SOP expects next."""
+
+    moves: tuple[Move, ...]
+    cost: int
+    next_steps: tuple[str, ...]
+    finished: bool  # the SOP could end right here: nothing more is required
+
+
+def align_prefixes(variants: list[tuple[str, ...]], net: CompiledNet) -> dict[tuple[str, ...], PrefixAlignment]:
+    """Prefix alignments of the variants of cases that may still be open (few: no pool)."""
+    graph = MarkingGraph(net)
+    out = {}
+    for v in sorted(set(variants)):
+        moves, cost, marking = align_trace(graph, v, prefix=True)
+        steps, can_end = next_steps(graph, marking)
+        out[v] = PrefixAlignment(moves, cost, steps, can_end)
     return out
 
 

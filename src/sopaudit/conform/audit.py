@@ -1,4 +1,4 @@
-"""`audit(log, sop)`: align every variant once, classify, and build the AuditResult tables."""
+"""`audit(log, sop)`: align every variant once, classify, check rules, and build the tables."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 import os
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,23 +14,35 @@ import pandas as pd
 from .. import __version__
 from ..errors import InputFileError
 from ..eventlog import ACTIVITY, CASE, LABEL, RESOURCE, ROW, TIME, log_info
+from ..kinds import ALL_KINDS, DEVIATING
 from ..result import AuditResult
 from ..sop.compile import compile_sop
 from ..sop.model import SOP
-from .align import align_variants
-from ..kinds import ALL_KINDS, DEVIATING
+from .accept import AllowEntry, apply_allow_list, load_allow_list
+from .align import LOG_COST, VariantAlignment, align_prefixes, align_variants
+from .branches import decisions, wrong_branch_findings
 from .classify import classify, end_reached
+from .rules import check_rules
 
 logger = logging.getLogger(__name__)
+
+POS = "sopaudit:pos"
 
 DEVIATION_COLUMNS = [
     "case_id", "kind", "step", "step_name", "detail", "related", "expected_after",
     "event_row", "event_time", "resource", "event_pos", "variant_id", "detail_code",
+    # rows of the other events that prove the finding (neighbours of a skip, the first execution
+    # of a repeated step, the steps an out-of-order step jumped over), separated by "; "
+    "evidence_rows",
     # time findings: the measured value, the limit and their unit
     "measured", "limit", "unit",
     # accepted deviations (allow-list): listed, but they do not lower the conformance rate
     "accepted", "accepted_reason",
 ]
+
+# A case whose last event is this close to the end of the log, and which has not reached an
+# end of the SOP, is still open: reported as `incomplete`, not with skipped steps.
+DEFAULT_OPEN_DAYS = 14
 
 
 def map_activities(log: pd.DataFrame, sop: SOP) -> pd.DataFrame:
@@ -40,7 +53,9 @@ def map_activities(log: pd.DataFrame, sop: SOP) -> pd.DataFrame:
         out[LABEL] = out[ACTIVITY]
     aliases = sop.alias_map()
     labels = out[LABEL].astype("string")
-    out[ACTIVITY] = labels.map(lambda v: aliases.get(v, v)).astype("string")
+    uniques = pd.Series(labels.unique())
+    lookup = dict(zip(uniques, uniques.map(lambda v: aliases.get(v, v)), strict=True))
+    out[ACTIVITY] = labels.map(lookup).astype("string")
     if ROW not in out.columns:
         out[ROW] = np.arange(1, len(out) + 1)
     return out
@@ -57,65 +72,67 @@ def _check_log(log: pd.DataFrame) -> None:
         raise InputFileError("the event log is empty; there is nothing to audit")
 
 
-def audit(log: pd.DataFrame, sop: SOP, *, processes: int | None = None) -> AuditResult:
+def audit(
+    log: pd.DataFrame,
+    sop: SOP,
+    *,
+    accepted: str | Path | list[AllowEntry] | None = None,
+    open_days: float = DEFAULT_OPEN_DAYS,
+    processes: int | None = None,
+) -> AuditResult:
     """Check every case of `log` against `sop` and return the findings as tables.
 
-    `processes` sets the worker processes for the alignments (default: the machine's cores).
-    The input DataFrame is never modified.
+    `accepted` is an allow-list file (or loaded entries) of justified deviations. A case that has
+    not reached an SOP end and whose last event is within `open_days` of the log's last event is
+    `incomplete` rather than deviating. `processes` sets the worker processes for the alignments
+    (default: the machine's cores). The input DataFrame is never modified.
     """
     _check_log(log)
     started = time.time()
     info = log_info(log)
+    allow = load_allow_list(accepted) if isinstance(accepted, str | Path) else list(accepted or [])
     events = map_activities(log, sop)
     events = events.sort_values([CASE, TIME, ROW], kind="mergesort").reset_index(drop=True)
-    events["sopaudit:pos"] = events.groupby(CASE, sort=False).cumcount()
+    events[CASE] = events[CASE].astype("string")
+    events[POS] = events.groupby(CASE, sort=False).cumcount()
     net = compile_sop(sop)
-    sop_steps = net.labels
 
     traces = _traces(events)
     variant_list = sorted(set(traces))
     variant_ids = {v: i + 1 for i, v in enumerate(variant_list)}
+    case_vid = np.fromiter((variant_ids[v] for v in traces), dtype=np.int64, count=len(traces))
     procs = processes if processes is not None else (os.cpu_count() or 1)
     aligned = align_variants(variant_list, net, processes=procs)
+    by_id = [None] + [aligned[v] for v in variant_list]  # variant id -> alignment
 
-    # One row per (variant, finding); expanded to cases by a merge, not a loop over cases.
-    vf_rows = []
-    for v in variant_list:
-        for f in classify(aligned[v], sop_steps):
-            vf_rows.append((variant_ids[v], f.kind, f.step, f.pos, f.detail, "; ".join(f.related),
-                            f.expected_after, f.code))
-    vf = pd.DataFrame(vf_rows, columns=["variant_id", "kind", "step", "event_pos", "detail", "related",
-                                        "expected_after", "detail_code"])
-    case_variant = pd.DataFrame({"case_id": traces.index.astype("string"),
-                                 "variant_id": [variant_ids[v] for v in traces]})
-    dev = case_variant.merge(vf, on="variant_id", how="inner")
-    ev_keys = events[[CASE, "sopaudit:pos", ROW, TIME] + ([RESOURCE] if RESOURCE in events else [])]
-    ev_keys = ev_keys.rename(columns={CASE: "case_id", "sopaudit:pos": "event_pos", ROW: "event_row",
-                                      TIME: "event_time", RESOURCE: "resource"})
-    dev["event_pos"] = dev["event_pos"].astype("Int64")
-    ev_keys = ev_keys.assign(case_id=ev_keys["case_id"].astype("string"),
-                             event_pos=ev_keys["event_pos"].astype("Int64"))
-    dev = dev.merge(ev_keys, on=["case_id", "event_pos"], how="left")
-    dev["event_row"] = dev["event_row"].astype("Int64")
-    names = {s.id: s.name for s in sop.steps}
-    dev["step_name"] = dev["step"].map(lambda s: names.get(s, s))
-    if "resource" not in dev:
-        dev["resource"] = pd.NA
-    dev = dev.assign(measured=np.nan, limit=np.nan, unit="", accepted=False, accepted_reason="")
-    dev = dev.sort_values(["case_id", "event_pos", "kind", "step"], kind="mergesort", na_position="last")
-    deviations = dev[DEVIATION_COLUMNS].reset_index(drop=True)
+    case_ids = pd.Index(traces.index.astype("string"), name="case_id")
+    case_end = events.groupby(CASE, sort=True)[TIME].max().reindex(case_ids)
+    open_mask = (case_end >= events[TIME].max() - pd.Timedelta(days=open_days)).to_numpy()
 
-    cases = _cases_table(events, traces, variant_ids, aligned, deviations)
-    steps = _steps_table(sop, traces, aligned, deviations, cases)
+    flow = _control_flow_findings(variant_list, variant_ids, aligned, net, case_ids, case_vid, open_mask)
+    case_attrs = events.groupby(CASE, sort=True).first().reindex(case_ids)
+    branch = wrong_branch_findings(
+        pd.DataFrame([(variant_ids[v], k, answer, pos) for v in variant_list for k, answer, pos in decisions(aligned[v], net)],
+                     columns=["variant_id", "choice", "answer", "event_pos"]),
+        pd.DataFrame({"case_id": case_ids, "variant_id": case_vid}), case_attrs, net)
+    rules = check_rules(events, sop)
+    rules = rules.assign(kind="rule", related=rules.pop("rule"), expected_after="", detail_code="rule",
+                         evidence_pos=[()] * len(rules))
+    parts = [p for p in (flow, branch, rules) if len(p)]
+    deviations = _with_evidence(pd.concat(parts, ignore_index=True) if parts else flow, events, sop)
+    case_start = events.groupby(CASE, sort=True)[TIME].min().reindex(case_ids)
+    deviations, accepted_table = apply_allow_list(deviations, case_attrs, case_start, allow)
+
+    cases = _cases_table(events, traces, case_vid, by_id, deviations)
+    steps = _steps_table(sop, case_vid, by_id, deviations)
     variants = pd.DataFrame({
-        "variant_id": [variant_ids[v] for v in variant_list],
+        "variant_id": np.arange(1, len(variant_list) + 1),
         "variant": [" → ".join(v) for v in variant_list],
-    })
-    variants["cases"] = variants["variant_id"].map(cases["variant_id"].value_counts()).astype(int)
-    variants["fitness"] = [aligned[v].fitness for v in variant_list]
-    variants = variants.sort_values(["cases", "variant_id"], ascending=[False, True]).reset_index(drop=True)
+        "cases": np.bincount(case_vid, minlength=len(variant_list) + 1)[1:],
+        "fitness": [aligned[v].fitness for v in variant_list],
+    }).sort_values(["cases", "variant_id"], ascending=[False, True], kind="mergesort").reset_index(drop=True)
 
-    metrics = _metrics(events, cases, deviations, aligned, traces)
+    metrics = _metrics(events, cases, deviations, case_vid, by_id)
     provenance = {
         "tool": "sopaudit",
         "tool_version": __version__,
@@ -124,17 +141,28 @@ def audit(log: pd.DataFrame, sop: SOP, *, processes: int | None = None) -> Audit
         "inputs": [
             {"role": "log", "path": info.path, "sha256": info.sha256},
             {"role": "sop", "path": sop.source, "sha256": sop.sha256},
-        ],
+        ] + ([{"role": "accepted", "path": str(accepted), "sha256": _sha(accepted)}]
+             if isinstance(accepted, str | Path) else []),
         "sop": {"code": sop.header.code, "title": sop.header.title, "version": sop.header.version},
         "parameters": {"costs": "log move 1, visible model move 1, synchronous and silent moves 0",
-                       "timezone": info.tz},
+                       "timezone": info.tz, "open_days": open_days},
         "log_rows_read": info.rows_read,
         "log_rows_rejected": len(info.rejected),
     }
     logger.info("audited %d cases (%d variants) in %.1f s", len(cases), len(variant_list), time.time() - started)
+    if len(accepted_table) and (accepted_table["findings_matched"] == 0).any():
+        unused = accepted_table.loc[accepted_table["findings_matched"] == 0, "line"].tolist()
+        logger.warning("accepted-deviation entries on line(s) %s matched no finding", unused)
     return AuditResult(cases=cases, deviations=deviations, steps=steps, variants=variants,
-                       metrics=metrics, provenance=provenance, log=events.drop(columns=["sopaudit:pos"]),
-                       sop=sop, rejected=list(info.rejected))
+                       metrics=metrics, provenance=provenance, log=events.drop(columns=[POS]),
+                       sop=sop, rejected=list(info.rejected), quality=dict(info.quality),
+                       accepted=accepted_table)
+
+
+def _sha(path) -> str:
+    from ..ingest.read import sha256_file
+
+    return sha256_file(path)
 
 
 def _traces(events: pd.DataFrame) -> pd.Series:
@@ -146,45 +174,117 @@ def _traces(events: pd.DataFrame) -> pd.Series:
                      index=pd.Index(cases[np.r_[0, starts]], name=CASE), dtype=object)
 
 
-def _cases_table(events, traces, variant_ids, aligned, deviations) -> pd.DataFrame:
+def _control_flow_findings(variant_list, variant_ids, aligned, net, case_ids, case_vid, open_mask):
+    """Variant findings expanded to the cases of each variant (a merge, not a loop over cases).
+
+    A case still open (its last event is recent) that is better explained as the beginning of an
+    SOP run than as a finished one is judged on its prefix alignment plus one `incomplete`
+    finding naming the steps the SOP expects next, instead of skips it may still do."""
+    columns = ["variant_id", "kind", "step", "event_pos", "detail", "related", "expected_after",
+               "detail_code", "evidence_pos"]
+
+    def rows_of(alignment_moves, v):
+        va = VariantAlignment(v, alignment_moves, 0, 0, 0.0)
+        return [(variant_ids[v], f.kind, f.step, f.pos, f.detail, "; ".join(f.related), f.expected_after, f.code,
+                 f.evidence) for f in classify(va, net.labels)]
+
+    full = pd.DataFrame([r for v in variant_list for r in rows_of(aligned[v].moves, v)], columns=columns)
+    open_vids = np.unique(case_vid[open_mask])
+    prefixes = align_prefixes([variant_list[i - 1] for i in open_vids], net)
+    unfinished = {variant_ids[v]: p for v, p in prefixes.items()
+                  if not p.finished and p.cost // LOG_COST < aligned[v].cost // LOG_COST}
+    pre_rows = []
+    for v, p in sorted(prefixes.items()):
+        vid = variant_ids[v]
+        if vid not in unfinished:
+            continue
+        pre_rows.extend(rows_of(p.moves, v))
+        pre_rows.append((vid, "incomplete", p.next_steps[0], None,
+                         "not finished when the log ends; next SOP step(s): "
+                         + ", ".join(f"'{s}'" for s in p.next_steps),
+                         "; ".join(p.next_steps[1:]), v[-1] if v else "", "incomplete", ()))
+    prefix = pd.DataFrame(pre_rows, columns=columns)
+    cv = pd.DataFrame({"case_id": case_ids, "variant_id": case_vid,
+                       "use_prefix": open_mask & np.isin(case_vid, list(unfinished))})
+    dev = pd.concat([cv[~cv["use_prefix"]].merge(full, on="variant_id", how="inner"),
+                     cv[cv["use_prefix"]].merge(prefix, on="variant_id", how="inner")], ignore_index=True)
+    dev["event_pos"] = dev["event_pos"].astype("Int64")
+    return dev.drop(columns=["use_prefix"])
+
+
+def _with_evidence(dev: pd.DataFrame, events: pd.DataFrame, sop: SOP) -> pd.DataFrame:
+    """Attach the source row, time and officer of each finding's event and its evidence rows."""
+    keys = events[[CASE, POS, ROW, TIME] + ([RESOURCE] if RESOURCE in events else [])].rename(columns={
+        CASE: "case_id", POS: "event_pos", ROW: "event_row", TIME: "event_time", RESOURCE: "resource"})
+    keys = keys.assign(event_pos=keys["event_pos"].astype("Int64"))
+    dev = dev.assign(case_id=dev["case_id"].astype("string"), event_pos=dev["event_pos"].astype("Int64"))
+    out = dev.merge(keys, on=["case_id", "event_pos"], how="left")
+    out["event_row"] = out["event_row"].astype("Int64")
+    if "resource" not in out:
+        out["resource"] = pd.NA
+    # Evidence positions -> source rows, via one exploded merge.
+    ev = out[["case_id", "evidence_pos"]].reset_index().explode("evidence_pos").dropna(subset=["evidence_pos"])
+    ev = ev.assign(event_pos=ev["evidence_pos"].astype("Int64")).merge(
+        keys[["case_id", "event_pos", "event_row"]], on=["case_id", "event_pos"], how="left")
+    rows = ev.groupby("index")["event_row"].agg(lambda r: "; ".join(str(x) for x in sorted(r.dropna())))
+    out["evidence_rows"] = out.index.map(rows).fillna("").astype("string")
+    names = {s.id: s.name for s in sop.steps}
+    out["step_name"] = out["step"].map(lambda s: names.get(s, s))
+    out = out.assign(measured=np.nan, limit=np.nan, unit="", accepted=False, accepted_reason="")
+    if "variant_id" not in out:
+        out["variant_id"] = pd.NA
+    out["variant_id"] = out["variant_id"].astype("Int64")
+    out["kind_order"] = out["kind"].map({k: i for i, k in enumerate(ALL_KINDS)})
+    out = out.sort_values(["case_id", "event_pos", "kind_order", "step"], kind="mergesort", na_position="last")
+    return out[DEVIATION_COLUMNS].reset_index(drop=True)
+
+
+def _cases_table(events, traces, case_vid, by_id, deviations) -> pd.DataFrame:
     g = events.groupby(CASE, sort=True)
+    fitness = np.array([0.0] + [a.fitness for a in by_id[1:]])
+    ends = np.array([""] + [end_reached(a) for a in by_id[1:]], dtype=object)
     cases = pd.DataFrame({
         "case_id": traces.index.astype("string"),
-        "variant_id": [variant_ids[v] for v in traces],
+        "variant_id": case_vid,
         "n_events": g.size().to_numpy(),
         "start": g[TIME].min().to_numpy(),
         "end": g[TIME].max().to_numpy(),
-        "fitness": [aligned[v].fitness for v in traces],
-        "end_reached": [end_reached(aligned[v]) for v in traces],
+        "fitness": fitness[case_vid],
+        "end_reached": ends[case_vid],
     })
-    counts = deviations.pivot_table(index="case_id", columns="kind", values="step", aggfunc="size", fill_value=0)
+    open_dev = deviations[~deviations["accepted"]]
+    counts = open_dev.groupby(["case_id", "kind"]).size().unstack(fill_value=0)
     for kind in ALL_KINDS:
         col = counts[kind] if kind in counts.columns else pd.Series(dtype=int)
         cases[f"n_{kind}"] = cases["case_id"].map(col).fillna(0).astype(int)
+    n_acc = deviations[deviations["accepted"]].groupby("case_id").size()
+    cases["n_accepted"] = cases["case_id"].map(n_acc).fillna(0).astype(int)
     cases["n_deviations"] = cases[[f"n_{k}" for k in DEVIATING]].sum(axis=1)
-    cases["conforming"] = cases["n_deviations"] == 0
+    cases["incomplete"] = cases["n_incomplete"] > 0
+    cases["end_reached"] = cases["end_reached"].where(~cases["incomplete"], "")
+    cases["conforming"] = (cases["n_deviations"] == 0) & ~cases["incomplete"]
+    cases["status"] = np.select([cases["incomplete"], cases["conforming"]], ["incomplete", "conforming"],
+                                "deviating")
     cases["path"] = [" → ".join(v) for v in traces]
-    front = ["case_id", "conforming", "n_deviations", "fitness", "end_reached", "n_events", "start", "end"]
+    front = ["case_id", "status", "conforming", "n_deviations", "fitness", "end_reached", "n_events",
+             "start", "end"]
     return cases[front + [c for c in cases.columns if c not in front]]
 
 
-def _steps_table(sop, traces, aligned, deviations, cases) -> pd.DataFrame:
+def _steps_table(sop, case_vid, by_id, deviations) -> pd.DataFrame:
     # A case "required" a step when its optimal path through the SOP passes the step
-    # (a synchronous or model move of it).
-    n_case = cases.set_index("case_id")["variant_id"].value_counts()
+    # (a synchronous or model move of it); counted per variant, weighted by its cases.
+    n_case = np.bincount(case_vid, minlength=len(by_id))
     required: dict[str, int] = {}
     done: dict[str, int] = {}
-    variant_of = dict(zip(cases["variant_id"], traces, strict=False))
-    for vid, n in n_case.items():
-        moves = aligned[variant_of[vid]].moves
-        req = {m.model for m in moves if m.model is not None}
-        dn = {m.log for m in moves if m.kind == "sync"}
-        for s in req:
-            required[s] = required.get(s, 0) + int(n)
-        for s in dn:
-            done[s] = done.get(s, 0) + int(n)
+    for vid in range(1, len(by_id)):
+        moves = by_id[vid].moves
+        for s in {m.model for m in moves if m.model is not None}:
+            required[s] = required.get(s, 0) + int(n_case[vid])
+        for s in {m.log for m in moves if m.kind == "sync"}:
+            done[s] = done.get(s, 0) + int(n_case[vid])
     per = {k: deviations[deviations["kind"] == k].groupby("step")["case_id"].nunique()
-           for k in ("skipped", "out_of_order", "repeated")}
+           for k in ("skipped", "out_of_order", "repeated", "incomplete")}
     rows = []
     for s in sop.steps:
         ooo = int(per["out_of_order"].get(s.id, 0))
@@ -195,25 +295,33 @@ def _steps_table(sop, traces, aligned, deviations, cases) -> pd.DataFrame:
             "cases_skipped": int(per["skipped"].get(s.id, 0)),
             "cases_out_of_order": ooo,
             "cases_repeated": int(per["repeated"].get(s.id, 0)),
+            "cases_waiting": int(per["incomplete"].get(s.id, 0)),
         })
     return pd.DataFrame(rows)
 
 
-def _metrics(events, cases, deviations, aligned, traces) -> dict:
+def _metrics(events, cases, deviations, case_vid, by_id) -> dict:
     n_cases = len(cases)
-    sum_cost = sum(aligned[v].cost for v in traces)
-    sum_bwc = sum(aligned[v].bwc for v in traces)
-    by_kind = {k: int((deviations["kind"] == k).sum()) for k in ALL_KINDS}
+    cost = np.array([0] + [a.cost for a in by_id[1:]], dtype=np.int64)
+    bwc = np.array([0] + [a.bwc for a in by_id[1:]], dtype=np.int64)
+    sum_cost, sum_bwc = int(cost[case_vid].sum()), int(bwc[case_vid].sum())
+    finished = int((~cases["incomplete"]).sum())
+    open_dev = deviations[~deviations["accepted"]]
+    by_kind = {k: int((open_dev["kind"] == k).sum()) for k in ALL_KINDS}
     cases_by_kind = {k: int((cases[f"n_{k}"] > 0).sum()) for k in ALL_KINDS}
     return {
         "cases": n_cases,
         "events": int(len(events)),
-        "variants": int(cases["variant_id"].nunique()),
+        "variants": len(by_id) - 1,
+        "finished_cases": finished,
+        "incomplete_cases": n_cases - finished,
         "conforming_cases": int(cases["conforming"].sum()),
-        "case_conformance_rate": float(cases["conforming"].mean()) if n_cases else 0.0,
+        # Over finished cases: an open case is neither conforming nor deviating yet.
+        "case_conformance_rate": float(cases["conforming"].sum() / finished) if finished else 0.0,
         # Same formula as pm4py's alignment-based log fitness: 1 - sum(cost) / sum(best worst cost).
         "fitness": 1.0 - sum_cost / sum_bwc if sum_bwc > 0 else 0.0,
-        "deviations": int(len(deviations)),
+        "deviations": int(open_dev["kind"].isin(DEVIATING).sum()),
+        "accepted_deviations": int(deviations["accepted"].sum()),
         "deviations_by_kind": by_kind,
         "cases_with_kind": cases_by_kind,
         "case_rate_by_kind": {k: (v / n_cases if n_cases else 0.0) for k, v in cases_by_kind.items()},

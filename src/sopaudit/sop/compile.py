@@ -26,6 +26,9 @@ class CompiledNet:
     net: PetriNet
     initial: Marking
     final: Marking
+    # Each decision of the flow with the names of the silent transitions that enter its "yes"
+    # and its "no" branch; an alignment's silent moves then tell which answer a case took.
+    choices: tuple[tuple[Choice, str, str], ...] = ()
 
     @property
     def labels(self) -> frozenset[str]:
@@ -40,6 +43,7 @@ class _Builder:
         self.net = PetriNet(name)
         self.n_places = 0
         self.n_trans = 0
+        self.choices: list[tuple[Choice, str, str]] = []
         self.sink = self.place()
 
     def place(self) -> PetriNet.Place:
@@ -57,7 +61,7 @@ class _Builder:
     def arc(self, a, b) -> None:
         petri_utils.add_arc_from_to(a, b, self.net)
 
-    def tau(self, src, dst, name: str | None = None) -> None:
+    def tau(self, src, dst, name: str | None = None) -> str:
         t = self.transition(None, name and f"{name}#{self.n_trans + 1}")
         if isinstance(src, list):
             for s in src:
@@ -69,6 +73,7 @@ class _Builder:
                 self.arc(t, d)
         else:
             self.arc(t, dst)
+        return t.name
 
     def build(self, node: Node, entry: PetriNet.Place) -> PetriNet.Place | None:
         """Add `node` starting at `entry`; return its exit place, or None if it always ends."""
@@ -91,7 +96,11 @@ class _Builder:
         if isinstance(node, Optional_):
             return self._exclusive([node.body, Sequence(())], entry)
         if isinstance(node, Choice):
-            return self._exclusive([node.yes, node.no], entry)
+            key = node.id or f"c{len(self.choices) + 1}"
+            names: list[str] = []
+            out = self._exclusive([node.yes, node.no], entry, [f"choice:{key}:yes", f"choice:{key}:no"], names)
+            self.choices.append((node, names[0], names[1]))
+            return out
         if isinstance(node, Parallel):
             starts = [self.place() for _ in node.branches]
             self.tau(entry, starts, "and-split")
@@ -124,13 +133,16 @@ class _Builder:
             return out
         raise TypeError(f"unknown flow node {node!r}")
 
-    def _exclusive(self, branches: list[Node], entry: PetriNet.Place) -> PetriNet.Place | None:
+    def _exclusive(self, branches: list[Node], entry: PetriNet.Place, split_names=None,
+                   names_out: list | None = None) -> PetriNet.Place | None:
         # Each branch starts behind its own silent transition, so an empty branch or a branch
         # that starts with a loop never shares the decision place with another branch's moves.
         exits = []
-        for branch in branches:
+        for k, branch in enumerate(branches):
             start = self.place()
-            self.tau(entry, start, "xor-split")
+            name = self.tau(entry, start, split_names[k] if split_names else "xor-split")
+            if names_out is not None:
+                names_out.append(name)
             end = self.build(branch, start)
             if end is not None:
                 exits.append(end)
@@ -151,7 +163,7 @@ def compile_flow(flow: Node, name: str = "sop") -> CompiledNet:
         b.tau(exit_place, b.sink, f"{END_PREFIX}{COMPLETE_END}")
     im = Marking({source: 1})
     fm = Marking({b.sink: 1})
-    return CompiledNet(b.net, im, fm)
+    return CompiledNet(b.net, im, fm, tuple(b.choices))
 
 
 def compile_sop(sop: SOP) -> CompiledNet:
