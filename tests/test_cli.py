@@ -64,7 +64,7 @@ def test_audit_with_column_flags(tmp_path):
         "--lang", "en",
     ])
     assert res.exit_code == 0, res.output
-    assert "conforming 36 of 56 cases (64.3%)" in res.output
+    assert "conforming 36 of 56 finished cases (64.3%)" in res.output
     assert "36 of 56 cases (64.3%) followed the SOP" in (tmp_path / "report.html").read_text(encoding="utf-8")
 
 

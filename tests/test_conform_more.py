@@ -126,3 +126,17 @@ def test_accepted_file_errors_are_located(tmp_path, mini_sop):
     msg = str(exc.value)
     assert f"{allow}:2:11: kind 'skiped' is not a finding kind" in msg
     assert f"{allow}:2:5: missing 'approved_by:'" in msg
+
+
+def test_precision_equals_pm4py(mini_sop):
+    import pm4py
+
+    from sopaudit.conform.audit import map_activities
+    from sopaudit.sop import compile_sop
+
+    log = make_log({"a": list("abcdefg"), "b": list("acedffg"), "c": list("abr"), "d": list("abcxdefg")})
+    result = sa.audit(log, mini_sop, precision=True, processes=1)
+    net = compile_sop(mini_sop)
+    expected = pm4py.precision_alignments(map_activities(log, mini_sop), net.net, net.initial, net.final)
+    assert result.metrics["precision"] == pytest.approx(expected, abs=1e-12)
+    assert sa.audit(log, mini_sop, processes=1).metrics["precision"] is None

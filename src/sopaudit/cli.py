@@ -49,18 +49,22 @@ def _print_summary(result, written: dict[str, Path]) -> None:
     click.echo(f"cases      {m['cases']:,}   events {m['events']:,}   variants {m['variants']:,}")
     if result.rejected:
         click.echo(f"rejected   {len(result.rejected):,} input rows (listed in rejected_rows.csv)")
-    click.echo(f"conforming {m['conforming_cases']:,} of {m['cases']:,} cases "
-               f"({100 * m['case_conformance_rate']:.1f}%)   fitness {m['fitness']:.4f}")
-    kinds = "   ".join(f"{k} {v:,}" for k, v in m["deviations_by_kind"].items())
+    precision = f"   precision {m['precision']:.4f}" if m.get("precision") is not None else ""
+    click.echo(f"conforming {m['conforming_cases']:,} of {m['finished_cases']:,} finished cases "
+               f"({100 * m['case_conformance_rate']:.1f}%)   fitness {m['fitness']:.4f}{precision}")
+    if m["incomplete_cases"]:
+        click.echo(f"open       {m['incomplete_cases']:,} cases not finished when the log ends")
+    kinds = "   ".join(f"{k} {v:,}" for k, v in m["deviations_by_kind"].items() if v) or "none"
     click.echo(f"findings   {m['deviations']:,}:   {kinds}")
     if "report" in written:
         click.echo(f"report     {written['report']}")
 
 
-def _audit_to_dir(log_path, sop_path, out, mapping: dict, tz: str, lang: str, processes: int | None):
+def _audit_to_dir(log_path, sop_path, out, mapping: dict, tz: str, lang: str, processes: int | None,
+                  accepted=None, precision: bool = False):
     sop = load_sop(sop_path)  # first: an SOP error is cheap to find, a large log is not
     log = read_log(log_path, tz=tz, **mapping)
-    result = run_audit(log, sop, processes=processes)
+    result = run_audit(log, sop, processes=processes, accepted=accepted, precision=precision)
     written = result.write(out, formats=("html", "csv", "json"), lang=lang)
     if result.rejected:
         import pandas as pd
@@ -83,11 +87,16 @@ def _audit_to_dir(log_path, sop_path, out, mapping: dict, tz: str, lang: str, pr
 @click.option("--tz", default="Asia/Jakarta", show_default=True, help="Time zone of naive times (IANA name or WIB/WITA/WIT).")
 @click.option("--lang", type=click.Choice(["id", "en"]), default="id", show_default=True, help="Report language.")
 @click.option("--processes", type=int, default=None, help="Worker processes for the alignments (default: all cores).")
+@click.option("--accepted", type=click.Path(path_type=Path), default=None,
+              help="Allow-list of accepted deviations (YAML, see docs/deviations.md).")
+@click.option("--precision/--no-precision", default=False, show_default=True,
+              help="Also compute alignment-based precision (slow on large logs).")
 @_user_errors
-def audit(log_path, sop_path, out, case, activity, time_col, resource, tz, lang, processes) -> None:
+def audit(log_path, sop_path, out, case, activity, time_col, resource, tz, lang, processes, accepted,
+          precision) -> None:
     """Check an event log against an SOP and write the report into OUT."""
     mapping = {"case": case, "activity": activity, "time": time_col, "resource": resource}
-    result, written = _audit_to_dir(log_path, sop_path, out, mapping, tz, lang, processes)
+    result, written = _audit_to_dir(log_path, sop_path, out, mapping, tz, lang, processes, accepted, precision)
     _print_summary(result, written)
 
 
@@ -109,7 +118,8 @@ def demo(out, lang) -> None:
     """Audit the bundled synthetic passport sample against its SOP (the demo audit)."""
     root = _demo_root()
     click.echo(f"demo audit of the synthetic sample {DEMO_LOG} against {DEMO_SOP}")
-    result, written = _audit_to_dir(root / DEMO_LOG, root / DEMO_SOP, out, DEMO_MAPPING, "Asia/Pontianak", lang, None)
+    result, written = _audit_to_dir(root / DEMO_LOG, root / DEMO_SOP, out, DEMO_MAPPING, "Asia/Pontianak", lang, None,
+                                    precision=True)
     _print_summary(result, written)
 
 

@@ -78,6 +78,7 @@ def audit(
     *,
     accepted: str | Path | list[AllowEntry] | None = None,
     open_days: float = DEFAULT_OPEN_DAYS,
+    precision: bool = False,
     processes: int | None = None,
 ) -> AuditResult:
     """Check every case of `log` against `sop` and return the findings as tables.
@@ -85,7 +86,9 @@ def audit(
     `accepted` is an allow-list file (or loaded entries) of justified deviations. A case that has
     not reached an SOP end and whose last event is within `open_days` of the log's last event is
     `incomplete` rather than deviating. `processes` sets the worker processes for the alignments
-    (default: the machine's cores). The input DataFrame is never modified.
+    (default: the machine's cores). `precision` adds pm4py's alignment-based precision (how
+    much behaviour the SOP allows that the cases never show) to the metrics; it is slow on large
+    logs. The input DataFrame is never modified.
     """
     _check_log(log)
     started = time.time()
@@ -133,6 +136,7 @@ def audit(
     }).sort_values(["cases", "variant_id"], ascending=[False, True], kind="mergesort").reset_index(drop=True)
 
     metrics = _metrics(events, cases, deviations, case_vid, by_id)
+    metrics["precision"] = _precision(events, net) if precision else None
     provenance = {
         "tool": "sopaudit",
         "tool_version": __version__,
@@ -145,7 +149,7 @@ def audit(
              if isinstance(accepted, str | Path) else []),
         "sop": {"code": sop.header.code, "title": sop.header.title, "version": sop.header.version},
         "parameters": {"costs": "log move 1, visible model move 1, synchronous and silent moves 0",
-                       "timezone": info.tz, "open_days": open_days},
+                       "timezone": info.tz, "open_days": open_days, "precision": precision},
         "log_rows_read": info.rows_read,
         "log_rows_rejected": len(info.rejected),
     }
@@ -157,6 +161,19 @@ def audit(
                        metrics=metrics, provenance=provenance, log=events.drop(columns=[POS]),
                        sop=sop, rejected=list(info.rejected), quality=dict(info.quality),
                        accepted=accepted_table)
+
+
+def _precision(events: pd.DataFrame, net) -> float:
+    """pm4py's alignment-based precision (ETConformance), without its progress bar."""
+    import warnings
+
+    from pm4py.algo.evaluation.precision import algorithm as precision_algorithm
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return float(precision_algorithm.apply(
+            events[[CASE, ACTIVITY, TIME]], net.net, net.initial, net.final,
+            variant=precision_algorithm.Variants.ALIGN_ETCONFORMANCE, parameters={"show_progress_bar": False}))
 
 
 def _sha(path) -> str:
