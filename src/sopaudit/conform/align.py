@@ -82,6 +82,8 @@ class MarkingGraph:
         self.initial = self._id(self._vector(net.initial, index, len(places)))
         self.final = self._id(self._vector(net.final, index, len(places)))
         self.labels = frozenset(lbl for _, lbl, _, _ in self.transitions if lbl is not None)
+        self.label_bit = {lbl: 1 << k for k, lbl in enumerate(sorted(self.labels))}
+        self._future: list[int] | None = None
 
     @staticmethod
     def _vector(marking, index, n) -> tuple:
@@ -104,35 +106,72 @@ class MarkingGraph:
             self._succ.append(None)
         return mid
 
-    def successors(self, mid: int) -> list[tuple[int, str, str | None, int]]:
-        """(transition index, name, label, next marking id) of each enabled transition."""
+    def successors(self, mid: int) -> list[tuple[str, str | None, int]]:
+        """(transition name, label, next marking id) of each enabled transition, by name."""
         succ = self._succ[mid]
         if succ is None:
             m = self._markings[mid]
             succ = []
-            for ti, (name, label, pre, post) in enumerate(self.transitions):
+            for name, label, pre, post in self.transitions:
                 if all(a >= b for a, b in zip(m, pre, strict=True)):
                     nxt = tuple(a - b + c for a, b, c in zip(m, pre, post, strict=True))
-                    succ.append((ti, name, label, self._id(nxt)))
+                    succ.append((name, label, self._id(nxt)))
             self._succ[mid] = succ
         return succ
 
 
+    def future(self) -> list[int]:
+        """Per marking id, the bitmask of labels that can still fire from it (whole graph built).
+
+        Used as an A* heuristic: an event whose label can no longer fire must be a log move."""
+        if self._future is None:
+            stack, seen = [self.initial], {self.initial}
+            while stack:
+                for _, _, m2 in self.successors(stack.pop()):
+                    if m2 not in seen:
+                        seen.add(m2)
+                        stack.append(m2)
+            fut = [0] * len(self._markings)
+            changed = True
+            while changed:  # fixpoint over the (possibly cyclic) reachability graph
+                changed = False
+                for mid in range(len(self._markings)):
+                    acc = fut[mid]
+                    for _, label, m2 in self.successors(mid):
+                        acc |= fut[m2] | (self.label_bit[label] if label is not None else 0)
+                    if acc != fut[mid]:
+                        fut[mid] = acc
+                        changed = True
+            self._future = fut
+        return self._future
+
+
 def _edges(graph: MarkingGraph, trace: tuple[str, ...], state: int):
-    """Moves out of a state: (preference, cost, next state, move)."""
+    """Moves out of a state: (preference, transition name, cost, next state, kind, label)."""
     n1 = len(trace) + 1
     m, i = divmod(state, n1)
     out = []
     if i < len(trace):
-        out.append((_LOG, "", LOG_COST, state + 1, Move(trace[i], None, None)))
-    for _, name, label, m2 in graph.successors(m):
+        out.append((_LOG, "", LOG_COST, state + 1, "log", trace[i]))
+    for name, label, m2 in graph.successors(m):
         if label is None:
-            out.append((_TAU, name, TAU_COST, m2 * n1 + i, Move(None, None, name)))
+            out.append((_TAU, name, TAU_COST, m2 * n1 + i, "tau", None))
         else:
             if i < len(trace) and label == trace[i]:
-                out.append((_SYNC, name, 0, m2 * n1 + i + 1, Move(label, label, name)))
-            out.append((_MODEL, name, MODEL_COST, m2 * n1 + i, Move(None, label, name)))
+                out.append((_SYNC, name, 0, m2 * n1 + i + 1, "sync", label))
+            out.append((_MODEL, name, MODEL_COST, m2 * n1 + i, "model", label))
     return out
+
+
+def _move(edge) -> Move:
+    _, name, _, _, kind, label = edge
+    if kind == "log":
+        return Move(label, None, None)
+    if kind == "tau":
+        return Move(None, None, name)
+    if kind == "sync":
+        return Move(label, label, name)
+    return Move(None, label, name)
 
 
 def align_trace(graph: MarkingGraph, trace: tuple[str, ...], prefix: bool = False
@@ -141,37 +180,73 @@ def align_trace(graph: MarkingGraph, trace: tuple[str, ...], prefix: bool = Fals
 
     With `prefix`, the trace is aligned as the beginning of a run (a case still under way): the
     alignment may stop in any marking once all events are explained."""
-    n1 = len(trace) + 1
+    n = len(trace)
+    n1 = n + 1
     start = graph.initial * n1
-    goal = graph.final * n1 + len(trace)
+    goal = graph.final * n1 + n
+    future = graph.future()
+    bits = [graph.label_bit.get(a, 0) for a in trace]
+    suffix: dict[int, list[int]] = {}
+
+    def h(state: int) -> int:
+        # Lower bound: every remaining event whose label can no longer fire is a log move.
+        m, i = divmod(state, n1)
+        counts = suffix.get(m)
+        if counts is None:
+            fut = future[m]
+            counts = [0] * n1
+            for j in range(n - 1, -1, -1):
+                counts[j] = counts[j + 1] + (0 if bits[j] & fut else LOG_COST)
+            suffix[m] = counts
+        return counts[i]
+
     dist = {start: 0}
-    heap = [(0, start)]
+    closed: set[int] = set()
+    heap = [(h(start), 0, start)]
     best = None
+    succ = graph.successors
+    push, pop = heapq.heappush, heapq.heappop
+
+    def relax(s2: int, g2: int) -> None:
+        if g2 < dist.get(s2, g2 + 1):
+            dist[s2] = g2
+            push(heap, (g2 + h(s2), g2, s2))
+
+    # A* over (marking, position) with a consistent heuristic, so every expanded state's
+    # distance is exact; it goes on until all states that can lie on an optimal path are done.
     while heap:
-        g, s = heapq.heappop(heap)
-        if g > dist[s]:
+        f, g, s = pop(heap)
+        if g > dist[s] or s in closed:
             continue
-        if best is not None and g > best:
+        if best is not None and f > best:
             break
-        if s == goal or (prefix and best is None and s % n1 == len(trace)):
+        closed.add(s)
+        m, i = divmod(s, n1)
+        if s == goal or (prefix and best is None and i == n):
             if prefix and best is None:
                 goal = s  # the first (cheapest) state that has explained every event
             best = g
-        for _, _, c, s2, _ in _edges(graph, trace, s):
-            g2 = g + c
-            if g2 < dist.get(s2, g2 + 1):
-                dist[s2] = g2
-                heapq.heappush(heap, (g2, s2))
+        a = trace[i] if i < n else None
+        if i < n:
+            relax(s + 1, g + LOG_COST)
+        for _, label, m2 in succ(m):
+            s2 = m2 * n1 + i
+            if label is None:
+                relax(s2, g + TAU_COST)
+            else:
+                if label == a:
+                    relax(s2 + 1, g)
+                relax(s2, g + MODEL_COST)
     if best is None:
         raise SopAuditError("the reference model cannot reach its final marking; check the model's final marking")
     # States from which the goal is reached along tight edges (edges on some optimal path).
-    settled = [s for s, g in dist.items() if g <= best]
     preds: dict[int, list[int]] = {}
-    for s in settled:
+    for s in closed:
         g = dist[s]
-        for _, _, c, s2, _ in _edges(graph, trace, s):
-            if dist.get(s2) == g + c and g + c <= best:
-                preds.setdefault(s2, []).append(s)
+        for e in _edges(graph, trace, s):
+            g2 = g + e[2]
+            if g2 <= best and e[3] in closed and dist[e[3]] == g2:
+                preds.setdefault(e[3], []).append(s)
     on_path = {goal}
     stack = [goal]
     while stack:
@@ -184,10 +259,10 @@ def align_trace(graph: MarkingGraph, trace: tuple[str, ...], prefix: bool = Fals
     while s != goal:
         g = dist[s]
         choice = min(
-            (e for e in _edges(graph, trace, s) if e[3] in on_path and dist.get(e[3]) == g + e[2]),
+            (e for e in _edges(graph, trace, s) if e[3] in on_path and dist[e[3]] == g + e[2]),
             key=lambda e: (e[0], e[1]),
         )
-        moves.append(choice[4])
+        moves.append(_move(choice))
         s = choice[3]
     return tuple(moves), best, goal // n1
 
@@ -197,7 +272,7 @@ def next_steps(graph: MarkingGraph, marking: int) -> tuple[tuple[str, ...], bool
     whether the final marking is reachable through silent transitions alone (nothing required)."""
     seen, stack, out = {marking}, [marking], set()
     while stack:
-        for _, _, label, m2 in graph.successors(stack.pop()):
+        for _, label, m2 in graph.successors(stack.pop()):
             if label is not None:
                 out.add(label)
             elif m2 not in seen:
