@@ -304,6 +304,16 @@ def test_models_and_quality(receipt: pd.DataFrame, capfd: pytest.CaptureFixture[
     assert out == "" and err == "", "library code must not write to the terminal"
 
 
+def test_models_accept_categorical_columns() -> None:
+    # sopaudit's reader may hand over case and activity as categories; pm4py wants strings
+    log = tiny_log().astype({"case:concept:name": "category", "concept:name": "category"})
+    net, im, fm = D.inductive_model(log, noise_threshold=0.0)
+    assert sorted(t.label for t in net.transitions if t.label) == ["A", "B", "C"]
+    q = D.model_quality(log, net, im, fm)
+    assert 0.0 < q["fitness"] <= 1.0
+    assert D.dfg(log).equals(D.dfg(tiny_log()))
+
+
 # ---------------------------------------------------------------------------------------------
 # process maps
 

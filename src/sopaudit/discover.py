@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from sopaudit import drawing
-from sopaudit.errors import SopAuditError
+from sopaudit.errors import EventLogError
 
 __all__ = [
     "CASE",
@@ -50,10 +50,6 @@ START = "▶"
 END = "■"
 """Pseudo activity after the last event of every case (target of the end edges)."""
 VARIANT_SEP = " → "
-
-
-class EventLogError(SopAuditError):
-    """The event log cannot be analysed as given (missing columns, missing values)."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -440,10 +436,13 @@ def filter_log(
 
 
 def _pm4py_view(log: pd.DataFrame) -> pd.DataFrame:
-    """The three columns pm4py needs, in our case/time order, with empty attrs."""
+    """The three columns pm4py needs, in our case/time order, with empty attrs; case and
+    activity as plain strings (pm4py refuses categorical or other non-string columns)."""
     s = _sorted(log)
     view = log.iloc[s.order][[CASE, ACTIVITY, TIMESTAMP]].reset_index(drop=True)
     view.attrs = {}
+    for col in (CASE, ACTIVITY):
+        view[col] = view[col].astype(str).astype(object)
     return view
 
 

@@ -17,6 +17,11 @@ class MappingError(SopAuditError):
     """A column mapping names columns that do not exist or is incomplete."""
 
 
+class EventLogError(SopAuditError):
+    """An event log DataFrame cannot be analysed as given (missing columns, empty cells, a bad
+    filter), whichever way it was read."""
+
+
 class SopError(SopAuditError):
     """An SOP reference model is invalid; carries every problem found, not only the first."""
 
