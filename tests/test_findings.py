@@ -92,6 +92,10 @@ def test_steps_table(passport_result):
     assert steps.loc["wawancara", "cases_out_of_order"] == 1
     # Rejected after the interview: adjudication was not required of that case.
     assert steps.loc["adjudikasi", "cases_required"] == 7
+    # The swap is reported on the interview (done too early), so the photo counts as in order.
+    assert steps.loc["wawancara", ["cases_required", "cases_in_order"]].tolist() == [8, 7]
+    assert steps.loc["foto_sidik_jari", ["cases_required", "cases_in_order"]].tolist() == [8, 8]
+    assert steps.loc["verifikasi_penyelia", "cases_in_order"] == 7
 
 
 MINI_CASES = {

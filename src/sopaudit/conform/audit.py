@@ -52,7 +52,7 @@ def map_activities(log: pd.DataFrame, sop: SOP) -> pd.DataFrame:
     if LABEL not in out.columns:
         out[LABEL] = out[ACTIVITY]
     aliases = sop.alias_map()
-    labels = out[LABEL].astype("string")
+    labels = out[ACTIVITY].astype("string")  # after the ingest label table; LABEL keeps the record
     uniques = pd.Series(labels.unique())
     lookup = dict(zip(uniques, uniques.map(lambda v: aliases.get(v, v)), strict=True))
     out[ACTIVITY] = labels.map(lookup).astype("string")
@@ -289,28 +289,28 @@ def _cases_table(events, traces, case_vid, by_id, deviations) -> pd.DataFrame:
 
 
 def _steps_table(sop, case_vid, by_id, deviations) -> pd.DataFrame:
-    # A case "required" a step when its optimal path through the SOP passes the step
-    # (a synchronous or model move of it); counted per variant, weighted by its cases.
+    """Per SOP step: the cases whose path through the SOP required it, and what they did."""
+    # A case "required" a step when its optimal path through the SOP passes the step (a
+    # synchronous or model move of it); counted per variant, weighted by its cases.
     n_case = np.bincount(case_vid, minlength=len(by_id))
     required: dict[str, int] = {}
-    done: dict[str, int] = {}
     for vid in range(1, len(by_id)):
-        moves = by_id[vid].moves
-        for s in {m.model for m in moves if m.model is not None}:
+        for s in {m.model for m in by_id[vid].moves if m.model is not None}:
             required[s] = required.get(s, 0) + int(n_case[vid])
-        for s in {m.log for m in moves if m.kind == "sync"}:
-            done[s] = done.get(s, 0) + int(n_case[vid])
-    per = {k: deviations[deviations["kind"] == k].groupby("step")["case_id"].nunique()
+    open_dev = deviations[~deviations["accepted"]]
+    per = {k: open_dev[open_dev["kind"] == k].groupby("step")["case_id"].nunique()
            for k in ("skipped", "out_of_order", "repeated", "incomplete")}
+    # In order: required, and neither skipped, nor out of order, nor still awaited.
+    not_in_order = open_dev[open_dev["kind"].isin(["skipped", "out_of_order", "incomplete"])]
+    not_in_order = not_in_order.groupby("step")["case_id"].nunique()
     rows = []
     for s in sop.steps:
-        ooo = int(per["out_of_order"].get(s.id, 0))
         rows.append({
             "step": s.id, "step_name": s.name, "roles": ", ".join(s.roles),
             "cases_required": required.get(s.id, 0),
-            "cases_in_order": max(done.get(s.id, 0) - ooo, 0),
+            "cases_in_order": max(required.get(s.id, 0) - int(not_in_order.get(s.id, 0)), 0),
             "cases_skipped": int(per["skipped"].get(s.id, 0)),
-            "cases_out_of_order": ooo,
+            "cases_out_of_order": int(per["out_of_order"].get(s.id, 0)),
             "cases_repeated": int(per["repeated"].get(s.id, 0)),
             "cases_waiting": int(per["incomplete"].get(s.id, 0)),
         })
