@@ -48,6 +48,10 @@ class AuditResult:
     quality: dict = field(default_factory=dict)
     # Accepted-deviation entries with how many findings each matched (unused entries too).
     accepted: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # Per case and service standard: measured and allowed working days, within or not.
+    service: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # Per SOP step: how many events the role check could check, and why not the others.
+    role_coverage: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def case(self, case_id: str) -> CaseView:
         """The events and findings of one case, with the source row of every event."""

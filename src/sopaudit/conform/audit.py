@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .. import __version__
+from ..calendar import WorkingCalendar
 from ..errors import InputFileError
 from ..eventlog import ACTIVITY, CASE, LABEL, RESOURCE, ROW, TIME, log_info
 from ..kinds import ALL_KINDS, DEVIATING
@@ -22,7 +23,9 @@ from .accept import AllowEntry, apply_allow_list, load_allow_list
 from .align import LOG_COST, VariantAlignment, align_prefixes, align_variants
 from .branches import decisions, wrong_branch_findings
 from .classify import classify, end_reached
+from .roles import check_roles, check_separation_of_duties, role_coverage
 from .rules import check_rules
+from .timing import check_service_standard, check_step_times
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +79,8 @@ def audit(
     log: pd.DataFrame,
     sop: SOP,
     *,
+    calendar: WorkingCalendar | None = None,
+    roles: str | Path | pd.DataFrame | None = None,
     accepted: str | Path | list[AllowEntry] | None = None,
     open_days: float = DEFAULT_OPEN_DAYS,
     precision: bool = False,
@@ -83,7 +88,10 @@ def audit(
 ) -> AuditResult:
     """Check every case of `log` against `sop` and return the findings as tables.
 
-    `accepted` is an allow-list file (or loaded entries) of justified deviations. A case that has
+    `calendar` is the office's working-day calendar for time standards (default: Indonesian
+    holidays, cuti bersama off, 08:00-16:00 in the log's time zone). `roles` maps officers to
+    roles (a file or a table, see docs/time-and-roles.md); without it roles are not checked, but
+    separation of duties still is. `accepted` is an allow-list file (or loaded entries) of justified deviations. A case that has
     not reached an SOP end and whose last event is within `open_days` of the log's last event is
     `incomplete` rather than deviating. `processes` sets the worker processes for the alignments
     (default: the machine's cores). `precision` adds pm4py's alignment-based precision (how
@@ -123,10 +131,18 @@ def audit(
                          evidence_pos=[()] * len(rules))
     parts = [p for p in (flow, branch, rules) if len(p)]
     deviations = _with_evidence(pd.concat(parts, ignore_index=True) if parts else flow, events, sop)
+    cal = calendar or WorkingCalendar(tz=info.tz or str(events[TIME].dt.tz))
+    late_steps, timing = check_step_times(events, sop, cal)
+    late_cases, service = check_service_standard(events, sop, cal)
+    duties = check_separation_of_duties(events, sop)
+    role_findings = check_roles(events, sop, roles) if roles is not None else duties.iloc[:0]
+    coverage = role_coverage(events, sop, roles) if roles is not None else pd.DataFrame()
+    deviations = _sorted(pd.concat([d for d in (deviations, late_steps, late_cases, role_findings, duties)
+                                    if len(d)] or [deviations], ignore_index=True))
     case_start = events.groupby(CASE, sort=True)[TIME].min().reindex(case_ids)
     deviations, accepted_table = apply_allow_list(deviations, case_attrs, case_start, allow)
 
-    cases = _cases_table(events, traces, case_vid, by_id, deviations)
+    cases = _cases_table(events, traces, case_vid, by_id, deviations, service)
     steps = _steps_table(sop, case_vid, by_id, deviations)
     variants = pd.DataFrame({
         "variant_id": np.arange(1, len(variant_list) + 1),
@@ -136,6 +152,10 @@ def audit(
     }).sort_values(["cases", "variant_id"], ascending=[False, True], kind="mergesort").reset_index(drop=True)
 
     metrics = _metrics(events, cases, deviations, case_vid, by_id)
+    measurable = cases["within_service_standard"].notna()
+    metrics["cases_with_service_standard"] = int(measurable.sum())
+    metrics["service_standard_rate"] = (float(cases.loc[measurable, "within_service_standard"].astype(bool).mean())
+                                        if measurable.any() else None)
     metrics["precision"] = _precision(events, net) if precision else None
     provenance = {
         "tool": "sopaudit",
@@ -146,10 +166,15 @@ def audit(
             {"role": "log", "path": info.path, "sha256": info.sha256},
             {"role": "sop", "path": sop.source, "sha256": sop.sha256},
         ] + ([{"role": "accepted", "path": str(accepted), "sha256": _sha(accepted)}]
-             if isinstance(accepted, str | Path) else []),
+             if isinstance(accepted, str | Path) else [])
+          + ([{"role": "roles", "path": str(roles), "sha256": _sha(roles)}] if isinstance(roles, str | Path) else []),
         "sop": {"code": sop.header.code, "title": sop.header.title, "version": sop.header.version},
         "parameters": {"costs": "log move 1, visible model move 1, synchronous and silent moves 0",
-                       "timezone": info.tz, "open_days": open_days, "precision": precision},
+                       "timezone": info.tz, "open_days": open_days, "precision": precision,
+                       "calendar": {"country": cal.country, "tz": cal.tz, "office_hours": list(cal.office_hours),
+                                    "cuti_bersama_working": cal.cuti_bersama_working,
+                                    "closures": len(cal.closures)},
+                       "roles_checked": roles is not None},
         "log_rows_read": info.rows_read,
         "log_rows_rejected": len(info.rejected),
     }
@@ -160,7 +185,7 @@ def audit(
     return AuditResult(cases=cases, deviations=deviations, steps=steps, variants=variants,
                        metrics=metrics, provenance=provenance, log=events.drop(columns=[POS]),
                        sop=sop, rejected=list(info.rejected), quality=dict(info.quality),
-                       accepted=accepted_table)
+                       accepted=accepted_table, timing=timing, service=service, role_coverage=coverage)
 
 
 def _precision(events: pd.DataFrame, net) -> float:
@@ -251,12 +276,18 @@ def _with_evidence(dev: pd.DataFrame, events: pd.DataFrame, sop: SOP) -> pd.Data
     if "variant_id" not in out:
         out["variant_id"] = pd.NA
     out["variant_id"] = out["variant_id"].astype("Int64")
-    out["kind_order"] = out["kind"].map({k: i for i, k in enumerate(ALL_KINDS)})
-    out = out.sort_values(["case_id", "event_pos", "kind_order", "step"], kind="mergesort", na_position="last")
-    return out[DEVIATION_COLUMNS].reset_index(drop=True)
+    return _sorted(out)
 
 
-def _cases_table(events, traces, case_vid, by_id, deviations) -> pd.DataFrame:
+def _sorted(dev: pd.DataFrame) -> pd.DataFrame:
+    """Findings in a stable order: by case, event, kind (taxonomy order), step."""
+    order = dev["kind"].map({k: i for i, k in enumerate(ALL_KINDS)})
+    dev = dev.assign(_kind=order).sort_values(["case_id", "event_pos", "_kind", "step"], kind="mergesort",
+                                              na_position="last")
+    return dev[DEVIATION_COLUMNS].reset_index(drop=True)
+
+
+def _cases_table(events, traces, case_vid, by_id, deviations, service) -> pd.DataFrame:
     g = events.groupby(CASE, sort=True)
     fitness = np.array([0.0] + [a.fitness for a in by_id[1:]])
     ends = np.array([""] + [end_reached(a) for a in by_id[1:]], dtype=object)
@@ -283,6 +314,13 @@ def _cases_table(events, traces, case_vid, by_id, deviations) -> pd.DataFrame:
     cases["status"] = np.select([cases["incomplete"], cases["conforming"]], ["incomplete", "conforming"],
                                 "deviating")
     cases["path"] = [" → ".join(v) for v in traces]
+    # The first service standard of the SOP gives the case's service columns (all are in
+    # AuditResult.service).
+    first = service.drop_duplicates("case_id", keep="first").set_index("case_id") if len(service) else None
+    for col, dtype in (("service_days", "float64"), ("service_limit_days", "float64"),
+                       ("within_service_standard", "boolean")):
+        values = cases["case_id"].map(first[col]) if first is not None else pd.Series(pd.NA, index=cases.index)
+        cases[col] = values.astype(dtype)
     front = ["case_id", "status", "conforming", "n_deviations", "fitness", "end_reached", "n_events",
              "start", "end"]
     return cases[front + [c for c in cases.columns if c not in front]]
