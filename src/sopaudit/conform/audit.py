@@ -319,8 +319,10 @@ def _cases_table(events, traces, case_vid, by_id, deviations, service) -> pd.Dat
     first = service.drop_duplicates("case_id", keep="first").set_index("case_id") if len(service) else None
     for col, dtype in (("service_days", "float64"), ("service_limit_days", "float64"),
                        ("within_service_standard", "boolean")):
-        values = cases["case_id"].map(first[col]) if first is not None else pd.Series(pd.NA, index=cases.index)
-        cases[col] = values.astype(dtype)
+        if first is None:  # the SOP has no service standard
+            cases[col] = pd.Series(pd.NA if dtype == "boolean" else np.nan, index=cases.index, dtype=dtype)
+        else:
+            cases[col] = cases["case_id"].map(first[col]).astype(dtype)
     front = ["case_id", "status", "conforming", "n_deviations", "fitness", "end_reached", "n_events",
              "start", "end"]
     return cases[front + [c for c in cases.columns if c not in front]]
