@@ -116,9 +116,12 @@ class _Builder:
         if isinstance(node, Loop):
             start = self.place()
             self.tau(entry, start, "loop-enter")
+            # An end inside the body (a withdrawal) leaves from its own place to the final place;
+            # only a body that ends on every path (a loop without exit, refused by the loader)
+            # has no way back to the question.
             body_end = self.build(node.body, start)
             if body_end is None:
-                raise ValueError("an end inside a loop cannot be compiled")
+                raise ValueError("a loop whose body always ends has no exit and cannot be compiled")
             if node.redo is None:
                 self.tau(body_end, start, "loop-back")
             else:
@@ -126,7 +129,7 @@ class _Builder:
                 self.tau(body_end, redo_start, "loop-redo")
                 redo_end = self.build(node.redo, redo_start)
                 if redo_end is None:
-                    raise ValueError("an end inside a loop cannot be compiled")
+                    raise ValueError("a loop's redo steps cannot end the service")
                 self.tau(redo_end, start, "loop-back")
             out = self.place()
             self.tau(body_end, out, "loop-exit")

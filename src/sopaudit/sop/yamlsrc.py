@@ -8,10 +8,12 @@ import yaml
 
 
 class LocDict(dict):
-    """A mapping that knows the line and column (1-based) of itself and of each key."""
+    """A mapping that knows the line and column (1-based) of itself, of each key (`key_pos`) and
+    of each key's value (`key_locs`)."""
 
     loc: tuple[int, int] = (1, 1)
     key_locs: dict
+    key_pos: dict
 
 
 class LocList(list):
@@ -33,6 +35,7 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LocDict:
     out = LocDict()
     out.loc = _mark(node)
     out.key_locs = {}
+    out.key_pos = {}
     loader.flatten_mapping(node)
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
@@ -47,6 +50,7 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LocDict:
             )
         out[key] = loader.construct_object(value_node, deep=True)
         out.key_locs[key] = _mark(value_node)
+        out.key_pos[key] = _mark(key_node)
     return out
 
 
@@ -59,6 +63,7 @@ def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> LocList:
 
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+
 
 def load_yaml(path: str | Path, text: str | None = None):
     """Parse a YAML file into LocDict/LocList/scalars; syntax errors become (line, col, msg)."""

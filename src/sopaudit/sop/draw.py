@@ -1,0 +1,172 @@
+"""Draw an SOP as an SOP AP flowchart (Permenpan-RB 35/2012): terminators, process boxes with
+the step and its role, decision diamonds answered ya/tidak, arrows and loop-back arrows, read top
+to bottom. Laid out and rendered by `sopaudit.drawing` (SVG text, PNG via matplotlib), so no
+system Graphviz is needed and the same SOP always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import drawing as dr
+from .model import SOP, Choice, End, Loop, Node, Optional_, Parallel, Sequence, StepRef, walk
+
+YES, NO = "ya", "tidak"
+STEP_FILL = "#ffffff"
+DECISION_FILL = "#fff4cc"
+START_FILL = "#d9ead3"
+END_FILL = "#d9ead3"
+STOP_FILL = "#f4cccc"  # a legitimate end other than the normal one (rejection, withdrawal)
+JOIN_FILL = "#eeeeee"
+STYLE = dr.Style(max_label_width=190.0, node_gap=36.0, layer_gap=26.0)
+
+
+@dataclass
+class _Block:
+    entry: str | None  # first node (None: the block does nothing)
+    exits: list[tuple[str, str]]  # (node, label of the arrow leaving it) of paths that go on
+
+
+@dataclass
+class _Chart:
+    sop: SOP
+    nodes: list[dr.Node] = field(default_factory=list)
+    edges: list[dr.Edge] = field(default_factory=list)
+    numbers: dict[str, int] = field(default_factory=dict)
+    n: int = 0
+
+    def node(self, prefix: str, label: str, shape: str, fill: str, tooltip: str = "", rank: str = "") -> str:
+        self.n += 1
+        nid = f"{prefix}{self.n}"
+        self.nodes.append(dr.Node(nid, label, shape=shape, fill=fill, tooltip=tooltip, rank=rank,
+                                  order=float(self.n)))
+        return nid
+
+    def connect(self, exits: list[tuple[str, str]], target: str) -> None:
+        for src, label in exits:
+            self.edges.append(dr.Edge(src, target, label))
+
+    def block(self, node: Node) -> _Block:
+        if isinstance(node, StepRef):
+            step = self.sop.step(node.step)
+            roles = {r.id: r.name for r in self.sop.roles}
+            who = ", ".join(roles.get(r, r) for r in step.roles)
+            label = f"{self.numbers[step.id]}. {step.name}" + (f"\n[{who}]" if who else "")
+            tip = "; ".join(p for p in (f"Output: {step.output}" if step.output else "",
+                                        f"Waktu: {step.time.duration}" if step.time.duration else "") if p)
+            nid = self.node("s", label, "box", STEP_FILL, tip)
+            return _Block(nid, [(nid, "")])
+        if isinstance(node, End):
+            nid = self.node("e", f"Selesai: {node.name or node.id.replace('_', ' ')}", "terminator", STOP_FILL)
+            return _Block(nid, [])
+        if isinstance(node, Sequence):
+            entry, exits = None, None
+            for item in node.items:
+                b = self.block(item)
+                if b.entry is None:
+                    continue
+                if exits is None:
+                    entry = b.entry
+                else:
+                    self.connect(exits, b.entry)
+                exits = b.exits
+            return _Block(entry, exits if exits is not None else [])
+        if isinstance(node, Choice):
+            return self.decision(node.question, [(YES, node.yes), (NO, node.no)])
+        if isinstance(node, Optional_):
+            first = next((n.step for n in walk(node.body) if isinstance(n, StepRef)), "")
+            name = self.sop.step(first).name if first else "Langkah ini"
+            return self.decision(f"{name} dilakukan?", [(YES, node.body), (NO, Sequence(()))])
+        if isinstance(node, Parallel):
+            fork = self.node("f", "+", "circle", JOIN_FILL, "parallel: branches in any order")
+            join_exits: list[tuple[str, str]] = []
+            pending = []
+            for branch in node.branches:
+                b = self.block(branch)
+                if b.entry is None:
+                    pending.append((fork, ""))
+                else:
+                    self.connect([(fork, "")], b.entry)
+                    pending += b.exits
+            join = self.node("j", "+", "circle", JOIN_FILL, "parallel: all branches done")
+            self.connect(pending, join)
+            join_exits.append((join, ""))
+            return _Block(fork, join_exits)
+        if isinstance(node, Loop):
+            body = self.block(node.body)
+            ask = self.node("d", node.question, "diamond", DECISION_FILL)
+            if body.entry is None:
+                top = ask
+            else:
+                top = body.entry
+                self.connect(body.exits, ask)
+            if node.redo is not None:
+                redo = self.block(node.redo)
+                if redo.entry is not None:
+                    self.connect([(ask, NO)], redo.entry)
+                    self.connect(redo.exits, top)
+                else:
+                    self.connect([(ask, NO)], top)
+            else:
+                self.connect([(ask, NO)], top)
+            return _Block(top, [(ask, YES)])
+        raise TypeError(node)
+
+    def decision(self, question: str, arms: list[tuple[str, Node]]) -> _Block:
+        ask = self.node("d", question, "diamond", DECISION_FILL)
+        exits: list[tuple[str, str]] = []
+        for label, arm in arms:
+            b = self.block(arm)
+            if b.entry is None:
+                exits.append((ask, label))
+            else:
+                self.connect([(ask, label)], b.entry)
+                exits += b.exits
+        return _Block(ask, exits)
+
+
+def step_numbers(sop: SOP) -> dict[str, int]:
+    """The SOP AP number ("No") of each step: its row in the file's step list, as in the table."""
+    return {s.id: i for i, s in enumerate(sop.steps, start=1)}
+
+
+def flowchart(sop: SOP) -> tuple[list[dr.Node], list[dr.Edge]]:
+    """The nodes and edges of the SOP's flowchart (for `sopaudit.drawing`)."""
+    if sop.flow is None:
+        raise ValueError("only an SOP written as a flow (YAML) can be drawn as a flowchart; "
+                         "draw an imported model in its modelling tool")
+    chart = _Chart(sop, numbers=step_numbers(sop))
+    start = chart.node("t", "Mulai", "terminator", START_FILL, rank="first")
+    body = chart.block(sop.flow)
+    if body.entry is None:
+        exits = [(start, "")]
+    else:
+        chart.connect([(start, "")], body.entry)
+        exits = body.exits
+    if exits:
+        end = chart.node("t", "Selesai", "terminator", END_FILL, rank="last")
+        chart.connect(exits, end)
+    # edges in reading order (by where their source and target stand in the flow)
+    order = {n.id: k for k, n in enumerate(chart.nodes)}
+    edges = sorted(chart.edges, key=lambda e: (order[e.source], order[e.target]))
+    return chart.nodes, edges
+
+
+def draw_sop(sop: SOP, path: str | Path | None = None, fmt: str | None = None) -> str:
+    """Draw the SOP flowchart; write it to `path` (format from `fmt` or the file suffix: svg or
+    png) when given, and return the SVG text either way."""
+    nodes, edges = flowchart(sop)
+    layout = dr.layout_graph(nodes, edges, style=STYLE)
+    title = f"{sop.header.code} {sop.header.title}".strip()
+    svg = dr.render_svg(layout, title=title)
+    if path is not None:
+        path = Path(path)
+        fmt = (fmt or path.suffix.lstrip(".") or "svg").lower()
+        if fmt == "svg":
+            path.write_text(svg, encoding="utf-8")
+        elif fmt == "png":
+            path.write_bytes(dr.render_png(layout))
+        else:
+            raise ValueError(f"unknown drawing format '{fmt}'; use svg or png")
+    return svg
