@@ -69,8 +69,9 @@ class AuditResult:
 
         return build_summary(self)
 
-    def write(self, out_dir: str | Path, formats=("html", "csv", "json"), lang: str = "id") -> dict[str, Path]:
-        """Write the report files into `out_dir`; returns the path of each file written."""
+    def write(self, out_dir: str | Path, formats=None, lang: str = "id") -> dict[str, Path]:
+        """Write the report files into `out_dir` (all formats unless `formats` names some:
+        html, xlsx, csv, json); returns the path of each file written."""
         from .report import write_report
 
         return write_report(self, out_dir, formats=formats, lang=lang)

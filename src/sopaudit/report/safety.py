@@ -1,10 +1,18 @@
-"""Neutralise spreadsheet formulas in cells that come from exports (CSV/XLSX injection)."""
+"""Values from exports can contain anything: neutralise spreadsheet formulas (CSV/XLSX injection),
+strip characters a workbook cannot hold, and embed data in HTML without letting it close a tag."""
 
 from __future__ import annotations
+
+import json
+import re
 
 import pandas as pd
 
 _TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+# Control characters the XLSX format cannot store (openpyxl refuses them).
+_ILLEGAL_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+XLSX_CELL_LIMIT = 32767  # characters in one Excel cell
 
 
 def neutralise(value):
@@ -21,3 +29,21 @@ def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
         if out[col].dtype == object or isinstance(out[col].dtype, pd.StringDtype):
             out[col] = out[col].map(neutralise, na_action="ignore")
     return out
+
+
+def xlsx_text(value: str) -> str:
+    """Text fit for one XLSX cell: neutralised, illegal control characters replaced by U+FFFD,
+    cut to Excel's cell limit (marked with an ellipsis)."""
+    text = neutralise(_ILLEGAL_XLSX.sub("\ufffd", value))
+    if len(text) > XLSX_CELL_LIMIT:
+        text = text[: XLSX_CELL_LIMIT - 1] + "…"
+    return text
+
+
+def json_for_script(data) -> str:
+    """JSON to place inside `<script type="application/json">`: `<`, `>`, `&` and the two
+    JavaScript line separators are written as escapes, so no value can end the script element
+    or open a comment, and `JSON.parse` still reads the exact values."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return (text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
