@@ -140,3 +140,19 @@ def test_precision_equals_pm4py(mini_sop):
     expected = pm4py.precision_alignments(map_activities(log, mini_sop), net.net, net.initial, net.final)
     assert result.metrics["precision"] == pytest.approx(expected, abs=1e-12)
     assert sa.audit(log, mini_sop, processes=1).metrics["precision"] is None
+
+
+def test_open_case_decisions_come_from_its_prefix_alignment(branch_sop):
+    # A lost passport still under way after the BAP: no wrong_branch, one incomplete finding.
+    done = make_log({"done": ["daftar", "periksa", "cetak", "serah"]})
+    open_ = make_log({"open": ["daftar", "bap"]}, start="2024-03-04 09:00")
+    log = with_attr(pd.concat([done, open_], ignore_index=True), {"done": "baru", "open": "hilang"})
+    r = sa.audit(log, branch_sop, processes=1)
+    assert kinds(r, "open") == [("incomplete", "periksa")]
+
+
+def test_xes_style_case_attribute_names(branch_sop):
+    log = make_log({"new_with_bap": ["daftar", "bap", "periksa", "cetak", "serah"]})
+    log["case:jenis_layanan"] = "baru"
+    r = sa.audit(log, branch_sop, processes=1)
+    assert kinds(r, "new_with_bap") == [("wrong_branch", "bap")]

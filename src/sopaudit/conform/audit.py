@@ -61,6 +61,11 @@ def map_activities(log: pd.DataFrame, sop: SOP) -> pd.DataFrame:
     out[ACTIVITY] = labels.map(lookup).astype("string")
     if ROW not in out.columns:
         out[ROW] = np.arange(1, len(out) + 1)
+    # XES readers name case attributes "case:<name>"; SOP conditions and service standards use
+    # the plain name, so both names are offered.
+    for col in [c for c in out.columns if isinstance(c, str) and c.startswith("case:") and c != CASE]:
+        if col[5:] and col[5:] not in out.columns:
+            out[col[5:]] = out[col]
     return out
 
 
@@ -120,13 +125,19 @@ def audit(
     case_end = events.groupby(CASE, sort=True)[TIME].max().reindex(case_ids)
     open_mask = (case_end >= events[TIME].max() - pd.Timedelta(days=open_days)).to_numpy()
 
-    flow = _control_flow_findings(variant_list, variant_ids, aligned, net, case_ids, case_vid, open_mask)
+    flow, use_prefix, unfinished = _control_flow_findings(variant_list, variant_ids, aligned, net, case_ids,
+                                                          case_vid, open_mask)
     case_attrs = events.groupby(CASE, sort=True).first().reindex(case_ids)
+    # Decisions come from the alignment each case is judged on: the prefix one for open cases.
+    judged = [(variant_ids[v], False, aligned[v]) for v in variant_list]
+    judged += [(vid, True, p) for vid, p in sorted(unfinished.items())]
     branch = wrong_branch_findings(
-        pd.DataFrame([(variant_ids[v], k, answer, pos) for v in variant_list for k, answer, pos in decisions(aligned[v], net)],
-                     columns=["variant_id", "choice", "answer", "event_pos"]),
-        pd.DataFrame({"case_id": case_ids, "variant_id": case_vid}), case_attrs, net)
+        pd.DataFrame([(vid, pre, k, answer, pos) for vid, pre, a in judged for k, answer, pos in decisions(a, net)],
+                     columns=["variant_id", "prefix", "choice", "answer", "event_pos"]),
+        pd.DataFrame({"case_id": case_ids, "variant_id": case_vid, "prefix": use_prefix}), case_attrs, net)
     rules = check_rules(events, sop)
+    open_cases = set(case_ids[use_prefix])
+    rules = rules[~(rules.pop("pending") & rules["case_id"].isin(open_cases))]
     rules = rules.assign(kind="rule", related=rules.pop("rule"), expected_after="", detail_code="rule",
                          evidence_pos=[()] * len(rules))
     parts = [p for p in (flow, branch, rules) if len(p)]
@@ -217,7 +228,8 @@ def _traces(events: pd.DataFrame) -> pd.Series:
 
 
 def _control_flow_findings(variant_list, variant_ids, aligned, net, case_ids, case_vid, open_mask):
-    """Variant findings expanded to the cases of each variant (a merge, not a loop over cases).
+    """Variant findings expanded to the cases of each variant (a merge, not a loop over cases);
+    also returns which cases are judged on their prefix alignment, and those alignments.
 
     A case still open (its last event is recent) that is better explained as the beginning of an
     SOP run than as a finished one is judged on its prefix alignment plus one `incomplete`
@@ -251,7 +263,7 @@ def _control_flow_findings(variant_list, variant_ids, aligned, net, case_ids, ca
     dev = pd.concat([cv[~cv["use_prefix"]].merge(full, on="variant_id", how="inner"),
                      cv[cv["use_prefix"]].merge(prefix, on="variant_id", how="inner")], ignore_index=True)
     dev["event_pos"] = dev["event_pos"].astype("Int64")
-    return dev.drop(columns=["use_prefix"])
+    return dev.drop(columns=["use_prefix"]), cv["use_prefix"].to_numpy(), unfinished
 
 
 def _with_evidence(dev: pd.DataFrame, events: pd.DataFrame, sop: SOP) -> pd.DataFrame:

@@ -37,15 +37,16 @@ def wrong_branch_findings(variant_decisions: pd.DataFrame, case_vid: pd.DataFram
                           net: CompiledNet) -> pd.DataFrame:
     """Findings for decisions taken against their condition.
 
-    `variant_decisions`: variant_id, choice, answer, event_pos; `case_vid`: case_id, variant_id;
-    `case_attrs`: case attributes indexed by case id."""
+    `variant_decisions`: variant_id, prefix, choice, answer, event_pos; `case_vid`: case_id,
+    variant_id, prefix (whether the case is judged on its prefix alignment); `case_attrs`: case
+    attributes indexed by case id."""
     columns = ["case_id", "variant_id", "kind", "step", "event_pos", "detail", "related", "expected_after",
                "detail_code", "evidence_pos"]
     conditional = {k: c for k, (c, _, _) in enumerate(net.choices) if c.condition is not None}
     dec = variant_decisions[variant_decisions["choice"].isin(list(conditional))]
     if dec.empty:
         return pd.DataFrame(columns=columns)
-    rows = case_vid.merge(dec, on="variant_id", how="inner")
+    rows = case_vid.merge(dec, on=["variant_id", "prefix"], how="inner")
     out = []
     for k, group in rows.groupby("choice", sort=True):
         choice = conditional[k]

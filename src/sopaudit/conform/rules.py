@@ -48,7 +48,8 @@ def _describe(rule: Rule) -> str:
 
 
 def check_rules(events: pd.DataFrame, sop: SOP) -> pd.DataFrame:
-    """One row per violation: case_id, rule id, step, event_pos (the offending event, if any), detail.
+    """One row per violation: case_id, rule id, step, event_pos (the offending event, if any),
+    detail, and pending (later events could still satisfy the rule).
 
     `events` is the audit's mapped event log (step ids in concept:name, 0-based `sopaudit:pos`).
     """
@@ -67,13 +68,15 @@ def check_rules(events: pd.DataFrame, sop: SOP) -> pd.DataFrame:
         count_a = pd.Series(is_a, index=events.index).groupby(cases).sum().reindex(all_cases, fill_value=0)
         count_b = pd.Series(is_b, index=events.index).groupby(cases).sum().reindex(all_cases, fill_value=0)
         desc = _describe(rule)
-        bad: list[tuple[str, int | None, str]] = []  # (case, pos, step)
+        # (case, pos, step, pending): pending violations could still be mended by later events,
+        # so they are not reported for cases still under way.
+        bad: list[tuple[str, int | None, str, bool]] = []
         if rule.kind in ("init", "end"):
             at = events[POS] == 0 if rule.kind == "init" else events[POS].to_numpy() == cases.map(last_pos).to_numpy()
             ev = events.loc[np.asarray(at)]
             for c, p, s in zip(ev[CASE].astype("string"), ev[POS], ev[ACTIVITY].astype("string"), strict=True):
                 if s != a:
-                    bad.append((c, int(p), a))
+                    bad.append((c, int(p), a, rule.kind == "end"))
         elif rule.kind in ("existence", "absence", "exactly"):
             default = {"existence": 1, "absence": 0, "exactly": 1}[rule.kind]
             n = rule.count if rule.count is not None else default
@@ -83,30 +86,30 @@ def check_rules(events: pd.DataFrame, sop: SOP) -> pd.DataFrame:
                 viol = count_a[count_a > n]
             else:
                 viol = count_a[count_a != n]
-            bad.extend((c, None, a) for c in viol.index)
+            bad.extend((c, None, a, bool(k < n)) for c, k in viol.items())
         elif rule.kind == "precedence":
             # First A position per case; a B before it (or with no A at all) violates the rule.
             first_a = events.loc[is_a].groupby(cases[is_a])[POS].min()
             ev = events.loc[is_b]
             fa = cases[is_b].map(first_a)
             viol = ev[fa.isna().to_numpy() | (ev[POS].to_numpy() < fa.fillna(-1).to_numpy())]
-            bad.extend((c, int(p), b) for c, p in zip(viol[CASE].astype("string"), viol[POS], strict=True))
+            bad.extend((c, int(p), b, False) for c, p in zip(viol[CASE].astype("string"), viol[POS], strict=True))
         elif rule.kind == "response":
             last_b = events.loc[is_b].groupby(cases[is_b])[POS].max()
             ev = events.loc[is_a]
             lb = cases[is_a].map(last_b)
             viol = ev[lb.isna().to_numpy() | (ev[POS].to_numpy() > lb.fillna(-1).to_numpy())]
-            bad.extend((c, int(p), a) for c, p in zip(viol[CASE].astype("string"), viol[POS], strict=True))
+            bad.extend((c, int(p), a, True) for c, p in zip(viol[CASE].astype("string"), viol[POS], strict=True))
         elif rule.kind == "coexistence":
             viol = all_cases[((count_a > 0) != (count_b > 0)).to_numpy()]
             for c in viol:
-                bad.append((c, None, a if count_a[c] == 0 else b))
+                bad.append((c, None, a if count_a[c] == 0 else b, True))
         elif rule.kind == "exclusive_choice":
             viol = all_cases[((count_a > 0) & (count_b > 0)).to_numpy()]
-            bad.extend((c, None, b) for c in viol)
-        for c, p, s in bad:
+            bad.extend((c, None, b, False) for c in viol)
+        for c, p, s, pending in bad:
             rows.append((c, rule.id, s, p, f"rule {rule.id} broken: {desc}"
-                         + (f" ({rule.description})" if rule.description else "")))
-    out = pd.DataFrame(rows, columns=["case_id", "rule", "step", "event_pos", "detail"])
+                         + (f" ({rule.description})" if rule.description else ""), pending))
+    out = pd.DataFrame(rows, columns=["case_id", "rule", "step", "event_pos", "detail", "pending"])
     out["event_pos"] = out["event_pos"].astype("Int64")
     return out.sort_values(["case_id", "rule", "event_pos"], kind="mergesort").reset_index(drop=True)
