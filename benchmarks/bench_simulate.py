@@ -1,0 +1,102 @@
+"""Benchmark the simulator: 1 million passport applications, time, events per second and peak memory.
+
+The simulation runs in a fresh child process, so its peak memory (ru_maxrss) is its own. The
+baseline in the same run is pm4py's play-out of the same SOP's Petri net (random firing of
+enabled transitions, no officers, times or deviations), on fewer traces; the ratio compares
+events per second. Targets (issue 3): 1 million cases in under 60 s, under 4 GiB. Not part of
+the test suite:
+
+    .venv/bin/python benchmarks/bench_simulate.py [--cases 1000000] [--baseline-traces 20000] [--write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SOP = ROOT / "reference_models" / "paspor_baru_mpaspor.yaml"
+LIMIT_SECONDS = 60
+LIMIT_BYTES = 4 * 2**30
+
+
+def child(cases: int, seed: int, write: bool) -> None:
+    """Simulate in this process and print the measurements as JSON."""
+    import sopaudit as sa
+    from sopaudit.simulate import simulate, write_log
+
+    sop = sa.load_sop(SOP)
+    t0 = time.perf_counter()
+    log, truth = simulate(sop, cases, seed)
+    seconds = time.perf_counter() - t0
+    out = {"cases": cases, "events": len(log), "truth_rows": len(truth), "seconds": seconds,
+           "maxrss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
+    if write:
+        with tempfile.TemporaryDirectory() as tmp:
+            t0 = time.perf_counter()
+            write_log(log, Path(tmp) / "log.parquet")
+            out["parquet_seconds"] = time.perf_counter() - t0
+            out["parquet_bytes"] = (Path(tmp) / "log.parquet").stat().st_size
+        out["maxrss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(json.dumps(out))
+
+
+def pm4py_baseline(traces: int) -> tuple[float, int]:
+    """pm4py's basic play-out of the compiled SOP net: (seconds, events)."""
+    import pm4py
+    from pm4py.algo.simulation.playout.petri_net.variants import basic_playout
+
+    import sopaudit as sa
+    from sopaudit.sop import compile_sop
+
+    net, im, fm = compile_sop(sa.load_sop(SOP)).as_tuple()
+    t0 = time.perf_counter()
+    log = basic_playout.apply(net, im, fm, parameters={basic_playout.Parameters.NO_TRACES: traces,
+                                                       basic_playout.Parameters.MAX_TRACE_LENGTH: 200})
+    seconds = time.perf_counter() - t0
+    del pm4py
+    return seconds, sum(len(t) for t in log)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--baseline-traces", type=int, default=20_000)
+    parser.add_argument("--write", action="store_true", help="also time writing the log as Parquet")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.cases, args.seed, args.write)
+        return
+
+    cmd = [sys.executable, __file__, "--child", "--cases", str(args.cases), "--seed", str(args.seed)]
+    if args.write:
+        cmd.append("--write")
+    run = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    m = json.loads(run.stdout.strip().splitlines()[-1])
+    rate = m["events"] / m["seconds"]
+    print(f"sopaudit.simulate  {m['cases']:,} cases, {m['events']:,} events, {m['truth_rows']:,} truth rows")
+    print(f"  time             {m['seconds']:.1f} s  ({rate:,.0f} events/s)   target < {LIMIT_SECONDS} s: "
+          f"{'ok' if m['seconds'] < LIMIT_SECONDS else 'MISSED'}")
+    print(f"  peak memory      {m['maxrss_bytes'] / 2**30:.2f} GiB   target < 4 GiB: "
+          f"{'ok' if m['maxrss_bytes'] < LIMIT_BYTES else 'MISSED'}")
+    if "parquet_seconds" in m:
+        print(f"  write Parquet    {m['parquet_seconds']:.1f} s, {m['parquet_bytes'] / 1e6:.0f} MB")
+
+    seconds, events = pm4py_baseline(args.baseline_traces)
+    base_rate = events / seconds
+    print(f"pm4py basic play-out of the same net  {args.baseline_traces:,} traces, {events:,} events, "
+          f"{seconds:.1f} s  ({base_rate:,.0f} events/s)")
+    print(f"ratio              sopaudit is {rate / base_rate:,.0f} times faster per event "
+          "(and adds officers, times on the calendar, deviations and their truth)")
+
+
+if __name__ == "__main__":
+    main()
