@@ -14,7 +14,7 @@ import pytest
 import sopaudit as sa
 from sopaudit import compare as C
 from sopaudit.conform.audit import map_activities
-from sopaudit.discover import END, START, dfg
+from sopaudit.discovery import END, START, dfg
 from sopaudit.sop import compile_sop
 
 from conftest import DEMO_LOG, dataset, make_log

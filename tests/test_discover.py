@@ -1,4 +1,4 @@
-"""Tests of sopaudit.discover: exact results on a hand-made log, equality with pm4py on the
+"""Tests of sopaudit.discovery: exact results on a hand-made log, equality with pm4py on the
 public real logs, and process maps that render readably."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sopaudit import discover as D
+from sopaudit import discovery as D
 from sopaudit.errors import SopAuditError
 
 DATASETS = Path(

@@ -1,7 +1,7 @@
 """`sopaudit discover`: the actual process of an event log (directly-follows graph, variants,
 process map, discovered models and their quality) and, with --sop, how it differs from the SOP.
 
-The command calls the same public functions a notebook uses (`sopaudit.discover`,
+The command calls the same public functions a notebook uses (`sopaudit.discovery`,
 `sopaudit.compare`); it owns the terminal and the files it writes."""
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def _date(value: str | None, flag: str) -> pd.Timestamp | None:
 def _filters(log: pd.DataFrame, log_path: Path, date_from, date_to, attribute, values, coverage
              ) -> tuple[pd.DataFrame, dict]:
     """Apply the auditor's filters (whole cases only) and say what was applied."""
-    from .discover import filter_log
+    from .discovery import filter_log
 
     start, end = _date(date_from, "--from"), _date(date_to, "--to")
     if start is not None and end is not None and end <= start:
@@ -85,7 +85,7 @@ def _describe(applied: dict) -> str:
 
 def _models(log: pd.DataFrame, noise: float) -> dict:
     """Inductive and Heuristics Miner models of the log with their token-based quality."""
-    from .discover import heuristics_model, inductive_model, model_quality
+    from .discovery import heuristics_model, inductive_model, model_quality
 
     out = {}
     with warnings.catch_warnings():
@@ -149,7 +149,7 @@ def discover_command(log_path, out, sop_path, mapping_path, case, activity, time
     sop_overlay.svg."""
     from . import compare as cmp
     from .conform.audit import audit as run_audit
-    from .discover import discover
+    from .discovery import discover
     from .eventlog import log_info
     from .ingest import read_log
     from .sop import load_sop

@@ -32,7 +32,7 @@ import pandas as pd
 from . import drawing
 from .conform.align import MarkingGraph
 from .conform.audit import map_activities
-from .discover import ACTIVITY, CASE, END, START, ProcessMap, discover, sort_log
+from .discovery import ACTIVITY, CASE, END, START, ProcessMap, discover, sort_log
 from .sop.compile import CompiledNet, compile_sop
 from .sop.model import SOP, StepRef, walk
 
@@ -159,7 +159,7 @@ class SopFlows:
 
     def allows(self, source: str, target: str) -> bool:
         """Whether ``target`` may directly follow ``source``; :data:`START` and :data:`END`
-        stand for the beginning and the end of a case, as in :func:`sopaudit.discover.dfg`."""
+        stand for the beginning and the end of a case, as in :func:`sopaudit.discovery.dfg`."""
         if source == START and target == END:
             return self.allows_empty
         if source == START:
@@ -306,7 +306,7 @@ def _mapped(log: pd.DataFrame, sop: SOP) -> pd.DataFrame:
 def _transitions(log: pd.DataFrame) -> pd.DataFrame:
     """Every directly-follows occurrence of the log, one row per (case, source, target), with
     :data:`START` before the first and :data:`END` after the last event of each case; in the
-    event order of :func:`sopaudit.discover.sort_log` (so the counts equal ``dfg``)."""
+    event order of :func:`sopaudit.discovery.sort_log` (so the counts equal ``dfg``)."""
     s = sort_log(log)
     case = s[CASE].astype(str).to_numpy(dtype=object)
     act = s[ACTIVITY].astype(str).to_numpy(dtype=object)
@@ -568,7 +568,7 @@ def sop_graph(
     With ``steps`` (an :attr:`AuditResult.steps` table) each box is filled by the share of the
     cases requiring the step that did it in order (green from 95%, yellow from 80%, red below;
     grey when no case required it) and says the numbers. With ``observed`` (a
-    :func:`sopaudit.discover.dfg` of the mapped log) edges are labelled and sized by how often
+    :func:`sopaudit.discovery.dfg` of the mapped log) edges are labelled and sized by how often
     the flow happened; flows never seen are dashed grey."""
     tx = _t(lang)
     names = {s.id: s.name for s in sop.steps}

@@ -4,7 +4,7 @@
 (`sopaudit.compare`: the SOP coloured by how each step is followed, and the actual process map
 with the flows the SOP does not allow in red, each with its own legend). Without it, the report
 draws its own from the parts that are there:
-- `sopaudit.discover.discover(log)` (the actual process map), drawn with the activities the SOP
+- `sopaudit.discovery.discover(log)` (the actual process map), drawn with the activities the SOP
   does not know filled red and the SOP steps that have findings outlined red;
 - `sopaudit.sop.draw.flowchart` (the SOP AP flowchart), with each step box filled by the share
   of its cases done in order; an SOP without a flow (imported PNML/BPMN) is shown as a numbered
@@ -109,7 +109,7 @@ def actual_process_svg(result, t: Translator, lang: str, max_nodes: int = MAX_NO
     """The discovered process map of the audited log (step names, event counts), with the SOP
     overlay; None when the discovery stage is not installed or the log is empty."""
     try:
-        from .. import discover as disc
+        from .. import discovery as disc
         from .. import drawing
     except ImportError:
         return None
