@@ -11,13 +11,17 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .calendar import WorkingCalendar
+from .conform.audit import DEFAULT_OPEN_DAYS
 from .conform.audit import audit as run_audit
 from .errors import SopAuditError
+from .eventlog import log_info
 from .ingest import read_log
 from .sop import load_sop
 
 DEMO_SOP = Path("reference_models") / "paspor_baru_mpaspor.yaml"
 DEMO_LOG = Path("event_logs") / "paspor_demo_synthetic.csv"
+DEMO_ROLES = Path("event_logs") / "paspor_demo_petugas.csv"
 DEMO_MAPPING = {"case": "no_permohonan", "activity": "tahapan", "time": "waktu", "resource": "petugas"}
 
 
@@ -60,12 +64,19 @@ def _print_summary(result, written: dict[str, Path]) -> None:
         click.echo(f"report     {written['report']}")
 
 
-def _audit_to_dir(log_path, sop_path, out, mapping: dict, tz: str, lang: str, processes: int | None,
-                  accepted=None, precision: bool = False):
+def _audit_to_dir(log_path, sop_path, out, mapping: dict, tz: str, lang: str, formats=None,
+                  closures=None, cuti_bersama_working: bool = False, **options):
+    """Read, audit and write the report; `options` go to `sopaudit.audit` unchanged."""
     sop = load_sop(sop_path)  # first: an SOP error is cheap to find, a large log is not
     log = read_log(log_path, tz=tz, **mapping)
-    result = run_audit(log, sop, processes=processes, accepted=accepted, precision=precision)
-    written = result.write(out, formats=("html", "csv", "json"), lang=lang)
+    calendar = WorkingCalendar(tz=log_info(log).tz or "Asia/Jakarta", cuti_bersama_working=cuti_bersama_working)
+    if closures is not None:
+        calendar = calendar.with_closures_file(closures)
+    result = run_audit(log, sop, calendar=calendar, **options)
+    written = result.write(out, formats=formats, lang=lang)  # None: every format
+    from .ingest.write import write_quality  # the ingest's data-quality report beside the report
+
+    written["quality"] = write_quality(log, Path(out) / "quality.json")
     if result.rejected:
         import pandas as pd
 
@@ -84,19 +95,37 @@ def _audit_to_dir(log_path, sop_path, out, mapping: dict, tz: str, lang: str, pr
 @click.option("--activity", default=None, help="Column holding the step or status name.")
 @click.option("--time", "time_col", default=None, help="Column holding the timestamp.")
 @click.option("--resource", default=None, help="Column holding the officer.")
-@click.option("--tz", default="Asia/Jakarta", show_default=True, help="Time zone of naive times (IANA name or WIB/WITA/WIT).")
+@click.option("--mapping", "mapping_file", type=click.Path(path_type=Path), default=None,
+              help="Mapping YAML file for the log (docs/mapping.md); the column flags override it.")
+@click.option("--strict", is_flag=True, help="Stop at the first unreadable row of the log instead of listing it.")
+@click.option("--tz", default=None, help="Time zone of naive times (IANA name or WIB/WITA/WIT); default: the "
+              "mapping file's, else Asia/Jakarta.")
 @click.option("--lang", type=click.Choice(["id", "en"]), default="id", show_default=True, help="Report language.")
 @click.option("--processes", type=int, default=None, help="Worker processes for the alignments (default: all cores).")
 @click.option("--accepted", type=click.Path(path_type=Path), default=None,
               help="Allow-list of accepted deviations (YAML, see docs/deviations.md).")
 @click.option("--precision/--no-precision", default=False, show_default=True,
               help="Also compute alignment-based precision (slow on large logs).")
+@click.option("--formats", default=None, help="Report files to write, comma-separated from html, xlsx, csv, json "
+              "(default: all).")
+@click.option("--roles", type=click.Path(path_type=Path), default=None,
+              help="Officers and their roles with validity dates (CSV or YAML, docs/time-and-roles.md).")
+@click.option("--closures", type=click.Path(path_type=Path), default=None,
+              help="Office-specific closed days (CSV or YAML, docs/calendar.md).")
+@click.option("--cuti-bersama-working", is_flag=True,
+              help="Count collective leave days (cuti bersama) as working days (the office stayed open).")
+@click.option("--open-days", type=float, default=DEFAULT_OPEN_DAYS, show_default=True,
+              help="A case whose last event is this many days before the end of the log may still be open.")
 @_user_errors
 def audit(log_path, sop_path, out, case, activity, time_col, resource, tz, lang, processes, accepted,
-          precision) -> None:
+          precision, formats, roles, closures, cuti_bersama_working, open_days, mapping_file=None,
+          strict=False) -> None:
     """Check an event log against an SOP and write the report into OUT."""
-    mapping = {"case": case, "activity": activity, "time": time_col, "resource": resource}
-    result, written = _audit_to_dir(log_path, sop_path, out, mapping, tz, lang, processes, accepted, precision)
+    mapping = {"case": case, "activity": activity, "time": time_col, "resource": resource,
+               "mapping": mapping_file, "strict": strict}
+    result, written = _audit_to_dir(log_path, sop_path, out, mapping, tz, lang, formats, closures, cuti_bersama_working,
+                                    processes=processes, accepted=accepted, precision=precision, roles=roles,
+                                    open_days=open_days)
     _print_summary(result, written)
 
 
@@ -118,10 +147,16 @@ def demo(out, lang) -> None:
     """Audit the bundled synthetic passport sample against its SOP (the demo audit)."""
     root = _demo_root()
     click.echo(f"demo audit of the synthetic sample {DEMO_LOG} against {DEMO_SOP}")
-    result, written = _audit_to_dir(root / DEMO_LOG, root / DEMO_SOP, out, DEMO_MAPPING, "Asia/Pontianak", lang, None,
-                                    precision=True)
+    click.echo(f"officers' roles from {DEMO_ROLES}")
+    result, written = _audit_to_dir(root / DEMO_LOG, root / DEMO_SOP, out, DEMO_MAPPING, "Asia/Pontianak", lang,
+                                    precision=True, roles=root / DEMO_ROLES)
     _print_summary(result, written)
 
+
+from .commands_sop import sop_group; main.add_command(sop_group)  # noqa: E402, E702, I001
+from .commands_discover import discover_command; main.add_command(discover_command)  # noqa: E402, E702, I001
+from .commands_ingest import ingest_command; main.add_command(ingest_command)  # noqa: E402, E702, I001
+from .commands_simulate import simulate_command; main.add_command(simulate_command)  # noqa: E402, E702, I001
 
 if __name__ == "__main__":
     main()

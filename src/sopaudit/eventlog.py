@@ -14,6 +14,7 @@ RESOURCE = "org:resource"
 LIFECYCLE = "lifecycle:transition"
 ROW = "sopaudit:row"  # source row number (1-based data row of the input file)
 LABEL = "sopaudit:label"  # the activity label as recorded, before mapping to SOP step ids
+START_ROW = "sopaudit:start_row"  # source row of the lifecycle start paired with this event
 
 INFO_KEY = "sopaudit"
 
@@ -28,7 +29,8 @@ class LogInfo:
     mapping: dict = field(default_factory=dict)
     rows_read: int = 0
     rejected: tuple = ()  # (row, reason) pairs of rows that could not become events
-    quality: dict = field(default_factory=dict)
+    quality: dict = field(default_factory=dict)  # the data-quality report (docs/mapping.md)
+    source: dict = field(default_factory=dict)  # how the file was read: format, encoding, sheet...
 
 
 def log_info(log: pd.DataFrame) -> LogInfo:

@@ -1,5 +1,14 @@
-"""Ingest: read service-system exports into the canonical event log."""
+"""Ingest: read service-system exports into the canonical event log, with a quality report.
 
+`read_log` reads CSV, XLSX, Parquet, XES and SQL sources (readers.py, csvfile.py) under a column
+mapping (mapping.py), reads times (timestamps.py), pairs lifecycle halves (lifecycle.py), builds
+the log (columns.py, build.py) and its data-quality report (quality.py). `suggest_mapping`
+proposes a mapping (suggest.py); `write_log` writes the canonical log (write.py).
+"""
+
+from .mapping import Mapping, load_mapping
 from .read import read_log
+from .suggest import suggest_mapping
+from .write import write_log, write_quality
 
-__all__ = ["read_log"]
+__all__ = ["Mapping", "load_mapping", "read_log", "suggest_mapping", "write_log", "write_quality"]

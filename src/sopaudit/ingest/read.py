@@ -1,196 +1,91 @@
-"""Read a service-system export (CSV or XES) into the canonical event log.
+"""`read_log`: read a service-system export into the canonical event log.
 
 Nothing is dropped silently: a row that cannot become an event (no case id, no activity, an
-unreadable time) is counted and listed with its row number and reason in the LogInfo.
+unreadable time, a broken CSV line) is listed with its row number and reason in the LogInfo in
+`DataFrame.attrs['sopaudit']`, beside the data-quality report (docs/mapping.md).
 """
 
 from __future__ import annotations
 
-import csv
-import gzip
-import hashlib
-import io
-import warnings
+import logging
 from pathlib import Path
 
 import pandas as pd
 
-from ..errors import InputFileError, MappingError
-from ..eventlog import ACTIVITY, CASE, INFO_KEY, LABEL, RESOURCE, ROW, TIME, LogInfo
-from ..xmlsafe import check_xml
+from ..calendar import WorkingCalendar
+from .build import build
+from .csvfile import Reopen
+from .mapping import Mapping, load_mapping, mapping_from_dict
+from .readers import open_source, sha256_file
 
-# Column names taken without asking: pm4py's own, and the plain English ones.
-_DEFAULTS = {
-    "case": (CASE, "case_id"),
-    "activity": (ACTIVITY, "activity"),
-    "time": (TIME, "timestamp"),
-    "resource": (RESOURCE, "resource"),
-}
-_TZ_ALIASES = {"WIB": "Asia/Jakarta", "WITA": "Asia/Makassar", "WIT": "Asia/Jayapura"}
+logger = logging.getLogger(__name__)
 
-
-def resolve_tz(tz: str) -> str:
-    """Accept IANA names and the Indonesian WIB/WITA/WIT."""
-    return _TZ_ALIASES.get(tz.upper(), tz) if tz else "Asia/Jakarta"
-
-
-def sha256_file(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+__all__ = ["read_log", "sha256_file"]
 
 
 def read_log(
     path: str | Path,
     *,
+    mapping: str | Path | Mapping | dict | None = None,
     case: str | None = None,
     activity: str | None = None,
     time: str | None = None,
+    start: str | None = None,
+    lifecycle: str | None = None,
     resource: str | None = None,
-    tz: str = "Asia/Jakarta",
+    sequence: str | None = None,
+    time_format: str | None = None,
+    tz: str | None = None,
+    sheet: str | None = None,
+    query: str | None = None,
+    labels: str | Path | dict | None = None,
+    duplicates: str | None = None,
+    strict: bool = False,
+    calendar: WorkingCalendar | None = None,
+    now: pd.Timestamp | None = None,
 ) -> pd.DataFrame:
-    """Read a CSV or XES(.gz) event log into a DataFrame with pm4py columns and tz-aware times.
+    """Read a CSV, XLSX, Parquet, XES(.gz) file or an SQL query into a DataFrame with pm4py columns.
 
-    Column arguments name the source columns; when omitted, pm4py's names or the plain names
-    case_id/activity/timestamp/resource are used. The source row number of every event is kept
-    in the column `sopaudit:row` so every finding can point back at the file.
+    `mapping` is a mapping YAML file (or a Mapping / dict of the same keys); the keyword arguments
+    override it. Without a mapping, pm4py's column names or case_id/activity/timestamp/resource
+    are used. `path` may be an SQLAlchemy URL (sqlite:///file.db) read with `query`. Times
+    without a zone are local times of `tz` (default Asia/Jakarta; WIB/WITA/WIT accepted). The
+    source row of every event is in `sopaudit:row`, the recorded label in `sopaudit:label`.
+    With `strict`, the first problem (rejected row, duplicate, unmatched lifecycle half,
+    unmapped label) raises InputFileError instead of being listed. `calendar` sets the office
+    hours the quality report checks; `now` the reference for "in the future".
     """
-    path = Path(path)
-    if not path.is_file():
-        raise InputFileError(f"{path}: the log file does not exist; check the path given to --log")
-    tz = resolve_tz(tz)
-    name = path.name.lower()
-    if name.endswith((".xes", ".xes.gz")):
-        raw = _read_xes(path)
-    elif name.endswith((".csv", ".txt", ".csv.gz")):
-        raw = _read_csv(path)
-    else:
-        raise InputFileError(f"{path}: unknown log file type; use .csv, .xes or .xes.gz")
-    if raw.empty:
-        raise InputFileError(f"{path}: the log has no rows; export the events again or pick another file")
-    mapping = _resolve_mapping(path, raw.columns, case=case, activity=activity, time=time, resource=resource)
-    log, rejected = _canonical(raw, mapping, tz)
-    if log.empty:
-        reasons = sorted({r for _, r in rejected})
-        raise InputFileError(
-            f"{path}: none of the {len(raw)} rows could be read as an event ({'; '.join(reasons)}); "
-            "check the column mapping and the time format"
-        )
-    log.attrs[INFO_KEY] = LogInfo(
-        path=str(path), sha256=sha256_file(path), tz=tz, mapping=mapping,
-        rows_read=len(raw), rejected=tuple(rejected),
-    )
-    return log
-
-
-def _read_csv(path: Path) -> pd.DataFrame:
-    data = path.read_bytes()
-    if path.name.lower().endswith(".gz"):
-        data = gzip.decompress(data)
-    if b"\x00" in data[:65536]:
-        raise InputFileError(f"{path}: this is a binary file, not a CSV text export")
-    for encoding in ("utf-8-sig", "cp1252", "latin-1"):
+    base = _base_mapping(mapping)
+    label_table = None
+    if labels is not None:
+        label_table = mapping_from_dict({"labels": labels}).labels
+    flags = mapping_from_dict({
+        "case": case, "activity": activity, "time": time, "start": start, "lifecycle": lifecycle,
+        "resource": resource, "sequence": sequence, "time_format": time_format, "tz": tz,
+        "sheet": sheet, "query": query, "duplicates": duplicates,
+    })
+    given = {k: getattr(flags, k) for k in ("case", "activity", "time", "start", "lifecycle", "resource",
+                                            "sequence", "time_format", "tz", "sheet", "query", "duplicates")}
+    m = base.merged(**given, labels=label_table)
+    settings: dict = {}
+    for _ in range(3):
+        source = open_source(path, sheet=m.sheet, query=m.query, **settings)
         try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
+            log = build(source, m, strict=strict, calendar=calendar, now=now)
+        except Reopen as again:
+            logger.info("%s: reading again with %s", path, again.settings)
+            settings.update(again.settings)
             continue
-    sample = text[:65536]
-    try:
-        sep = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
-    except csv.Error:
-        sep = ","
-    try:
-        return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                           na_values=[""], skipinitialspace=False)
-    except pd.errors.ParserError as exc:
-        raise InputFileError(f"{path}: cannot split the CSV into columns ({exc}); "
-                             "check that every line has the same number of separators") from None
+        logger.info("%s: %d events, %d rows rejected", path, len(log), len(log.attrs["sopaudit"].rejected))
+        return log
+    raise RuntimeError(f"{path}: the CSV reader restarted too often")  # pragma: no cover
 
 
-def _read_xes(path: Path) -> pd.DataFrame:
-    import pm4py
-
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
-    check_xml(path, opener=opener)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            return pm4py.read_xes(str(path), show_progress_bar=False)
-        except Exception as exc:  # pm4py's XES reader raises assorted errors on malformed files
-            raise InputFileError(f"{path}: cannot read this XES file ({type(exc).__name__}: {exc})") from None
-
-
-def _resolve_mapping(path: Path, columns, **given: str | None) -> dict[str, str]:
-    columns = list(map(str, columns))
-    mapping: dict[str, str] = {}
-    for role, col in given.items():
-        if col is not None:
-            if col not in columns:
-                raise MappingError(
-                    f"{path}: the {role} column '{col}' does not exist. The file has the columns: "
-                    f"{', '.join(columns)}. Pass the right name with --{role}."
-                )
-            mapping[role] = col
-            continue
-        for candidate in _DEFAULTS[role]:
-            if candidate in columns:
-                mapping[role] = candidate
-                break
-    missing = [r for r in ("case", "activity", "time") if r not in mapping]
-    if missing:
-        flags = " ".join(f"--{r} COLUMN" for r in missing)
-        raise MappingError(
-            f"{path}: cannot tell which column holds the {', '.join(missing)}. The file has the "
-            f"columns: {', '.join(columns)}. Name them with {flags}."
-        )
-    return mapping
-
-
-def _parse_times(values: pd.Series, tz: str) -> pd.Series:
-    if isinstance(values.dtype, pd.DatetimeTZDtype):
-        return values.dt.tz_convert(tz)
-    if pd.api.types.is_datetime64_any_dtype(values):
-        return values.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
-    text = values.astype("string").str.strip()
-    parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
-    naive = ~text.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True, na=False)
-    if naive.any():
-        local = pd.to_datetime(text[naive], format="ISO8601", errors="coerce")
-        parsed = parsed.dt.tz_convert(tz)
-        parsed[naive] = local.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
-        return parsed
-    return parsed.dt.tz_convert(tz)
-
-
-def _canonical(raw: pd.DataFrame, mapping: dict[str, str], tz: str) -> tuple[pd.DataFrame, list]:
-    rows = pd.RangeIndex(1, len(raw) + 1)
-    out = pd.DataFrame(index=raw.index)
-    out[CASE] = raw[mapping["case"]].astype("string").str.strip()
-    out[ACTIVITY] = raw[mapping["activity"]].astype("string").str.strip()
-    out[TIME] = _parse_times(raw[mapping["time"]], tz)
-    if "resource" in mapping:
-        out[RESOURCE] = raw[mapping["resource"]].astype("string").str.strip()
-    used = set(mapping.values())
-    for col in raw.columns:
-        if col not in used and col not in out.columns:
-            out[col] = raw[col]
-    out[ROW] = rows.to_numpy()
-    out[LABEL] = out[ACTIVITY]
-
-    rejected: list[tuple[int, str]] = []
-    checks = [
-        (out[CASE].isna() | (out[CASE] == ""), f"no case id in column '{mapping['case']}'"),
-        (out[ACTIVITY].isna() | (out[ACTIVITY] == ""), f"no activity in column '{mapping['activity']}'"),
-        (out[TIME].isna(), f"missing or unreadable time in column '{mapping['time']}'"),
-    ]
-    bad = pd.Series(False, index=out.index)
-    for mask, reason in checks:
-        new = mask & ~bad
-        rejected.extend((int(r), reason) for r in out.loc[new, ROW])
-        bad |= mask
-    rejected.sort()
-    log = out.loc[~bad].sort_values([CASE, TIME, ROW], kind="mergesort").reset_index(drop=True)
-    return log, rejected
+def _base_mapping(mapping) -> Mapping:
+    if mapping is None:
+        return Mapping()
+    if isinstance(mapping, Mapping):
+        return mapping
+    if isinstance(mapping, dict):
+        return mapping_from_dict(mapping, source="mapping")
+    return load_mapping(mapping)

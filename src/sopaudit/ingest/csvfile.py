@@ -1,0 +1,296 @@
+"""CSV exports through pyarrow's streaming reader: separator sniffing, encodings, bad rows.
+
+The separator (`,` `;` tab `|`) is chosen from the first lines, the encoding from the bytes
+(UTF-8 with or without BOM, else cp1252, else latin-1; a non-UTF-8 byte found late restarts the
+read in cp1252). Every value is read as text, so leading zeros and codes stay as written. A row
+with the wrong number of fields is skipped and listed with its row number and the reason; a line
+too long to be a record, a binary file or a compressed file that ends early is an error naming
+the file and the line or row.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import gzip
+import io
+import queue
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+
+from ..errors import InputFileError
+from .readers import Source, clean_names
+
+# pyarrow's streaming reader holds about 40 blocks in flight: 4 MiB blocks keep that near 170 MiB.
+BLOCK_SIZE = 4 << 20
+MAX_CELL = 1 << 20  # longest value accepted: an export cell is never this long
+HEAD_BYTES = 1 << 20
+DELIMITERS = (",", ";", "\t", "|")
+
+
+class Reopen(Exception):
+    """A first pass found that the CSV must be read again with other settings."""
+
+    def __init__(self, **settings):
+        self.settings = settings
+        super().__init__(settings)
+
+
+def _is_gz(path: Path) -> bool:
+    return path.name.lower().endswith(".gz")
+
+
+def _head(path: Path) -> bytes:
+    try:
+        if _is_gz(path):
+            with gzip.open(path, "rb") as fh:
+                return fh.read(HEAD_BYTES)
+        with open(path, "rb") as fh:
+            return fh.read(HEAD_BYTES)
+    except (OSError, EOFError) as exc:
+        raise InputFileError(f"{path}: cannot read the file ({exc}); a compressed file may be truncated") from None
+
+
+def guess_encoding(head: bytes) -> str:
+    """'utf-8' (BOM or not), else 'cp1252' when it decodes, else 'latin-1' (always decodes)."""
+    body = head[3:] if head.startswith(b"\xef\xbb\xbf") else head
+    try:
+        body.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(body) - 3 and len(head) == HEAD_BYTES:
+            return "utf-8"  # a character cut by the end of the sample
+    try:
+        body.decode("cp1252")
+        return "cp1252"
+    except UnicodeDecodeError:
+        return "latin-1"
+
+
+def sniff_delimiter(text: str) -> str:
+    """The separator that splits the header and the following lines into the same number (> 1)
+    of fields most often; ',' when no candidate splits the header."""
+    lines = text.splitlines()[:60]
+    if len(lines) > 1:
+        lines = lines[:-1]  # the last line of a sample may be cut
+    best, best_score = ",", (0, 0)
+    for d in DELIMITERS:
+        rows = _rows(lines, d)
+        if not rows or len(rows[0]) < 2:
+            continue
+        width = len(rows[0])
+        score = (sum(len(r) == width for r in rows[1:]) + 1, width)
+        if score > best_score:
+            best, best_score = d, score
+    return best
+
+
+def _rows(lines, delimiter: str) -> list[list[str]]:
+    """The rows the csv module reads from a sample, up to the first it cannot (a huge field)."""
+    rows: list[list[str]] = []
+    try:
+        for row in csv.reader(lines, delimiter=delimiter):
+            rows.append(row)
+    except csv.Error:
+        pass
+    return rows
+
+
+def open_csv(path: Path, encoding: str | None = None, newlines_in_values: bool | None = None,
+             threads: bool = True) -> Source:
+    """Open a CSV export for streaming; see the module docstring."""
+    head = _head(path)
+    if not head.strip():
+        raise InputFileError(f"{path}: the file is empty; the log has no rows")
+    if head.startswith(b"PK\x03\x04"):
+        raise InputFileError(f"{path}: this is a ZIP archive (an XLSX workbook?), not a CSV text export; "
+                             "give it the .xlsx extension or export CSV")
+    if head.startswith(b"PAR1"):
+        raise InputFileError(f"{path}: this is a Parquet file, not a CSV; give it the .parquet extension")
+    if b"\x00" in head:
+        line = head[: head.index(b"\x00")].count(b"\n") + 1
+        raise InputFileError(f"{path}, line {line}: a NUL byte; this is a binary file, not a CSV text export")
+    enc = encoding or guess_encoding(head)
+    bom = head.startswith(b"\xef\xbb\xbf")
+    text = (head[3:] if bom else head).decode(enc, errors="replace")
+    sample = text[:65536]
+    delimiter = sniff_delimiter(sample)
+    header_rows = _rows(io.StringIO(sample if '"' in text else sample.split("\n", 1)[0]), delimiter)
+    if not header_rows:
+        raise InputFileError(f"{path}: the file has no header line; the log has no rows")
+    names, notes = clean_names(header_rows[0], str(path))
+    if newlines_in_values is None:
+        # Quoted values with line breaks need pyarrow's slower mode; turn it on when the sample has one.
+        newlines_in_values = '"' in text and any(any("\n" in v or "\r" in v for v in r) for r in header_rows[1:])
+    invalid: list[tuple[int, str]] = []
+    unnumbered: list = []
+    width = len(names)
+
+    def on_invalid(row) -> str:
+        # row.number counts records from 1 with the header as record 1: data row = number - 1.
+        # Parsing in parallel does not know it; the read is then done again serially.
+        if row.number is None:
+            unnumbered.append(row)
+            return "skip"
+        reason = (f"the row has {row.actual_columns} field(s) but the header has {width}; a "
+                  f"'{_show(delimiter)}' inside an unquoted value, or a cut line")
+        invalid.append((int(row.number) - 1, reason))
+        return "skip"
+
+    read_options = pcsv.ReadOptions(use_threads=threads, block_size=BLOCK_SIZE, encoding=enc,
+                                    column_names=names, skip_rows=1)
+    parse_options = pcsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid,
+                                      newlines_in_values=newlines_in_values)
+    convert_options = pcsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                          strings_can_be_null=True, null_values=[""],
+                                          quoted_strings_can_be_null=True)
+
+    def parse() -> Iterator[pa.RecordBatch]:
+        yield from _batches()
+        if unnumbered:  # a bad row in the last block
+            raise Reopen(threads=False)
+
+    def _batches() -> Iterator[pa.RecordBatch]:
+        done = 0
+        try:
+            # plain reads (no memory map): pages of the file never count as this process's memory
+            stream = pa.OSFile(str(path), "r")
+            if _is_gz(path):
+                stream = pa.CompressedInputStream(stream, "gzip")
+            reader = pcsv.open_csv(stream, read_options=read_options, parse_options=parse_options,
+                                   convert_options=convert_options)
+            for batch in reader:
+                if unnumbered:
+                    raise Reopen(threads=False)
+                _check_cells(path, batch, done, invalid)
+                done += batch.num_rows
+                yield batch
+        except pa.ArrowInvalid as exc:
+            msg = str(exc)
+            if "invalid UTF8" in msg and enc == "utf-8":
+                raise Reopen(encoding="cp1252") from None
+            if "straddling" in msg or "block size" in msg:
+                line = _long_line(path)
+                raise InputFileError(
+                    f"{path}, line {line}: a single record is longer than {BLOCK_SIZE >> 20} MiB; an "
+                    "export row is never that long (a broken quote or a binary file?). Fix or cut "
+                    "that line and read again."
+                ) from None
+            raise InputFileError(
+                f"{path}, row {done + len(invalid) + 1}: cannot read the CSV from here on ({msg}); "
+                "check the quoting and the separator"
+            ) from None
+        except (OSError, EOFError) as exc:
+            raise InputFileError(
+                f"{path}, row {done + len(invalid) + 1}: the file ends early or cannot be read ({exc}); "
+                "a compressed file may be truncated; export it again"
+            ) from None
+
+    details = {"format": "csv", "encoding": ("utf-8-sig" if bom else enc), "delimiter": delimiter}
+    if not _ends_with_newline(path, head):
+        notes.append("the file does not end with a line break; its last row may be cut")
+    if notes:
+        details["notes"] = notes
+    return Source(str(path), "csv", names, prefetch(parse()), "", details, invalid=invalid, hash_path=str(path))
+
+
+def prefetch(batches: Iterator[pa.RecordBatch], depth: int = 2) -> Iterator[pa.RecordBatch]:
+    """Parse the next batches in a background thread while the caller works on the current one
+    (pyarrow releases the GIL while parsing). Errors reach the caller in order."""
+    items: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def work() -> None:
+        try:
+            for b in batches:
+                while not stop.is_set():
+                    try:
+                        items.put(b, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            items.put(done)
+        except BaseException as exc:  # handed to the consumer, raised there
+            items.put(exc)
+
+    thread = threading.Thread(target=work, name="sopaudit-csv", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = items.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():
+            with contextlib.suppress(queue.Empty):
+                items.get(timeout=0.1)
+        thread.join()
+
+
+def _check_cells(path: Path, batch: pa.RecordBatch, done: int, invalid: list[tuple[int, str]]) -> None:
+    """Refuse a value longer than MAX_CELL, naming its row and column."""
+    for name, col in zip(batch.schema.names, batch.columns, strict=True):
+        longest = pc.max(pc.binary_length(col)).as_py()
+        if longest is None or longest <= MAX_CELL:
+            continue
+        at = int(np.flatnonzero(pc.fill_null(pc.greater(pc.binary_length(col), MAX_CELL), False))[0])
+        row = done + at + 1
+        for bad in sorted(r for r, _ in invalid):  # skipped rows keep their numbers
+            if bad <= row:
+                row += 1
+        raise InputFileError(
+            f"{path}, row {row}: the value in column '{name}' is {longest:,} bytes long; an export "
+            f"cell is never longer than {MAX_CELL >> 20} MiB (a broken quote or a binary file?). "
+            "Fix or remove that row and read again."
+        )
+
+
+def _show(d: str) -> str:
+    return "\\t" if d == "\t" else d
+
+
+def _long_line(path: Path) -> int:
+    """The 1-based number of the first physical line longer than BLOCK_SIZE (scanned in chunks)."""
+    opener = gzip.open if _is_gz(path) else open
+    line, length = 1, 0
+    with opener(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            nl = np.flatnonzero(np.frombuffer(chunk, np.uint8) == 10)
+            if nl.size == 0:
+                length += len(chunk)
+                if length > BLOCK_SIZE:
+                    return line
+                continue
+            if length + nl[0] > BLOCK_SIZE:
+                return line
+            long = np.flatnonzero(np.diff(nl) - 1 > BLOCK_SIZE)
+            if long.size:
+                return line + 1 + int(long[0])
+            line += int(nl.size)
+            length = len(chunk) - int(nl[-1]) - 1
+            if length > BLOCK_SIZE:
+                return line
+    return line
+
+
+def _ends_with_newline(path: Path, head: bytes) -> bool:
+    if len(head) < HEAD_BYTES:
+        return head.endswith((b"\n", b"\r"))
+    if _is_gz(path):
+        return True  # not worth decompressing the whole file to look at its last byte
+    with open(path, "rb") as fh:
+        fh.seek(-1, 2)
+        return fh.read(1) in (b"\n", b"\r")
