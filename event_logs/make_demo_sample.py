@@ -45,7 +45,14 @@ def insert_after(seq, after, new):
 
 
 def cases():
-    """(label, activities) per case; the label says what the demo case shows."""
+    """(label, activities, options) per case; the label says what the demo case shows.
+
+    Options: `officer` overrides who does a step; `delay` puts the adjudication that many working
+    days after the interview (late); `open` cases are the last ones and stop half-way."""
+    return [c if len(c) == 3 else (*c, {}) for c in _cases()]
+
+
+def _cases():
     out = [("conforming", MAIN)] * 24
     out += [("conforming, re-scan", insert_after(MAIN, "PERIKSA_BERKAS", "PERIKSA_BERKAS"))] * 3
     reprint = MAIN[:13] + ["BA_RUSAK", "CETAK", "QC"] + MAIN[13:]
@@ -61,6 +68,13 @@ def cases():
     out += [("repeated interview", insert_after(MAIN, "WAWANCARA", "WAWANCARA"))] * 3
     out += [("repeated approval", insert_after(MAIN, "APPROVAL", "APPROVAL"))] * 2
     out += [("documents left at counter", insert_after(MAIN, "PERIKSA_BERKAS", "TITIP_BERKAS"))] * 3
+    # Time, roles and four-eyes: the acting section head (Hendra, also the adjudicator) approves
+    # his own adjudication; adjudication a week late; the printing officer interviews.
+    out += [("adjudicator approves own case", MAIN, {"officer": {"APPROVAL": "Hendra"}})] * 2
+    out += [("adjudication 6 working days late", MAIN, {"delay": 6})] * 2
+    out += [("interview by the printing officer", MAIN, {"officer": {"WAWANCARA": "Joko"}})]
+    # Still waiting for adjudication when the export was taken.
+    out += [("open: waiting for adjudication", MAIN[:9], {"open": True})] * 2
     return out
 
 
@@ -74,23 +88,29 @@ def main() -> None:
     rng = random.Random(20240301)
     rows = []
     day = dt.date(2024, 3, 4)
-    for n, (label, acts) in enumerate(cases(), start=1):
+    all_cases = cases()
+    for n, (label, acts, options) in enumerate(all_cases, start=1):
         case_id = f"2024PAS{n:05d}"
         kind = "percepatan" if n % 11 == 0 else "reguler"
         visit = working_day(day + dt.timedelta(days=n // 4))
+        if options.get("open"):  # the newest applications: after every other case's visit
+            visit = working_day(day + dt.timedelta(days=len(all_cases) // 4 + 1))
         t = dt.datetime.combine(visit - dt.timedelta(days=3), dt.time(19, 0)) + dt.timedelta(minutes=rng.randint(0, 120))
         for act in acts:
             if act == "ANTRIAN":
                 t = dt.datetime.combine(visit, dt.time(8, 0)) + dt.timedelta(minutes=rng.randint(0, 90))
-            elif act == "ADJUDIKASI" and kind == "reguler":
-                t = dt.datetime.combine(working_day(t.date() + dt.timedelta(days=1)), dt.time(9, 0)) + dt.timedelta(minutes=rng.randint(0, 240))
+            elif act == "ADJUDIKASI" and (kind == "reguler" or options.get("delay")):
+                d = t.date()
+                for _ in range(options.get("delay", 1)):
+                    d = working_day(d + dt.timedelta(days=1))
+                t = dt.datetime.combine(d, dt.time(9, 0)) + dt.timedelta(minutes=rng.randint(0, 240))
             else:
                 t += dt.timedelta(minutes=rng.randint(3, 25))
             rows.append({
                 "no_permohonan": case_id,
                 "tahapan": act,
                 "waktu": t.strftime("%Y-%m-%d %H:%M:%S"),
-                "petugas": rng.choice(OFFICERS[act]),
+                "petugas": options.get("officer", {}).get(act) or rng.choice(OFFICERS[act]),
                 "jenis_layanan": kind,
                 "catatan_demo": label,
             })
@@ -98,7 +118,7 @@ def main() -> None:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
-    print(f"wrote {len(rows)} events of {len(cases())} cases to {OUT}")
+    print(f"wrote {len(rows)} events of {len(all_cases)} cases to {OUT}")
 
 
 if __name__ == "__main__":

@@ -25,12 +25,14 @@ def demo_dir(tmp_path_factory):
 
 def test_demo_summary_numbers(demo_dir):
     s = json.loads((demo_dir / "summary.json").read_text(encoding="utf-8"))
-    # event_logs/make_demo_sample.py builds 56 cases: 36 conforming (incl. loops and 6 rejections),
-    # 7 skips, 5 swaps, 5 repeats, 3 activities outside the SOP.
-    assert (s["cases"], s["events"], s["conforming_cases"]) == (56, 815, 36)
+    # event_logs/make_demo_sample.py builds 63 cases: 36 conforming (incl. loops and 6 rejections),
+    # 7 skips, 5 swaps, 5 repeats, 3 activities outside the SOP, 2 four-eyes conflicts, 2 late
+    # adjudications (late step and late case), 1 interview by the wrong role, 2 still open.
+    assert (s["cases"], s["events"], s["conforming_cases"]) == (63, 908, 36)
     assert {k: v for k, v in s["deviations_by_kind"].items() if v} == {
-        "skipped": 7, "out_of_order": 5, "repeated": 5, "unexpected": 3}
-    assert s["case_conformance_rate"] == pytest.approx(36 / 56)
+        "skipped": 7, "out_of_order": 5, "repeated": 5, "unexpected": 3, "late_step": 2, "late_case": 2,
+        "wrong_role": 1, "duty_conflict": 2, "incomplete": 2}
+    assert s["case_conformance_rate"] == pytest.approx(36 / 61)
     assert s["tool_version"] == "0.1.0"
     roles = {i["role"]: i for i in s["inputs"]}
     assert len(roles["log"]["sha256"]) == 64 and roles["sop"]["path"].endswith("paspor_baru_mpaspor.yaml")
@@ -41,6 +43,7 @@ def test_demo_tables_agree_with_summary(demo_dir):
     dev = pd.read_csv(demo_dir / "deviations.csv")
     cases = pd.read_csv(demo_dir / "cases.csv")
     assert len(cases) == s["cases"] and int(cases["conforming"].sum()) == s["conforming_cases"]
+    assert cases["status"].value_counts().to_dict() == {"conforming": 36, "deviating": 25, "incomplete": 2}
     assert dev["kind"].value_counts().to_dict() == {k: v for k, v in s["deviations_by_kind"].items() if v}
     assert {"case_id", "kind", "step", "detail", "event_row"} <= set(dev.columns)
     # Every finding on an executed event points at a row of the source file.
@@ -53,7 +56,7 @@ def test_demo_tables_agree_with_summary(demo_dir):
 def test_demo_report_html_in_indonesian(demo_dir):
     html = (demo_dir / "report.html").read_text(encoding="utf-8")
     assert "Laporan kepatuhan terhadap SOP" in html
-    assert "36 dari 56 permohonan (64,3%) mengikuti SOP" in html
+    assert "36 dari 61 permohonan (59,0%) mengikuti SOP" in html
     assert "http://" not in html.replace("http://www.w3.org", "") and "https://" not in html
 
 
@@ -64,8 +67,9 @@ def test_audit_with_column_flags(tmp_path):
         "--lang", "en",
     ])
     assert res.exit_code == 0, res.output
-    assert "conforming 36 of 56 finished cases (64.3%)" in res.output
-    assert "36 of 56 cases (64.3%) followed the SOP" in (tmp_path / "report.html").read_text(encoding="utf-8")
+    # Without the roles file, the wrong role is not checked; without calendar flags, defaults.
+    assert "conforming 37 of 61 finished cases (60.7%)" in res.output
+    assert "wrong_role" not in res.output and "duty_conflict 2" in res.output
 
 
 @pytest.mark.parametrize(
