@@ -21,7 +21,6 @@ docs/calendar.md):
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import functools
 import re
@@ -36,6 +35,7 @@ import pandas as pd
 import yaml
 
 from .errors import InputFileError
+from .textfile import csv_table, read_small_table_text, yaml_list
 
 TZ_ALIASES = {"WIB": "Asia/Jakarta", "WITA": "Asia/Makassar", "WIT": "Asia/Jayapura"}
 CUTI_BERSAMA = "government"  # the `holidays` category holding Indonesian collective leave days
@@ -547,17 +547,7 @@ def load_closures(path: str | Path) -> tuple[tuple[dt.date, str], ...]:
     Any bad row raises InputFileError naming the file, the line and the fix.
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputFileError(f"{path}: the closures file does not exist; check the path")
-    suffix = path.suffix.lower()
-    if suffix not in (".csv", ".txt", ".yaml", ".yml"):
-        raise InputFileError(f"{path}: unknown closures file type; use .csv, .yaml or .yml")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputFileError(
-            f"{path}: not UTF-8 text; save the file as UTF-8 (CSV UTF-8 in Excel)"
-        ) from None
+    suffix, text = read_small_table_text(path, "closures")
     items = _closures_yaml(path, text) if suffix in (".yaml", ".yml") else _closures_csv(path, text)
     seen: dict[dt.date, int] = {}
     rows = []
@@ -579,30 +569,16 @@ def load_closures(path: str | Path) -> tuple[tuple[dt.date, str], ...]:
 
 
 def _closures_csv(path: Path, text: str) -> list[tuple[int, str, str]]:
-    lines = text.splitlines()
-    header_at = next(
-        (i for i, ln in enumerate(lines) if ln.strip() and not ln.lstrip().startswith("#")), None
-    )
-    if header_at is None:
-        raise InputFileError(
-            f"{path}: the file is empty; add a header line 'date,reason' and one row per closure"
-        )
-    header_line = lines[header_at]
-    delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
-    reader = csv.reader(lines[header_at:], delimiter=delimiter)
-    header = [h.strip().lower() for h in next(reader)]
+    header_line, header, delimiter, rows = csv_table(path, text, "'date,reason' and one row per closure")
     date_col = next((header.index(c) for c in _DATE_COLUMNS if c in header), None)
     reason_col = next((header.index(c) for c in _REASON_COLUMNS if c in header), None)
     if date_col is None or reason_col is None:
         raise InputFileError(
-            f"{path}, line {header_at + 1}: the header must have a 'date' and a 'reason' column "
+            f"{path}, line {header_line}: the header must have a 'date' and a 'reason' column "
             f"(found: {', '.join(header) or 'nothing'}); e.g. 'date,reason'"
         )
     items = []
-    for row in reader:
-        line = header_at + reader.line_num
-        if not any(cell.strip() for cell in row) or row[0].lstrip().startswith("#"):
-            continue
+    for line, row in rows:
         if len(row) <= max(date_col, reason_col):
             raise InputFileError(
                 f"{path}, line {line}: expected {len(header)} '{delimiter}'-separated fields, found {len(row)}; "
@@ -613,27 +589,9 @@ def _closures_csv(path: Path, text: str) -> list[tuple[int, str, str]]:
 
 
 def _closures_yaml(path: Path, text: str) -> list[tuple[int, str, str]]:
-    # Compose instead of load: nodes keep their line numbers, and dates stay text we parse ourselves.
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        raise InputFileError(f"{path}: not valid YAML ({exc})") from None
+    root = yaml_list(path, text, "closures", "- {date: 2024-05-02, reason: ...}")
     if root is None:
         return []
-    if isinstance(root, yaml.MappingNode):
-        found = [
-            v for k, v in root.value if isinstance(k, yaml.ScalarNode) and k.value == "closures"
-        ]
-        if not found:
-            raise InputFileError(
-                f"{path}, line {root.start_mark.line + 1}: expected a list of closures, or a "
-                "top-level 'closures:' key holding that list"
-            )
-        root = found[0]
-    if not isinstance(root, yaml.SequenceNode):
-        raise InputFileError(
-            f"{path}, line {root.start_mark.line + 1}: expected a list like '- {{date: 2024-05-02, reason: ...}}'"
-        )
     items = []
     for node in root.value:
         line = node.start_mark.line + 1

@@ -30,10 +30,10 @@ import numpy as np
 import pandas as pd
 
 from . import drawing
-from .conform.align import MarkingGraph
 from .conform.audit import map_activities
 from .discovery import ACTIVITY, CASE, END, START, ProcessMap, discover, sort_log
 from .sop.compile import CompiledNet, compile_sop
+from .sop.marking import MarkingGraph
 from .sop.model import SOP, StepRef, walk
 
 logger = logging.getLogger(__name__)
@@ -524,12 +524,7 @@ def draw_actual_vs_sop(
     ]
     if outside:
         legend.append((("box", OUTSIDE, "#822727"), tx["outside_acts"].format(n=_num(len(outside), lang))))
-    lay = drawing.layout_graph(nodes, edges, style=style)
-    subtitle = f"{sop.header.code} {sop.header.title}".strip()
-    svg = _with_legend(drawing.render_svg(lay), title, subtitle, legend, lay.style)
-    if path is not None:
-        Path(path).write_text(svg, encoding="utf-8")
-    return svg
+    return _draw(nodes, edges, style, sop, title, legend, path)
 
 
 def _band(share: float | None) -> str:
@@ -707,6 +702,13 @@ def draw_sop_overlay(
             (("line", UNSEEN_EDGE, "dashed"), tx["unseen"].format(n=_num(unseen, lang))
              + ("" if show_unseen else f" ({tx['not_drawn']})")),
         ]
+    return _draw(nodes, edges, style, sop, title, legend, path)
+
+
+def _draw(nodes, edges, style, sop: SOP, title: str,
+          legend: list[tuple[tuple[str, ...] | None, str]], path: str | Path | None) -> str:
+    """Lay out and render a drawing under the SOP's code and title with its legend; also written
+    to `path` when given."""
     lay = drawing.layout_graph(nodes, edges, style=style)
     subtitle = f"{sop.header.code} {sop.header.title}".strip()
     svg = _with_legend(drawing.render_svg(lay), title, subtitle, legend, lay.style)

@@ -22,11 +22,20 @@ class EventLogError(SopAuditError):
     filter), whichever way it was read."""
 
 
-class SopError(SopAuditError):
-    """An SOP reference model is invalid; carries every problem found, not only the first."""
+class ProblemListError(SopAuditError):
+    """A file with a list of located problems: carries every problem found, not only the first,
+    so the user fixes the file in one pass. Subclasses name the kind of file in `noun`."""
+
+    noun = "file"
 
     def __init__(self, path: str, problems: list[str]):
         self.path = path
         self.problems = list(problems)
         lines = "\n".join(f"  {p}" for p in self.problems)
-        super().__init__(f"The SOP file {path} has {len(self.problems)} problem(s):\n{lines}")
+        super().__init__(f"The {self.noun} {path} has {len(self.problems)} problem(s):\n{lines}")
+
+
+class SopError(ProblemListError):
+    """An SOP reference model is invalid; carries every problem found, not only the first."""
+
+    noun = "SOP file"

@@ -13,7 +13,6 @@ be written as the SOP's role id or its name. See docs/time-and-roles.md.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import logging
 from pathlib import Path
@@ -26,6 +25,7 @@ from ..calendar import _parse_date_text, resolve_tz
 from ..errors import InputFileError
 from ..eventlog import RESOURCE, ROW, TIME
 from ..sop.model import SOP
+from ..textfile import csv_table, read_small_table_text, yaml_list
 from .timing import OrderedLog, combine_findings, finding_frame
 
 logger = logging.getLogger(__name__)
@@ -61,17 +61,7 @@ def load_role_assignments(path: str | Path, sop: SOP | None = None) -> pd.DataFr
     Any bad row raises InputFileError naming the file, the line and the fix.
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputFileError(f"{path}: the role assignments file does not exist; check the path")
-    suffix = path.suffix.lower()
-    if suffix not in (".csv", ".txt", ".yaml", ".yml"):
-        raise InputFileError(f"{path}: unknown role assignments file type; use .csv, .yaml or .yml")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputFileError(
-            f"{path}: not UTF-8 text; save the file as UTF-8 (CSV UTF-8 in Excel)"
-        ) from None
+    suffix, text = read_small_table_text(path, "role assignments")
     items = _yaml_items(path, text) if suffix in (".yaml", ".yml") else _csv_items(path, text)
     if not items:
         raise InputFileError(
@@ -123,32 +113,19 @@ def _role_lookup(sop: SOP) -> dict[str, str]:
 
 
 def _csv_items(path: Path, text: str) -> list[tuple[int, str, str, str | None, str | None]]:
-    lines = text.splitlines()
-    header_at = next(
-        (i for i, ln in enumerate(lines) if ln.strip() and not ln.lstrip().startswith("#")), None
+    header_line, header, delimiter, rows = csv_table(
+        path, text, "'officer,role,valid_from,valid_to' and one row per officer and role"
     )
-    if header_at is None:
-        raise InputFileError(
-            f"{path}: the file is empty; add a header line 'officer,role,valid_from,valid_to' and "
-            "one row per officer and role"
-        )
-    header_line = lines[header_at]
-    delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
-    reader = csv.reader(lines[header_at:], delimiter=delimiter)
-    header = [h.strip().lower() for h in next(reader)]
     cols = {key: next((header.index(n) for n in names if n in header), None)
             for key, names in _HEADERS.items()}
     if cols["officer"] is None or cols["role"] is None:
         raise InputFileError(
-            f"{path}, line {header_at + 1}: the header must have an 'officer' and a 'role' column "
+            f"{path}, line {header_line}: the header must have an 'officer' and a 'role' column "
             f"(found: {', '.join(header) or 'nothing'}); e.g. 'officer,role,valid_from,valid_to'"
         )
     needed = max(c for c in cols.values() if c is not None)
     items = []
-    for row in reader:
-        line = header_at + reader.line_num
-        if not any(cell.strip() for cell in row) or row[0].lstrip().startswith("#"):
-            continue
+    for line, row in rows:
         if len(row) <= max(cols["officer"], cols["role"]):
             raise InputFileError(
                 f"{path}, line {line}: expected {len(header)} '{delimiter}'-separated fields, found "
@@ -162,27 +139,10 @@ def _csv_items(path: Path, text: str) -> list[tuple[int, str, str, str | None, s
 
 
 def _yaml_items(path: Path, text: str) -> list[tuple[int, str, str, str | None, str | None]]:
-    # Compose, not load: nodes keep their line numbers, and an NIP like 0012 stays text.
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        raise InputFileError(f"{path}: not valid YAML ({exc})") from None
+    root = yaml_list(path, text, "assignments",
+                     "- {officer: Rina, role: petugas_loket, valid_from: 2024-01-02}")
     if root is None:
         return []
-    if isinstance(root, yaml.MappingNode):
-        found = [v for k, v in root.value
-                 if isinstance(k, yaml.ScalarNode) and k.value == "assignments"]
-        if not found:
-            raise InputFileError(
-                f"{path}, line {root.start_mark.line + 1}: expected a list of assignments, or a "
-                "top-level 'assignments:' key holding that list"
-            )
-        root = found[0]
-    if not isinstance(root, yaml.SequenceNode):
-        raise InputFileError(
-            f"{path}, line {root.start_mark.line + 1}: expected a list like "
-            "'- {officer: Rina, role: petugas_loket, valid_from: 2024-01-02}'"
-        )
     items = []
     for node in root.value:
         line = node.start_mark.line + 1

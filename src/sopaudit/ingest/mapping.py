@@ -67,15 +67,20 @@ _KEY_ALIASES = {"timestamp": "time", "end": "time", "case_id": "case", "step": "
                 "timezone": "tz", "time_zone": "tz", "label_table": "labels"}
 
 
+def _read_text(path: Path, what: str, which_path: str = "") -> str:
+    """The UTF-8 text (BOM removed) of the `what` file; MappingError if missing or unreadable."""
+    if not path.is_file():
+        raise MappingError(f"{path}: the {what} does not exist; check the path{which_path}")
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except (UnicodeDecodeError, OSError) as exc:
+        raise MappingError(f"{path}: cannot read the {what} as UTF-8 text ({exc})") from None
+
+
 def load_mapping(path: str | Path) -> Mapping:
     """Read a mapping YAML file; every problem names the file and line and says how to fix it."""
     path = Path(path)
-    if not path.is_file():
-        raise MappingError(f"{path}: the mapping file does not exist; check the path given to --mapping")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (UnicodeDecodeError, OSError) as exc:
-        raise MappingError(f"{path}: cannot read the mapping file as UTF-8 text ({exc})") from None
+    text = _read_text(path, "mapping file", " given to --mapping")
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
@@ -170,12 +175,7 @@ def load_labels(path: str | Path, base: Path | None = None) -> dict[str, str]:
     p = Path(path)
     if not p.is_absolute() and base is not None:
         p = base / p
-    if not p.is_file():
-        raise MappingError(f"{p}: the label table does not exist; check the path")
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except (UnicodeDecodeError, OSError) as exc:
-        raise MappingError(f"{p}: cannot read the label table as UTF-8 text ({exc})") from None
+    text = _read_text(p, "label table")
     lines = [ln for ln in text.splitlines() if ln.strip()]
     if not lines:
         raise MappingError(f"{p}: the label table is empty; write a header 'label,activity' and one row per label")

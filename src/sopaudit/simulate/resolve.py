@@ -88,11 +88,7 @@ def resolve(scenario: Scenario, plan: Plan) -> Setup:
 
     # --- decisions, ends, optionals, loops
     choices = plan.of_kind(CHOICE)
-    names: dict[str, int] = {}
-    for pn in choices:
-        for key in (pn.key, pn.node.id, pn.node.question):
-            if key:
-                names.setdefault(key, pn.id)
+    names = _names(choices)
     p_yes: dict[int, float] = {}
     conditions: dict[int, tuple[str, tuple[str, ...], bool]] = {}
     for pn in choices:
@@ -153,11 +149,7 @@ def resolve(scenario: Scenario, plan: Plan) -> Setup:
         else:
             p_yes[opt_names[key]] = p
     loops = plan.of_kind(LOOP)
-    loop_names: dict[str, int] = {}
-    for pn in loops:
-        for key in (pn.key, pn.node.id, pn.node.question):
-            if key:
-                loop_names.setdefault(key, pn.id)
+    loop_names = _names(loops)
     default_loop = loop_table(0.1, 5, ())
     loop_runs = {pn.id: default_loop for pn in loops}
     for key, setting in sc.loops:
@@ -331,6 +323,17 @@ def resolve(scenario: Scenario, plan: Plan) -> Setup:
     return Setup(plan, sc, labels, len(sop.steps), attributes, offices, officers, officer_roles, step_role,
                  [tuple(s.roles) for s in sop.steps], role_placeholder, p_yes, conditions, loop_runs, t,
                  std_duration, std_wait, wait_factors, rates, concentrations, sod_pairs)
+
+
+def _names(nodes) -> dict[str, int]:
+    """What a scenario may call each decision or loop (its place key, its id, its question) ->
+    its plan node id; the first node to claim a name keeps it."""
+    names: dict[str, int] = {}
+    for pn in nodes:
+        for key in (pn.key, pn.node.id, pn.node.question):
+            if key:
+                names.setdefault(key, pn.id)
+    return names
 
 
 def labels_id(plan: Plan, code: int) -> str:

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import yaml
 
-from ..errors import SopAuditError
+from ..errors import ProblemListError
+from ..sop.load import DURATION_UNITS
 
 CF_KINDS = ("skipped", "out_of_order", "repeated", "unexpected", "wrong_branch")
 KINDS = CF_KINDS + ("wrong_role", "duty_conflict", "late_step", "late_case", "incomplete")
@@ -37,26 +38,20 @@ DEFAULT_UNEXPECTED = ("titip_berkas", "konsultasi_petugas", "cetak_ulang_tanda_t
 LABELS = ("id", "alias", "name")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
+# Scenario times take the SOP's units and also seconds, because a simulated step may be that
+# short while an SOP time standard never is. The unit must be letters (no folding of spaces).
 _UNITS = {
     "s": "seconds", "sec": "seconds", "second": "seconds", "seconds": "seconds", "detik": "seconds",
-    "min": "minutes", "mins": "minutes", "minute": "minutes", "minutes": "minutes", "menit": "minutes",
-    "h": "hours", "hour": "hours", "hours": "hours", "jam": "hours",
-    "wd": "working_days", "working day": "working_days", "working days": "working_days",
-    "working_day": "working_days", "working_days": "working_days", "hari kerja": "working_days",
-    "day": "days", "days": "days", "hari": "days",
+    **DURATION_UNITS,
 }
 _DURATION_RE = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*([A-Za-z_ ]+?)\s*$")
 _HHMM_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
 
 
-class ScenarioError(SopAuditError):
+class ScenarioError(ProblemListError):
     """A scenario file (or a scenario that does not fit its SOP) is invalid; lists every problem."""
 
-    def __init__(self, path: str, problems: list[str]):
-        self.path = path
-        self.problems = list(problems)
-        lines = "\n".join(f"  {p}" for p in self.problems)
-        super().__init__(f"The scenario {path} has {len(self.problems)} problem(s):\n{lines}")
+    noun = "scenario"
 
 
 @dataclass(frozen=True)

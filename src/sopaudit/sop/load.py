@@ -42,7 +42,8 @@ from .model import (
 )
 from .yamlsrc import LocDict, LocList, load_yaml
 
-_UNITS = {
+# Time units an SOP may use, as written -> Duration.unit (simulate/scenario.py adds seconds).
+DURATION_UNITS = {
     "min": "minutes", "mins": "minutes", "minute": "minutes", "minutes": "minutes",
     "menit": "minutes",
     "h": "hours", "hour": "hours", "hours": "hours", "jam": "hours",
@@ -114,10 +115,10 @@ def parse_duration(text: object) -> Duration:
             "'2 hours' or '4 working days'"
         )
     word = " ".join(m.group(2).lower().split())
-    unit = _UNITS.get(word)
+    unit = DURATION_UNITS.get(word)
     if unit is None:
         raise ValueError(
-            f"unknown time unit '{m.group(2).strip()}' in '{str(text).strip()}'{did_you_mean(word, _UNITS)}; "
+            f"unknown time unit '{m.group(2).strip()}' in '{str(text).strip()}'{did_you_mean(word, DURATION_UNITS)}; "
             "units: min/menit, hours/jam, working days/hari kerja, days/hari"
         )
     return Duration(float(m.group(1).replace(",", ".")), unit)
@@ -265,11 +266,16 @@ def _header(doc: LocDict, problems: _Problems) -> Header:
     )
 
 
+def _fixed_name(value: str, bad: str, empty: str, prefix: str) -> str:
+    """A well-formed name to suggest for `value`: runs of `bad` characters become '_', an empty
+    result becomes `empty`, and `prefix` goes before a result that does not start with a letter or _."""
+    fixed = re.sub(bad, "_", value).strip("_") or empty
+    return fixed if re.match(r"[A-Za-z_]", fixed) else f"{prefix}{fixed}"
+
+
 def _check_id(value: str, loc, what: str, problems: _Problems) -> None:
     if value and not ID_RE.match(value):
-        fixed = re.sub(r"[^A-Za-z0-9_.-]+", "_", value).strip("_") or "x"
-        if not re.match(r"[A-Za-z_]", fixed):
-            fixed = f"s{fixed}"
+        fixed = _fixed_name(value, r"[^A-Za-z0-9_.-]+", "x", "s")
         problems.add(loc, f"{what} '{value}' must start with a letter and use only letters, digits, "
                           f"_ . - (e.g. '{fixed}')")
 
@@ -582,9 +588,7 @@ def _empty(node: Node) -> bool:
 
 def _check_attribute(attr: str, loc, problems: _Problems) -> None:
     if attr and not ATTR_RE.match(attr):
-        fixed = re.sub(r"[^A-Za-z0-9_:.-]+", "_", attr).strip("_") or "attribute"
-        if not re.match(r"[A-Za-z_]", fixed):
-            fixed = f"_{fixed}"
+        fixed = _fixed_name(attr, r"[^A-Za-z0-9_:.-]+", "attribute", "_")
         problems.add(loc, f"attribute name '{attr}' is malformed; write it like the case attribute's "
                           f"column name, with letters, digits, _ : . - only (e.g. '{fixed}')")
 
