@@ -17,6 +17,7 @@ from .conform.audit import audit as run_audit
 from .errors import SopAuditError
 from .eventlog import log_info
 from .ingest import read_log
+from .ingest.write import write_quality, write_rejected
 from .sop import load_sop
 
 DEMO_SOP = Path("reference_models") / "paspor_baru_mpaspor.yaml"
@@ -74,15 +75,11 @@ def _audit_to_dir(log_path, sop_path, out, mapping: dict, tz: str, lang: str, fo
         calendar = calendar.with_closures_file(closures)
     result = run_audit(log, sop, calendar=calendar, **options)
     written = result.write(out, formats=formats, lang=lang)  # None: every format
-    from .ingest.write import write_quality  # the ingest's data-quality report beside the report
-
+    # The ingest's data-quality report and its unreadable rows beside the report.
     written["quality"] = write_quality(log, Path(out) / "quality.json")
-    if result.rejected:
-        import pandas as pd
-
-        path = Path(out) / "rejected_rows.csv"
-        pd.DataFrame(result.rejected, columns=["row", "reason"]).to_csv(path, index=False)
-        written["rejected"] = path
+    rejected = write_rejected(log_info(log).rejected, Path(out) / "rejected_rows.csv")
+    if rejected is not None:
+        written["rejected"] = rejected
     return result, written
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 
 from .cli import _user_errors
 from .errors import SopAuditError
+from .ingest.write import write_rejected
 
 logger = logging.getLogger(__name__)
 
@@ -205,9 +206,7 @@ def discover_command(log_path, out, sop_path, mapping_path, case, activity, time
         written += list(SOP_FILES)
     (out / "models.json").write_text(json.dumps(models, ensure_ascii=False, indent=2, allow_nan=False) + "\n",
                                      encoding="utf-8")
-    if info.rejected:
-        pd.DataFrame(list(info.rejected), columns=["row", "reason"]).to_csv(
-            out / "rejected_rows.csv", index=False, lineterminator="\n")
+    if write_rejected(info.rejected, out / "rejected_rows.csv") is not None:
         written.append("rejected_rows.csv")
 
     shown = sum(1 for n in nodes if n.id not in ("▶", "■"))

@@ -64,3 +64,14 @@ def write_quality(log: pd.DataFrame, path: str | Path) -> Path:
     path.write_text(json.dumps(log_info(log).quality, indent=1, ensure_ascii=False, default=str) + "\n",
                     encoding="utf-8")
     return path
+
+
+def write_rejected(rejected, path: str | Path) -> Path | None:
+    """Write the rows the ingest could not read (LogInfo.rejected: (row, reason) pairs) as CSV;
+    None when there are none."""
+    if not rejected:
+        return None
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(list(rejected), columns=["row", "reason"]).to_csv(path, index=False, lineterminator="\n")
+    return path
