@@ -369,7 +369,12 @@ def _check_sides(html: str, demo) -> None:
 
 
 def test_the_sop_beside_the_actual_process(demo, written):
-    _check_sides(_html(written, "en"), demo)
+    html = _html(written, "en")
+    _check_sides(html, demo)
+    # The comparison drawing counts every flow the SOP does not allow (tests/test_compare.py
+    # derives the same 13 flows, 35 times, 22 cases of the demo log with pandas).
+    _, actual_side = _sides(html)
+    assert "Flows the SOP does not allow: 13 flows, 35 times, in 22 cases" in actual_side
 
 
 def test_without_the_comparison_drawings_the_report_draws_its_own(demo, monkeypatch):
