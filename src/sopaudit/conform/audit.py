@@ -15,6 +15,7 @@ from .. import __version__
 from ..calendar import WorkingCalendar
 from ..errors import InputFileError
 from ..eventlog import ACTIVITY, CASE, LABEL, RESOURCE, ROW, TIME, log_info
+from ..ingest.readers import sha256_file
 from ..kinds import ALL_KINDS, DEVIATING
 from ..result import AuditResult
 from ..sop.compile import compile_sop
@@ -176,9 +177,9 @@ def audit(
         "inputs": [
             {"role": "log", "path": info.path, "sha256": info.sha256},
             {"role": "sop", "path": sop.source, "sha256": sop.sha256},
-        ] + ([{"role": "accepted", "path": str(accepted), "sha256": _sha(accepted)}]
+        ] + ([{"role": "accepted", "path": str(accepted), "sha256": sha256_file(accepted)}]
              if isinstance(accepted, str | Path) else [])
-          + ([{"role": "roles", "path": str(roles), "sha256": _sha(roles)}] if isinstance(roles, str | Path) else []),
+          + ([{"role": "roles", "path": str(roles), "sha256": sha256_file(roles)}] if isinstance(roles, str | Path) else []),
         "sop": {"code": sop.header.code, "title": sop.header.title, "version": sop.header.version},
         "parameters": {"costs": "log move 1, visible model move 1, synchronous and silent moves 0",
                        "timezone": info.tz, "open_days": open_days, "precision": precision,
@@ -210,12 +211,6 @@ def _precision(events: pd.DataFrame, net) -> float:
         return float(precision_algorithm.apply(
             events[[CASE, ACTIVITY, TIME]], net.net, net.initial, net.final,
             variant=precision_algorithm.Variants.ALIGN_ETCONFORMANCE, parameters={"show_progress_bar": False}))
-
-
-def _sha(path) -> str:
-    from ..ingest.read import sha256_file
-
-    return sha256_file(path)
 
 
 def _traces(events: pd.DataFrame) -> pd.Series:
