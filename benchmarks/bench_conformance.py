@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 import sopaudit as sa
-from sopaudit.conform.audit import map_activities
+from sopaudit.auditing.run import map_activities
 from sopaudit.sop import compile_sop
 
 ROOT = Path(__file__).resolve().parents[1]

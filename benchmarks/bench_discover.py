@@ -3,8 +3,8 @@
     .venv/bin/python benchmarks/bench_discover.py [--log PATH] [--repeat 9]
 
 Times (best of --repeat runs, so a busy shared machine disturbs them less):
-- sopaudit.discovery.dfg against pm4py.discover_dfg (both give the same counts; checked here);
-- sopaudit.discovery.variants against pm4py.get_variants; pm4py's function does not sort the
+- sopaudit.discovery.mining.dfg against pm4py.discover_dfg (both give the same counts; checked here);
+- sopaudit.discovery.mining.variants against pm4py.get_variants; pm4py's function does not sort the
   log (it relies on rows grouped by case in time order), ours does, so pm4py is timed both on
   the log as read and including a stable sort by case and time first;
 - discover (all three tables with one sort), the layout of a 30-activity map, its SVG and PNG;
@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from sopaudit import compare as C
-from sopaudit import discovery as D
 from sopaudit import drawing
+from sopaudit.discovery import beside as C
+from sopaudit.discovery import mining as D
 
 ROOT = Path(__file__).resolve().parents[1]
 DATASETS = ROOT.parent / "shared" / "datasets"

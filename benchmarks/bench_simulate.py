@@ -29,7 +29,7 @@ LIMIT_BYTES = 4 * 2**30
 def child(cases: int, seed: int, write: bool) -> None:
     """Simulate in this process and print the measurements as JSON."""
     import sopaudit as sa
-    from sopaudit.simulate import simulate, write_log
+    from sopaudit.simulation import simulate, write_log
 
     sop = sa.load_sop(SOP)
     t0 = time.perf_counter()
@@ -82,7 +82,7 @@ def main() -> None:
     run = subprocess.run(cmd, capture_output=True, text=True, check=True)
     m = json.loads(run.stdout.strip().splitlines()[-1])
     rate = m["events"] / m["seconds"]
-    print(f"sopaudit.simulate  {m['cases']:,} cases, {m['events']:,} events, {m['truth_rows']:,} truth rows")
+    print(f"sopaudit.simulation  {m['cases']:,} cases, {m['events']:,} events, {m['truth_rows']:,} truth rows")
     print(f"  time             {m['seconds']:.1f} s  ({rate:,.0f} events/s)   target < {LIMIT_SECONDS} s: "
           f"{'ok' if m['seconds'] < LIMIT_SECONDS else 'MISSED'}")
     print(f"  peak memory      {m['maxrss_bytes'] / 2**30:.2f} GiB   target < 4 GiB: "

@@ -25,7 +25,7 @@ import pandas as pd
 
 from sopaudit import load_sop
 from sopaudit.calendar import WorkingCalendar
-from sopaudit.conform.timing import check_service_standard, check_step_times
+from sopaudit.standards.timing import check_service_standard, check_step_times
 
 ROOT = Path(__file__).resolve().parents[1]
 SOP_PATH = ROOT / "reference_models" / "paspor_baru_mpaspor.yaml"
@@ -214,7 +214,7 @@ def main() -> None:
     print(f"numpy.busday_count baseline           : {t_base:6.2f} s")
     print(f"check_step_times + check_service_std. : {t_ours:6.2f} s  ratio {t_ours / t_base:.2f}x baseline")
     if args.roles:
-        from sopaudit.conform.roles import check_roles, check_separation_of_duties
+        from sopaudit.standards.roles import check_roles, check_separation_of_duties
 
         assignments = pd.DataFrame(
             [(o, r) for r, officers in POOLS.items() if r != "pemohon" for o in officers],

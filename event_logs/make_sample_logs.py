@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from sopaudit import load_sop
-from sopaudit.simulate import (
+from sopaudit.simulation import (
     load_scenario,
     officer_roles,
     simulate,

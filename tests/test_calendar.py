@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sopaudit import calendar as calmod
 from sopaudit.calendar import WorkingCalendar, load_closures
-from sopaudit.errors import InputFileError
+from sopaudit.calendar import workdays as calmod
+from sopaudit.core.errors import InputFileError
 
 WIB = "Asia/Jakarta"
 CAL = WorkingCalendar()

@@ -1,4 +1,4 @@
-"""Tests of sopaudit.compare: the flows an SOP allows (exact sets, and equal to pm4py's
+"""Tests of sopaudit.discovery.beside: the flows an SOP allows (exact sets, and equal to pm4py's
 exhaustive playout), the differences table on hand-made logs and the demo log, and the two
 drawings (highlighted flows, overlay colours and numbers, escaping, determinism)."""
 
@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 import sopaudit as sa
-from sopaudit import compare as C
-from sopaudit.conform.audit import map_activities
-from sopaudit.discovery import END, START, dfg
+from sopaudit.conform.labels import map_activities
+from sopaudit.discovery import beside as C
+from sopaudit.discovery.mining import END, START, dfg
 from sopaudit.sop import compile_sop
 
 from conftest import DEMO_LOG, dataset, make_log

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 import sopaudit as sa
-from sopaudit.errors import InputFileError
+from sopaudit.core.errors import InputFileError
 
 from conftest import FIXTURES, make_log
 
@@ -131,7 +131,7 @@ def test_accepted_file_errors_are_located(tmp_path, mini_sop):
 def test_precision_equals_pm4py(mini_sop):
     import pm4py
 
-    from sopaudit.conform.audit import map_activities
+    from sopaudit.conform.labels import map_activities
     from sopaudit.sop import compile_sop
 
     log = make_log({"a": list("abcdefg"), "b": list("acedffg"), "c": list("abr"), "d": list("abcxdefg")})

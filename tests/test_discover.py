@@ -1,4 +1,4 @@
-"""Tests of sopaudit.discovery: exact results on a hand-made log, equality with pm4py on the
+"""Tests of sopaudit.discovery.mining: exact results on a hand-made log, equality with pm4py on the
 public real logs, and process maps that render readably."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sopaudit import discovery as D
-from sopaudit.errors import SopAuditError
+from sopaudit.core.errors import SopAuditError
+from sopaudit.discovery import mining as D
 
 DATASETS = Path(
     os.environ.get("SOPAUDIT_DATASETS", Path(__file__).resolve().parents[2] / "shared" / "datasets")

@@ -7,8 +7,8 @@ import math
 import pandas as pd
 import pytest
 
-from sopaudit.errors import SopAuditError
-from sopaudit.evaluate import compare_findings
+from sopaudit.core.errors import SopAuditError
+from sopaudit.simulation.evaluate import compare_findings
 
 
 def table(rows):

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 import sopaudit as sa
-from sopaudit.errors import InputFileError, MappingError
+from sopaudit.core.errors import InputFileError, MappingError
 
 from conftest import FIXTURES
 

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 
 import sopaudit as sa
-from sopaudit.errors import InputFileError, MappingError
+from sopaudit.core.errors import InputFileError, MappingError
 from sopaudit.ingest.timestamps import parse_text
 from sopaudit.ingest.write import write_log
 

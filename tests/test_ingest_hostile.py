@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 import sopaudit as sa
 from sopaudit.cli import main
-from sopaudit.errors import InputFileError
+from sopaudit.core.errors import InputFileError
 
 from conftest import FIXTURES
 

@@ -93,8 +93,8 @@ def page_data(html: str) -> dict:
 def big_result(sop, n_cases: int = 1_000_000):
     """An AuditResult of `n_cases` cases built straight from tables: 3 events a case, a finding on
     every third case (kinds and steps cycling)."""
-    from sopaudit.kinds import ALL_KINDS
-    from sopaudit.result import AuditResult
+    from sopaudit.auditing.result import AuditResult
+    from sopaudit.core.kinds import ALL_KINDS
 
     rng = np.random.default_rng(7)
     ids = pd.array(np.char.add("2024PAS", np.char.zfill(np.arange(1, n_cases + 1).astype(str), 7)), dtype="string")

@@ -7,8 +7,9 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from sopaudit.conform.audit import map_activities
-from sopaudit.conform.roles import (
+from sopaudit.conform.labels import map_activities
+from sopaudit.core.errors import InputFileError
+from sopaudit.standards.roles import (
     ASSIGNMENT_COLUMNS,
     COVERAGE_COLUMNS,
     check_roles,
@@ -16,8 +17,7 @@ from sopaudit.conform.roles import (
     load_role_assignments,
     role_coverage,
 )
-from sopaudit.conform.timing import FINDING_COLUMNS
-from sopaudit.errors import InputFileError
+from sopaudit.standards.timing import FINDING_COLUMNS
 
 from conftest import FIXTURES
 

@@ -10,17 +10,17 @@ import pytest
 
 import sopaudit as sa
 from sopaudit.calendar import WorkingCalendar
-from sopaudit.errors import SopAuditError
-from sopaudit.evaluate import compare_findings
-from sopaudit.kinds import ALL_KINDS
-from sopaudit.simulate import (
+from sopaudit.core.errors import SopAuditError
+from sopaudit.core.kinds import ALL_KINDS
+from sopaudit.simulation import (
     TRUTH_COLUMNS,
     default_scenario,
     load_scenario,
     officer_roles,
     simulate,
 )
-from sopaudit.simulate.scenario import MECHANISMS
+from sopaudit.simulation.evaluate import compare_findings
+from sopaudit.simulation.scenario import MECHANISMS
 
 from conftest import PASSPORT_SOP, ROOT
 
@@ -339,7 +339,7 @@ def test_concentration_on_one_officer(passport_sop):
 
 
 def test_same_seed_same_bytes(passport_sop, tmp_path):
-    from sopaudit.simulate import write_log, write_officers, write_truth
+    from sopaudit.simulation import write_log, write_officers, write_truth
 
     def run(folder, seed):
         folder.mkdir()
@@ -356,7 +356,7 @@ def test_same_seed_same_bytes(passport_sop, tmp_path):
 
 
 def test_written_logs_read_back(passport_sop, tmp_path):
-    from sopaudit.simulate import write_log
+    from sopaudit.simulation import write_log
 
     sc = default_scenario(passport_sop)
     log, _ = simulate(passport_sop, 200, 4, sc.with_rates(unexpected=0.2))

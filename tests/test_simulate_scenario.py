@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 import sopaudit as sa
 from sopaudit.cli import main
-from sopaudit.simulate import (
+from sopaudit.simulation import (
     ScenarioError,
     default_scenario,
     load_scenario,
@@ -21,7 +21,7 @@ from sopaudit.simulate import (
     write_officers,
     write_truth,
 )
-from sopaudit.simulate.scenario import DEFAULT_RATES, MECHANISMS
+from sopaudit.simulation.scenario import DEFAULT_RATES, MECHANISMS
 
 from conftest import PASSPORT_SOP, ROOT
 

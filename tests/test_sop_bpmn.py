@@ -12,7 +12,7 @@ import pytest
 import sopaudit as sa
 from sopaudit.conform.align import align_variants
 from sopaudit.conform.classify import end_reached
-from sopaudit.errors import InputFileError, SopError
+from sopaudit.core.errors import InputFileError, SopError
 from sopaudit.sop.bpmn_write import write_bpmn
 from sopaudit.sop.compile import compile_sop
 from sopaudit.sop.language import flow_language, mutate, net_language

@@ -12,7 +12,7 @@ import pytest
 import sopaudit as sa
 from sopaudit.conform.align import align_variants
 from sopaudit.conform.classify import end_reached
-from sopaudit.errors import SopError
+from sopaudit.core.errors import SopError
 from sopaudit.sop.compile import CompiledNet, compile_sop
 from sopaudit.sop.language import LanguageTooLarge, flow_language, mutate, net_language
 from sopaudit.sop.model import Choice, End, Loop, Sequence, StepRef

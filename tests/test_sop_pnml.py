@@ -11,7 +11,7 @@ import pytest
 import sopaudit as sa
 from sopaudit.conform.align import align_variants
 from sopaudit.conform.classify import end_reached
-from sopaudit.errors import SopError
+from sopaudit.core.errors import SopError
 from sopaudit.sop.compile import CompiledNet, compile_sop
 from sopaudit.sop.language import flow_language, mutate, net_language
 from sopaudit.sop.pnml import read_pnml, write_pnml

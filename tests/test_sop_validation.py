@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import sopaudit as sa
-from sopaudit.errors import SopError
+from sopaudit.core.errors import SopError
 
 from conftest import PASSPORT_SOP
 

@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 
 from sopaudit import load_sop
+from sopaudit.auditing import run as audit_mod
 from sopaudit.calendar import WorkingCalendar
-from sopaudit.conform import audit as audit_mod
-from sopaudit.conform.audit import map_activities
-from sopaudit.conform.timing import (
+from sopaudit.conform.labels import map_activities
+from sopaudit.standards.timing import (
     CASE_SERVICE_COLUMNS,
     FINDING_COLUMNS,
     STEP_STATS_COLUMNS,

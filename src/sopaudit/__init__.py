@@ -1,17 +1,36 @@
-"""sopaudit: audit how a public service is really delivered against its written SOP."""
+"""sopaudit: audit how a public service is really delivered against its written SOP.
+
+The public API is imported on first use (PEP 562), so `import sopaudit` and the command line
+start without loading pandas, pm4py or matplotlib until a function needs them.
+"""
 
 from __future__ import annotations
 
+import importlib
+
 __version__ = "0.1.0"
 
-from .calendar import WorkingCalendar  # noqa: E402
-from .conform.audit import audit  # noqa: E402
-from .discovery import discover  # noqa: E402
-from .errors import SopAuditError  # noqa: E402
-from .ingest import read_log  # noqa: E402
-from .result import AuditResult  # noqa: E402
-from .simulate import simulate  # noqa: E402
-from .sop import load_sop  # noqa: E402
+_API = {
+    "AuditResult": "sopaudit.auditing.result",
+    "SopAuditError": "sopaudit.core.errors",
+    "WorkingCalendar": "sopaudit.calendar.workdays",
+    "audit": "sopaudit.auditing.run",
+    "discover": "sopaudit.discovery.mining",
+    "load_sop": "sopaudit.sop.load",
+    "read_log": "sopaudit.ingest.read",
+    "simulate": "sopaudit.simulation.engine",
+}
 
-__all__ = ["AuditResult", "SopAuditError", "WorkingCalendar", "__version__", "audit", "discover", "load_sop",
-           "read_log", "simulate"]
+__all__ = sorted([*_API, "__version__"])
+
+
+def __getattr__(name: str):
+    if name in _API:
+        value = getattr(importlib.import_module(_API[name]), name)
+        globals()[name] = value  # later look-ups skip this function
+        return value
+    raise AttributeError(f"module 'sopaudit' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__

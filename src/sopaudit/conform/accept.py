@@ -25,9 +25,9 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from ..errors import InputFileError
-from ..kinds import ALL_KINDS
-from ..sop.yamlsrc import LocDict, LocList, load_yaml
+from sopaudit.core.errors import InputFileError
+from sopaudit.core.kinds import ALL_KINDS
+from sopaudit.sop.yamlsrc import LocDict, LocList, load_yaml
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,9 @@ import heapq
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
-from ..errors import SopAuditError
-from ..sop.compile import CompiledNet
-from ..sop.marking import MarkingGraph
+from sopaudit.core.errors import SopAuditError
+from sopaudit.sop.compile import CompiledNet
+from sopaudit.sop.marking import MarkingGraph
 
 LOG_COST = 10000
 MODEL_COST = 10000

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..sop.compile import CompiledNet
-from .align import VariantAlignment
+from sopaudit.conform.align import VariantAlignment
+from sopaudit.sop.compile import CompiledNet
 
 
 def decisions(alignment: VariantAlignment, net: CompiledNet) -> list[tuple[int, str, int | None]]:
@@ -73,6 +73,6 @@ def wrong_branch_findings(variant_decisions: pd.DataFrame, case_vid: pd.DataFram
 
 
 def _first_step(node) -> str:
-    from ..sop.model import StepRef, walk
+    from sopaudit.sop.model import StepRef, walk
 
     return next((n.step for n in walk(node) if isinstance(n, StepRef)), "")

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..sop.compile import END_PREFIX
-from .align import VariantAlignment
+from sopaudit.conform.align import VariantAlignment
+from sopaudit.sop.compile import END_PREFIX
 
 DETAIL_CODES = ("skipped", "skipped_start", "ooo_early", "ooo_late", "ooo_path", "repeated", "unexpected")
 

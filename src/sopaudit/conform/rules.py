@@ -22,8 +22,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..eventlog import ACTIVITY, CASE
-from ..sop.model import SOP, Rule
+from sopaudit.core.columns import ACTIVITY, CASE
+from sopaudit.sop.model import SOP, Rule
 
 POS = "sopaudit:pos"
 CHECKED = ("init", "end", "existence", "absence", "exactly", "precedence", "response", "coexistence",

@@ -6,9 +6,9 @@ the log (columns.py, build.py) and its data-quality report (quality.py). `sugges
 proposes a mapping (suggest.py); `write_log` writes the canonical log (write.py).
 """
 
-from .mapping import Mapping, load_mapping
-from .read import read_log
-from .suggest import suggest_mapping
-from .write import write_log, write_quality
+from sopaudit.ingest.mapping import Mapping, load_mapping
+from sopaudit.ingest.read import read_log
+from sopaudit.ingest.suggest import suggest_mapping
+from sopaudit.ingest.write import write_log, write_quality
 
 __all__ = ["Mapping", "load_mapping", "read_log", "suggest_mapping", "write_log", "write_quality"]

@@ -19,9 +19,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..calendar import WorkingCalendar
-from ..errors import InputFileError
-from ..eventlog import (
+from sopaudit.calendar.workdays import WorkingCalendar
+from sopaudit.core.columns import (
     ACTIVITY,
     CASE,
     INFO_KEY,
@@ -33,10 +32,11 @@ from ..eventlog import (
     TIME,
     LogInfo,
 )
-from . import lifecycle as lc
-from .columns import Codes, TextColumn, TimeColumn, Times, TypedColumn, is_text
-from .mapping import Mapping, Resolved, resolve
-from .quality import (
+from sopaudit.core.errors import InputFileError
+from sopaudit.ingest import lifecycle as lc
+from sopaudit.ingest.columns import Codes, TextColumn, TimeColumn, Times, TypedColumn, is_text
+from sopaudit.ingest.mapping import Mapping, Resolved, resolve
+from sopaudit.ingest.quality import (
     SCHEMA_VERSION,
     EventArrays,
     event_checks,
@@ -45,8 +45,8 @@ from .quality import (
     rejected_by_reason,
     rows_entry,
 )
-from .readers import Source, sha256_file
-from .timestamps import NAT, localise
+from sopaudit.ingest.readers import Source, sha256_file
+from sopaudit.ingest.timestamps import NAT, localise
 
 logger = logging.getLogger(__name__)
 

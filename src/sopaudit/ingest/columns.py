@@ -17,8 +17,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..errors import MappingError
-from .timestamps import (
+from sopaudit.core.errors import MappingError
+from sopaudit.ingest.timestamps import (
     FAMILY_LABELS,
     NAT,
     AmbiguousOrder,

@@ -24,8 +24,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
-from ..errors import InputFileError
-from .readers import Source, clean_names
+from sopaudit.core.errors import InputFileError
+from sopaudit.ingest.readers import Source, clean_names
 
 # pyarrow's streaming reader holds about 40 blocks in flight: 4 MiB blocks keep that near 170 MiB.
 BLOCK_SIZE = 4 << 20

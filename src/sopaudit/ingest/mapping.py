@@ -16,9 +16,9 @@ from typing import Any
 
 import yaml
 
-from ..errors import MappingError
-from ..eventlog import ACTIVITY, CASE, RESOURCE, START, TIME
-from .timestamps import check_format, check_tz
+from sopaudit.core.columns import ACTIVITY, CASE, RESOURCE, START, TIME
+from sopaudit.core.errors import MappingError
+from sopaudit.ingest.timestamps import check_format, check_tz
 
 # Column names taken without asking: pm4py's own and the plain English ones.
 DEFAULT_COLUMNS = {

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..calendar import WorkingCalendar
+from sopaudit.calendar.workdays import WorkingCalendar
 
 ROW_LIMIT = 1000
 BATCH_MIN_EVENTS = 5  # a timestamp shared by at least this many events is a batch entry

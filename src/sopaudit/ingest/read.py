@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..calendar import WorkingCalendar
-from .build import build
-from .csvfile import Reopen
-from .mapping import Mapping, load_mapping, mapping_from_dict
-from .readers import open_source, sha256_file
+from sopaudit.calendar.workdays import WorkingCalendar
+from sopaudit.ingest.build import build
+from sopaudit.ingest.csvfile import Reopen
+from sopaudit.ingest.mapping import Mapping, load_mapping, mapping_from_dict
+from sopaudit.ingest.readers import open_source, sha256_file
 
 logger = logging.getLogger(__name__)
 

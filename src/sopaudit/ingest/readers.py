@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..errors import InputFileError, MappingError
+from sopaudit.core.errors import InputFileError, MappingError
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ def open_source(path: str | Path, *, sheet: str | None = None, query: str | None
     if sheet and kind != "xlsx":
         raise MappingError(f"{path}: --sheet is for XLSX files, not for a {kind.upper()} file")
     if kind == "csv":
-        from .csvfile import open_csv
+        from sopaudit.ingest.csvfile import open_csv
 
         return open_csv(path, encoding=encoding, newlines_in_values=newlines_in_values, threads=threads)
     if kind == "xlsx":
@@ -173,7 +173,7 @@ def _missing(v) -> bool:
 
 
 def _open_xes(path: Path) -> Source:
-    from .xes import read_xes
+    from sopaudit.ingest.xes import read_xes
 
     batch, notes = read_xes(path)  # one expat pass: DTDs and entities refused, no network
     details = {"format": "xes", "events": batch.num_rows}

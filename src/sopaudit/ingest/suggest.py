@@ -17,10 +17,16 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .columns import is_text
-from .mapping import DEFAULT_LIFECYCLE
-from .readers import open_source
-from .timestamps import FAMILY_LABELS, AmbiguousOrder, parse_text, parse_typed, settle_order
+from sopaudit.ingest.columns import is_text
+from sopaudit.ingest.mapping import DEFAULT_LIFECYCLE
+from sopaudit.ingest.readers import open_source
+from sopaudit.ingest.timestamps import (
+    FAMILY_LABELS,
+    AmbiguousOrder,
+    parse_text,
+    parse_typed,
+    settle_order,
+)
 
 SAMPLE_ROWS = 50_000
 

@@ -23,8 +23,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..calendar import resolve_tz
-from ..errors import MappingError
+from sopaudit.calendar.workdays import resolve_tz
+from sopaudit.core.errors import MappingError
 
 US_PER_SECOND = 1_000_000
 US_PER_DAY = 86_400 * US_PER_SECOND

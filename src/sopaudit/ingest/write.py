@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import InputFileError
-from ..eventlog import CASE, INFO_KEY, log_info
+from sopaudit.core.columns import CASE, INFO_KEY, log_info
+from sopaudit.core.errors import InputFileError
 
 FORMATS = (".parquet", ".xes", ".xes.gz")
 

@@ -19,8 +19,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..errors import InputFileError
-from .timestamps import parse_text
+from sopaudit.core.errors import InputFileError
+from sopaudit.ingest.timestamps import parse_text
 
 VALUE_TAGS = {"string", "id", "date", "int", "float", "boolean"}
 NO_VALUE_TAGS = {"list", "container", "values"}

@@ -13,12 +13,12 @@ import logging
 from collections.abc import Iterable
 from pathlib import Path
 
-from ..errors import SopAuditError
-from .csvfiles import write_csv
-from .html import render_html
-from .i18n import LANGS
-from .summary import build_summary
-from .xlsx import write_xlsx
+from sopaudit.core.errors import SopAuditError
+from sopaudit.report.csvfiles import write_csv
+from sopaudit.report.html import render_html
+from sopaudit.report.i18n import LANGS
+from sopaudit.report.summary import build_summary
+from sopaudit.report.xlsx import write_xlsx
 
 logger = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ import matplotlib
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ..kinds import ALL_KINDS
-from .i18n import Translator, format_month, format_number
+from sopaudit.core.kinds import ALL_KINDS
+from sopaudit.report.i18n import Translator, format_month, format_number
 
 KIND_COLORS = {
     "skipped": "#c53030", "out_of_order": "#b7791f", "repeated": "#2c7a7b", "unexpected": "#6b46c1",

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .safety import neutralise_frame
+from sopaudit.report.safety import neutralise_frame
 
 
 def _offset_text(minutes: int) -> str:

@@ -6,8 +6,8 @@ import math
 
 import pandas as pd
 
-from ..sop.model import SOP, Duration
-from .i18n import Translator, format_number
+from sopaudit.report.i18n import Translator, format_number
+from sopaudit.sop.model import SOP, Duration
 
 
 def _text(value) -> str:

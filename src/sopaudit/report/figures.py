@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..kinds import ALL_KINDS, DEVIATING
+from sopaudit.core.kinds import ALL_KINDS, DEVIATING
 
 KIND_ORDER = {k: i for i, k in enumerate(ALL_KINDS)}
 
@@ -91,7 +91,7 @@ def period(cases: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp] | None:
 def officers(result, n: int | None = 30) -> pd.DataFrame:
     """Per officer: events recorded, open findings on their events (by kind group), ordered by
     findings; empty when the log has no resource column."""
-    from ..eventlog import RESOURCE
+    from sopaudit.core.columns import RESOURCE
 
     log = result.log
     if RESOURCE not in log:

@@ -17,11 +17,11 @@ from importlib import resources
 import jinja2
 import pandas as pd
 
-from ..eventlog import ACTIVITY, CASE, LABEL, RESOURCE, ROW, TIME
-from ..kinds import ALL_KINDS, DEVIATING
-from . import charts, figures, maps
-from .details import DetailWriter, duration_text, measured_text, unit_label
-from .i18n import (
+from sopaudit.core.columns import ACTIVITY, CASE, LABEL, RESOURCE, ROW, TIME
+from sopaudit.core.kinds import ALL_KINDS, DEVIATING
+from sopaudit.report import charts, figures, maps
+from sopaudit.report.details import DetailWriter, duration_text, measured_text, unit_label
+from sopaudit.report.i18n import (
     format_date,
     format_number,
     format_percent,
@@ -29,8 +29,8 @@ from .i18n import (
     time_formatter,
     translator,
 )
-from .quality import quality_view
-from .safety import json_for_script
+from sopaudit.report.quality import quality_view
+from sopaudit.report.safety import json_for_script
 
 FINDINGS_LIMIT = 2000  # rows of the findings list in the page; the CSV/XLSX have them all
 CASES_LIMIT = 1000  # cases whose events are embedded for the drill-down

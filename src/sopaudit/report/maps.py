@@ -20,9 +20,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..eventlog import ACTIVITY, CASE, TIME
-from .figures import open_findings
-from .i18n import Translator, format_number, format_percent
+from sopaudit.core.columns import ACTIVITY, CASE, TIME
+from sopaudit.report.figures import open_findings
+from sopaudit.report.i18n import Translator, format_number, format_percent
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class ProcessDrawings:
 def process_drawings(result, overlay: dict[str, dict], t: Translator, lang: str) -> ProcessDrawings:
     """The SOP and the actual process of an audit, drawn for the report (see the module doc)."""
     try:
-        from ..compare import draw_actual_vs_sop, draw_sop_overlay
+        from sopaudit.discovery.beside import draw_actual_vs_sop, draw_sop_overlay
     except ImportError:
         return ProcessDrawings(sop_flowchart_svg(result, overlay, t, lang),
                                actual_process_svg(result, t, lang, MAX_NODES), legends_inside=False)
@@ -80,10 +80,10 @@ def sop_flowchart_svg(result, overlay: dict[str, dict], t: Translator, lang: str
     The flowchart's step boxes are labelled "<number>. <name>" with the SOP AP number of
     `step_numbers`; that number is how a box is matched to its step."""
     try:
-        from ..sop import draw as sop_draw
+        from sopaudit.sop import draw as sop_draw
     except ImportError:
         return None
-    from .. import drawing
+    from sopaudit import drawing
 
     sop = result.sop
     if sop.flow is None:
@@ -109,8 +109,8 @@ def actual_process_svg(result, t: Translator, lang: str, max_nodes: int = MAX_NO
     """The discovered process map of the audited log (step names, event counts), with the SOP
     overlay; None when the discovery stage is not installed or the log is empty."""
     try:
-        from .. import discovery as disc
-        from .. import drawing
+        from sopaudit import drawing
+        from sopaudit.discovery import mining as disc
     except ImportError:
         return None
     log = result.log

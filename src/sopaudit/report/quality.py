@@ -14,7 +14,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from .i18n import Translator, format_number
+from sopaudit.report.i18n import Translator, format_number
 
 FIRST_ROWS = 10  # row numbers shown per rejection reason
 

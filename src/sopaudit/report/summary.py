@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from . import figures
+from sopaudit.report import figures
 
 SCHEMA_VERSION = "1.1"
 

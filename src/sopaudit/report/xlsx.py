@@ -21,11 +21,11 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from . import figures
-from .details import DetailWriter
-from .i18n import translator
-from .quality import quality_rows
-from .safety import xlsx_text
+from sopaudit.report import figures
+from sopaudit.report.details import DetailWriter
+from sopaudit.report.i18n import translator
+from sopaudit.report.quality import quality_rows
+from sopaudit.report.safety import xlsx_text
 
 MAX_ROWS = 1_048_575  # Excel's rows per sheet, less the header
 HEADER_FONT = Font(bold=True, color="FFFFFF")

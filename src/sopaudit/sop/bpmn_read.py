@@ -33,10 +33,10 @@ import defusedxml.ElementTree as SafeET
 from pm4py.objects.petri_net.obj import Marking, PetriNet
 from pm4py.objects.petri_net.utils import petri_utils
 
-from ..errors import SopError
-from ..xmlsafe import check_xml
-from .compile import END_PREFIX, CompiledNet
-from .netcheck import final_reachable
+from sopaudit.core.errors import SopError
+from sopaudit.ingest.xmlsafe import check_xml
+from sopaudit.sop.compile import END_PREFIX, CompiledNet
+from sopaudit.sop.netcheck import final_reachable
 
 logger = logging.getLogger(__name__)
 

@@ -17,8 +17,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
 
-from .bpmn_read import SOPAUDIT_NS
-from .model import SOP, Choice, End, Loop, Node, Optional_, Parallel, Sequence, Step, StepRef
+from sopaudit.sop.bpmn_read import SOPAUDIT_NS
+from sopaudit.sop.model import (
+    SOP,
+    Choice,
+    End,
+    Loop,
+    Node,
+    Optional_,
+    Parallel,
+    Sequence,
+    Step,
+    StepRef,
+)
 
 TASK_W, TASK_H = 180, 80
 GW = 50  # gateway size
@@ -182,7 +193,7 @@ class _Writer:
                  condition: str = "") -> _Frag:
         """A split gateway, its branches side by side (the one that goes on below it, the others
         to the right) and, when two or more branches go on, the join below them."""
-        from .load import always_ends
+        from sopaudit.sop.load import always_ends
 
         frags = [(label, self.block(n), always_ends(n)) for label, n in arms]
         # The column goes on with the first branch that does not end (the yes answer when both go on).
@@ -365,7 +376,7 @@ def _flow_label_bounds(f: _Flow) -> tuple[float, float, float, float]:
 
 
 def _xml(sop: SOP, frag: _Frag) -> str:
-    from .. import __version__
+    from sopaudit import __version__
 
     h = sop.header
     pid = "Process_" + "".join(c if c.isalnum() or c in "_-." else "_" for c in (h.code or "sop"))

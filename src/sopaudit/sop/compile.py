@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pm4py.objects.petri_net.obj import Marking, PetriNet
 from pm4py.objects.petri_net.utils import petri_utils
 
-from .model import SOP, Choice, End, Loop, Node, Optional_, Parallel, Sequence, StepRef
+from sopaudit.sop.model import SOP, Choice, End, Loop, Node, Optional_, Parallel, Sequence, StepRef
 
 COMPLETE_END = "complete"
 END_PREFIX = "end:"

@@ -9,8 +9,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import drawing as dr
-from .model import SOP, Choice, End, Loop, Node, Optional_, Parallel, Sequence, StepRef, walk
+from sopaudit import drawing as dr
+from sopaudit.sop.model import (
+    SOP,
+    Choice,
+    End,
+    Loop,
+    Node,
+    Optional_,
+    Parallel,
+    Sequence,
+    StepRef,
+    walk,
+)
 
 YES, NO = "ya", "tidak"
 STEP_FILL = "#ffffff"

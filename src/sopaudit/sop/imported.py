@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections import deque
 from pathlib import Path
 
-from ..errors import SopError
-from .compile import CompiledNet
-from .model import SOP, Header, Role, Step
+from sopaudit.core.errors import SopError
+from sopaudit.sop.compile import CompiledNet
+from sopaudit.sop.model import SOP, Header, Role, Step
 
 
 def label_order(net: CompiledNet) -> dict[str, int]:
@@ -44,7 +44,7 @@ def _is_bpmn(path: Path) -> bool:
 def load_net_model(path: Path, sha256: str) -> SOP:
     """Load a .pnml or .bpmn (or BPMN .xml) file as an SOP whose steps are the visible labels."""
     if _is_bpmn(path):
-        from .bpmn_read import read_bpmn
+        from sopaudit.sop.bpmn_read import read_bpmn
 
         model = read_bpmn(path)
         rank = label_order(model.net)
@@ -53,7 +53,7 @@ def load_net_model(path: Path, sha256: str) -> SOP:
         roles = tuple(Role(rid, name) for rid, name in model.roles)
         header = Header(code=path.stem, title=model.name)
         return SOP(header, roles, steps, None, source=str(path), sha256=sha256, net=model.net)
-    from .pnml import read_pnml
+    from sopaudit.sop.pnml import read_pnml
 
     net, name = read_pnml(path)
     rank = label_order(net)
@@ -63,7 +63,7 @@ def load_net_model(path: Path, sha256: str) -> SOP:
         raise SopError(str(path), [f"{path}: the model has no labelled transitions (no steps); name the "
                                    "transitions after the steps the service system records"])
     steps = tuple(Step(id=label, name=label) for label in labels)
-    from .netcheck import final_reachable
+    from sopaudit.sop.netcheck import final_reachable
 
     if final_reachable(*net.as_tuple()) is False:
         raise SopError(str(path), [f"{path}: the final marking cannot be reached from the initial marking, "

@@ -12,8 +12,8 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable
 
-from .compile import COMPLETE_END
-from .model import Choice, End, Loop, Node, Optional_, Parallel, Sequence, StepRef
+from sopaudit.sop.compile import COMPLETE_END
+from sopaudit.sop.model import Choice, End, Loop, Node, Optional_, Parallel, Sequence, StepRef
 
 Trace = tuple[str, ...]
 # (steps done, end id or None while the flow goes on)

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import yaml
 
-from ..errors import SopError
-from .model import (
+from sopaudit.core.errors import SopError
+from sopaudit.sop.model import (
     SOP,
     Choice,
     Condition,
@@ -40,7 +40,7 @@ from .model import (
     TimeStandard,
     walk,
 )
-from .yamlsrc import LocDict, LocList, load_yaml
+from sopaudit.sop.yamlsrc import LocDict, LocList, load_yaml
 
 # Time units an SOP may use, as written -> Duration.unit (simulate/scenario.py adds seconds).
 DURATION_UNITS = {
@@ -135,7 +135,7 @@ def load_sop(path: str | Path) -> SOP:
     if suffix in (".yaml", ".yml"):
         return sop_from_yaml(data, str(path), sha)
     if suffix in (".pnml", ".bpmn", ".xml"):
-        from .imported import load_net_model
+        from sopaudit.sop.imported import load_net_model
 
         return load_net_model(path, sha)
     raise SopError(

@@ -7,8 +7,8 @@ SOP-versus-log comparison (compare.py) and the reachability check of imported ne
 
 from __future__ import annotations
 
-from ..errors import SopAuditError
-from .compile import CompiledNet
+from sopaudit.core.errors import SopAuditError
+from sopaudit.sop.compile import CompiledNet
 
 MAX_MARKINGS = 200_000
 

@@ -7,8 +7,8 @@ from collections import deque
 
 from pm4py.objects.petri_net.obj import Marking, PetriNet
 
-from .compile import CompiledNet
-from .marking import MarkingGraph
+from sopaudit.sop.compile import CompiledNet
+from sopaudit.sop.marking import MarkingGraph
 
 # Larger state spaces are not explored here; the aligner has its own limit and message.
 MAX_STATES = 50_000

@@ -17,9 +17,9 @@ import defusedxml.ElementTree as SafeET
 from pm4py.objects.petri_net.obj import Marking, PetriNet
 from pm4py.objects.petri_net.utils import petri_utils
 
-from ..errors import SopError
-from ..xmlsafe import check_xml
-from .compile import CompiledNet
+from sopaudit.core.errors import SopError
+from sopaudit.ingest.xmlsafe import check_xml
+from sopaudit.sop.compile import CompiledNet
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import textwrap
 
-from .model import SOP, Choice, Duration, Loop, Optional_, StepRef, walk
+from sopaudit.sop.model import SOP, Choice, Duration, Loop, Optional_, StepRef, walk
 
 COLUMNS = ("No", "Kegiatan", "Pelaksana", "Kelengkapan", "Waktu", "Output", "Keterangan")
 _UNIT_ID = {"minutes": "menit", "hours": "jam", "working_days": "hari kerja", "days": "hari"}

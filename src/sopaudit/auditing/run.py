@@ -1,0 +1,369 @@
+"""`audit(log, sop)`: align every variant once, classify, check rules, and build the tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sopaudit import __version__
+from sopaudit.auditing.result import AuditResult
+from sopaudit.calendar.workdays import WorkingCalendar
+from sopaudit.conform.accept import AllowEntry, apply_allow_list, load_allow_list
+from sopaudit.conform.align import LOG_COST, VariantAlignment, align_prefixes, align_variants
+from sopaudit.conform.branches import decisions, wrong_branch_findings
+from sopaudit.conform.classify import classify, end_reached
+from sopaudit.conform.labels import map_activities
+from sopaudit.conform.rules import check_rules
+from sopaudit.core.columns import ACTIVITY, CASE, RESOURCE, ROW, TIME, log_info
+from sopaudit.core.errors import InputFileError
+from sopaudit.core.kinds import ALL_KINDS, DEFAULT_OPEN_DAYS, DEVIATING
+from sopaudit.ingest.readers import sha256_file
+from sopaudit.sop.compile import compile_sop
+from sopaudit.sop.model import SOP
+from sopaudit.standards.roles import check_roles, check_separation_of_duties, role_coverage
+from sopaudit.standards.timing import check_service_standard, check_step_times
+
+logger = logging.getLogger(__name__)
+
+POS = "sopaudit:pos"
+
+DEVIATION_COLUMNS = [
+    "case_id", "kind", "step", "step_name", "detail", "related", "expected_after",
+    "event_row", "event_time", "resource", "event_pos", "variant_id", "detail_code",
+    # rows of the other events that prove the finding (neighbours of a skip, the first execution
+    # of a repeated step, the steps an out-of-order step jumped over), separated by "; "
+    "evidence_rows",
+    # time findings: the measured value, the limit and their unit
+    "measured", "limit", "unit",
+    # accepted deviations (allow-list): listed, but they do not lower the conformance rate
+    "accepted", "accepted_reason",
+]
+
+
+
+def _check_log(log: pd.DataFrame) -> None:
+    missing = [c for c in (CASE, ACTIVITY, TIME) if c not in log.columns]
+    if missing:
+        raise InputFileError(
+            f"the event log lacks the column(s) {', '.join(missing)}; it has {', '.join(map(str, log.columns))}. "
+            "Read it with sopaudit.read_log or rename the columns to pm4py's names."
+        )
+    if log.empty:
+        raise InputFileError("the event log is empty; there is nothing to audit")
+
+
+def audit(
+    log: pd.DataFrame,
+    sop: SOP,
+    *,
+    calendar: WorkingCalendar | None = None,
+    roles: str | Path | pd.DataFrame | None = None,
+    accepted: str | Path | list[AllowEntry] | None = None,
+    open_days: float = DEFAULT_OPEN_DAYS,
+    precision: bool = False,
+    processes: int | None = None,
+) -> AuditResult:
+    """Check every case of `log` against `sop` and return the findings as tables.
+
+    `calendar` is the office's working-day calendar for time standards (default: Indonesian
+    holidays, cuti bersama off, 08:00-16:00 in the log's time zone). `roles` maps officers to
+    roles (a file or a table, see docs/time-and-roles.md); without it roles are not checked, but
+    separation of duties still is. `accepted` is an allow-list file (or loaded entries) of justified deviations. A case that has
+    not reached an SOP end and whose last event is within `open_days` of the log's last event is
+    `incomplete` rather than deviating. `processes` sets the worker processes for the alignments
+    (default: the machine's cores). `precision` adds pm4py's alignment-based precision (how
+    much behaviour the SOP allows that the cases never show) to the metrics; it is slow on large
+    logs. The input DataFrame is never modified.
+    """
+    _check_log(log)
+    started = time.time()
+    info = log_info(log)
+    allow = load_allow_list(accepted) if isinstance(accepted, str | Path) else list(accepted or [])
+    events = map_activities(log, sop)
+    events = events.sort_values([CASE, TIME, ROW], kind="mergesort").reset_index(drop=True)
+    events[CASE] = events[CASE].astype("string")
+    events[POS] = events.groupby(CASE, sort=False).cumcount()
+    net = compile_sop(sop)
+
+    traces = _traces(events)
+    variant_list = sorted(set(traces))
+    variant_ids = {v: i + 1 for i, v in enumerate(variant_list)}
+    case_vid = np.fromiter((variant_ids[v] for v in traces), dtype=np.int64, count=len(traces))
+    procs = processes if processes is not None else (os.cpu_count() or 1)
+    aligned = align_variants(variant_list, net, processes=procs)
+    by_id = [None] + [aligned[v] for v in variant_list]  # variant id -> alignment
+
+    case_ids = pd.Index(traces.index.astype("string"), name="case_id")
+    case_end = events.groupby(CASE, sort=True)[TIME].max().reindex(case_ids)
+    open_mask = (case_end >= events[TIME].max() - pd.Timedelta(days=open_days)).to_numpy()
+
+    flow, use_prefix, unfinished = _control_flow_findings(variant_list, variant_ids, aligned, net, case_ids,
+                                                          case_vid, open_mask)
+    case_attrs = events.groupby(CASE, sort=True).first().reindex(case_ids)
+    # Decisions come from the alignment each case is judged on: the prefix one for open cases.
+    judged = [(variant_ids[v], False, aligned[v]) for v in variant_list]
+    judged += [(vid, True, p) for vid, p in sorted(unfinished.items())]
+    branch = wrong_branch_findings(
+        pd.DataFrame([(vid, pre, k, answer, pos) for vid, pre, a in judged for k, answer, pos in decisions(a, net)],
+                     columns=["variant_id", "prefix", "choice", "answer", "event_pos"]),
+        pd.DataFrame({"case_id": case_ids, "variant_id": case_vid, "prefix": use_prefix}), case_attrs, net)
+    rules = check_rules(events, sop)
+    open_cases = set(case_ids[use_prefix])
+    rules = rules[~(rules.pop("pending") & rules["case_id"].isin(open_cases))]
+    rules = rules.assign(kind="rule", related=rules.pop("rule"), expected_after="", detail_code="rule",
+                         evidence_pos=[()] * len(rules))
+    parts = [p for p in (flow, branch, rules) if len(p)]
+    deviations = _with_evidence(pd.concat(parts, ignore_index=True) if parts else flow, events, sop)
+    cal = calendar or WorkingCalendar(tz=info.tz or str(events[TIME].dt.tz))
+    late_steps, timing = check_step_times(events, sop, cal)
+    late_cases, service = check_service_standard(events, sop, cal)
+    duties = check_separation_of_duties(events, sop)
+    role_findings = check_roles(events, sop, roles) if roles is not None else duties.iloc[:0]
+    coverage = role_coverage(events, sop, roles) if roles is not None else pd.DataFrame()
+    deviations = _sorted(pd.concat([d for d in (deviations, late_steps, late_cases, role_findings, duties)
+                                    if len(d)] or [deviations], ignore_index=True))
+    case_start = events.groupby(CASE, sort=True)[TIME].min().reindex(case_ids)
+    deviations, accepted_table = apply_allow_list(deviations, case_attrs, case_start, allow)
+
+    cases = _cases_table(events, traces, case_vid, by_id, deviations, service)
+    steps = _steps_table(sop, case_vid, by_id, deviations)
+    variants = pd.DataFrame({
+        "variant_id": np.arange(1, len(variant_list) + 1),
+        "variant": [" → ".join(v) for v in variant_list],
+        "cases": np.bincount(case_vid, minlength=len(variant_list) + 1)[1:],
+        "fitness": [aligned[v].fitness for v in variant_list],
+    }).sort_values(["cases", "variant_id"], ascending=[False, True], kind="mergesort").reset_index(drop=True)
+
+    metrics = _metrics(events, cases, deviations, case_vid, by_id)
+    measurable = cases["within_service_standard"].notna()
+    metrics["cases_with_service_standard"] = int(measurable.sum())
+    metrics["service_standard_rate"] = (float(cases.loc[measurable, "within_service_standard"].astype(bool).mean())
+                                        if measurable.any() else None)
+    metrics["precision"] = _precision(events, net) if precision else None
+    provenance = {
+        "tool": "sopaudit",
+        "tool_version": __version__,
+        "run_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "seconds": round(time.time() - started, 3),
+        "inputs": [
+            {"role": "log", "path": info.path, "sha256": info.sha256},
+            {"role": "sop", "path": sop.source, "sha256": sop.sha256},
+        ] + ([{"role": "accepted", "path": str(accepted), "sha256": sha256_file(accepted)}]
+             if isinstance(accepted, str | Path) else [])
+          + ([{"role": "roles", "path": str(roles), "sha256": sha256_file(roles)}] if isinstance(roles, str | Path) else []),
+        "sop": {"code": sop.header.code, "title": sop.header.title, "version": sop.header.version},
+        "parameters": {"costs": "log move 1, visible model move 1, synchronous and silent moves 0",
+                       "timezone": info.tz, "open_days": open_days, "precision": precision,
+                       "calendar": {"country": cal.country, "tz": cal.tz, "office_hours": list(cal.office_hours),
+                                    "cuti_bersama_working": cal.cuti_bersama_working,
+                                    "closures": len(cal.closures)},
+                       "roles_checked": roles is not None},
+        "log_rows_read": info.rows_read,
+        "log_rows_rejected": len(info.rejected),
+    }
+    logger.info("audited %d cases (%d variants) in %.1f s", len(cases), len(variant_list), time.time() - started)
+    if len(accepted_table) and (accepted_table["findings_matched"] == 0).any():
+        unused = accepted_table.loc[accepted_table["findings_matched"] == 0, "line"].tolist()
+        logger.warning("accepted-deviation entries on line(s) %s matched no finding", unused)
+    return AuditResult(cases=cases, deviations=deviations, steps=steps, variants=variants,
+                       metrics=metrics, provenance=provenance, log=events.drop(columns=[POS]),
+                       sop=sop, rejected=list(info.rejected), quality=dict(info.quality),
+                       accepted=accepted_table, timing=timing, service=service, role_coverage=coverage)
+
+
+def _precision(events: pd.DataFrame, net) -> float:
+    """pm4py's alignment-based precision (ETConformance), without its progress bar."""
+    import warnings
+
+    from pm4py.algo.evaluation.precision import algorithm as precision_algorithm
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return float(precision_algorithm.apply(
+            events[[CASE, ACTIVITY, TIME]], net.net, net.initial, net.final,
+            variant=precision_algorithm.Variants.ALIGN_ETCONFORMANCE, parameters={"show_progress_bar": False}))
+
+
+def _traces(events: pd.DataFrame) -> pd.Series:
+    """case id -> tuple of activities, for a log sorted by case (one pass, no per-case groupby)."""
+    cases = events[CASE].to_numpy(dtype=object)
+    acts = events[ACTIVITY].to_numpy(dtype=object)
+    starts = np.flatnonzero(cases[1:] != cases[:-1]) + 1
+    return pd.Series([tuple(a) for a in np.split(acts, starts)],
+                     index=pd.Index(cases[np.r_[0, starts]], name=CASE), dtype=object)
+
+
+def _control_flow_findings(variant_list, variant_ids, aligned, net, case_ids, case_vid, open_mask):
+    """Variant findings expanded to the cases of each variant (a merge, not a loop over cases);
+    also returns which cases are judged on their prefix alignment, and those alignments.
+
+    A case still open (its last event is recent) that is better explained as the beginning of an
+    SOP run than as a finished one is judged on its prefix alignment plus one `incomplete`
+    finding naming the steps the SOP expects next, instead of skips it may still do."""
+    columns = ["variant_id", "kind", "step", "event_pos", "detail", "related", "expected_after",
+               "detail_code", "evidence_pos"]
+
+    def rows_of(alignment_moves, v):
+        va = VariantAlignment(v, alignment_moves, 0, 0, 0.0)
+        return [(variant_ids[v], f.kind, f.step, f.pos, f.detail, "; ".join(f.related), f.expected_after, f.code,
+                 f.evidence) for f in classify(va, net.labels)]
+
+    full = pd.DataFrame([r for v in variant_list for r in rows_of(aligned[v].moves, v)], columns=columns)
+    open_vids = np.unique(case_vid[open_mask])
+    prefixes = align_prefixes([variant_list[i - 1] for i in open_vids], net)
+    unfinished = {variant_ids[v]: p for v, p in prefixes.items()
+                  if not p.finished and p.cost // LOG_COST < aligned[v].cost // LOG_COST}
+    pre_rows = []
+    for v, p in sorted(prefixes.items()):
+        vid = variant_ids[v]
+        if vid not in unfinished:
+            continue
+        pre_rows.extend(rows_of(p.moves, v))
+        pre_rows.append((vid, "incomplete", p.next_steps[0], None,
+                         "not finished when the log ends; next SOP step(s): "
+                         + ", ".join(f"'{s}'" for s in p.next_steps),
+                         "; ".join(p.next_steps[1:]), v[-1] if v else "", "incomplete", ()))
+    prefix = pd.DataFrame(pre_rows, columns=columns)
+    cv = pd.DataFrame({"case_id": case_ids, "variant_id": case_vid,
+                       "use_prefix": open_mask & np.isin(case_vid, list(unfinished))})
+    dev = pd.concat([cv[~cv["use_prefix"]].merge(full, on="variant_id", how="inner"),
+                     cv[cv["use_prefix"]].merge(prefix, on="variant_id", how="inner")], ignore_index=True)
+    dev["event_pos"] = dev["event_pos"].astype("Int64")
+    return dev.drop(columns=["use_prefix"]), cv["use_prefix"].to_numpy(), unfinished
+
+
+def _with_evidence(dev: pd.DataFrame, events: pd.DataFrame, sop: SOP) -> pd.DataFrame:
+    """Attach the source row, time and officer of each finding's event and its evidence rows."""
+    keys = events[[CASE, POS, ROW, TIME] + ([RESOURCE] if RESOURCE in events else [])].rename(columns={
+        CASE: "case_id", POS: "event_pos", ROW: "event_row", TIME: "event_time", RESOURCE: "resource"})
+    keys = keys.assign(event_pos=keys["event_pos"].astype("Int64"))
+    dev = dev.assign(case_id=dev["case_id"].astype("string"), event_pos=dev["event_pos"].astype("Int64"))
+    out = dev.merge(keys, on=["case_id", "event_pos"], how="left")
+    out["event_row"] = out["event_row"].astype("Int64")
+    if "resource" not in out:
+        out["resource"] = pd.NA
+    # Evidence positions -> source rows, via one exploded merge.
+    ev = out[["case_id", "evidence_pos"]].reset_index().explode("evidence_pos").dropna(subset=["evidence_pos"])
+    ev = ev.assign(event_pos=ev["evidence_pos"].astype("Int64")).merge(
+        keys[["case_id", "event_pos", "event_row"]], on=["case_id", "event_pos"], how="left")
+    rows = ev.groupby("index")["event_row"].agg(lambda r: "; ".join(str(x) for x in sorted(r.dropna())))
+    out["evidence_rows"] = out.index.map(rows).fillna("").astype("string")
+    names = {s.id: s.name for s in sop.steps}
+    out["step_name"] = out["step"].map(lambda s: names.get(s, s))
+    out = out.assign(measured=np.nan, limit=np.nan, unit="", accepted=False, accepted_reason="")
+    if "variant_id" not in out:
+        out["variant_id"] = pd.NA
+    out["variant_id"] = out["variant_id"].astype("Int64")
+    return _sorted(out)
+
+
+def _sorted(dev: pd.DataFrame) -> pd.DataFrame:
+    """Findings in a stable order: by case, event, kind (taxonomy order), step."""
+    order = dev["kind"].map({k: i for i, k in enumerate(ALL_KINDS)})
+    dev = dev.assign(_kind=order).sort_values(["case_id", "event_pos", "_kind", "step"], kind="mergesort",
+                                              na_position="last")
+    return dev[DEVIATION_COLUMNS].reset_index(drop=True)
+
+
+def _cases_table(events, traces, case_vid, by_id, deviations, service) -> pd.DataFrame:
+    g = events.groupby(CASE, sort=True)
+    fitness = np.array([0.0] + [a.fitness for a in by_id[1:]])
+    ends = np.array([""] + [end_reached(a) for a in by_id[1:]], dtype=object)
+    cases = pd.DataFrame({
+        "case_id": traces.index.astype("string"),
+        "variant_id": case_vid,
+        "n_events": g.size().to_numpy(),
+        "start": g[TIME].min().to_numpy(),
+        "end": g[TIME].max().to_numpy(),
+        "fitness": fitness[case_vid],
+        "end_reached": ends[case_vid],
+    })
+    open_dev = deviations[~deviations["accepted"]]
+    counts = open_dev.groupby(["case_id", "kind"]).size().unstack(fill_value=0)
+    for kind in ALL_KINDS:
+        col = counts[kind] if kind in counts.columns else pd.Series(dtype=int)
+        cases[f"n_{kind}"] = cases["case_id"].map(col).fillna(0).astype(int)
+    n_acc = deviations[deviations["accepted"]].groupby("case_id").size()
+    cases["n_accepted"] = cases["case_id"].map(n_acc).fillna(0).astype(int)
+    cases["n_deviations"] = cases[[f"n_{k}" for k in DEVIATING]].sum(axis=1)
+    cases["incomplete"] = cases["n_incomplete"] > 0
+    cases["end_reached"] = cases["end_reached"].where(~cases["incomplete"], "")
+    cases["conforming"] = (cases["n_deviations"] == 0) & ~cases["incomplete"]
+    cases["status"] = np.select([cases["incomplete"], cases["conforming"]], ["incomplete", "conforming"],
+                                "deviating")
+    cases["path"] = [" → ".join(v) for v in traces]
+    # The first service standard of the SOP gives the case's service columns (all are in
+    # AuditResult.service).
+    first = service.drop_duplicates("case_id", keep="first").set_index("case_id") if len(service) else None
+    for col, dtype in (("service_days", "float64"), ("service_limit_days", "float64"),
+                       ("within_service_standard", "boolean")):
+        if first is None:  # the SOP has no service standard
+            cases[col] = pd.Series(pd.NA if dtype == "boolean" else np.nan, index=cases.index, dtype=dtype)
+        else:
+            cases[col] = cases["case_id"].map(first[col]).astype(dtype)
+    front = ["case_id", "status", "conforming", "n_deviations", "fitness", "end_reached", "n_events",
+             "start", "end"]
+    return cases[front + [c for c in cases.columns if c not in front]]
+
+
+def _steps_table(sop, case_vid, by_id, deviations) -> pd.DataFrame:
+    """Per SOP step: the cases whose path through the SOP required it, and what they did."""
+    # A case "required" a step when its optimal path through the SOP passes the step (a
+    # synchronous or model move of it); counted per variant, weighted by its cases.
+    n_case = np.bincount(case_vid, minlength=len(by_id))
+    required: dict[str, int] = {}
+    for vid in range(1, len(by_id)):
+        for s in {m.model for m in by_id[vid].moves if m.model is not None}:
+            required[s] = required.get(s, 0) + int(n_case[vid])
+    open_dev = deviations[~deviations["accepted"]]
+    per = {k: open_dev[open_dev["kind"] == k].groupby("step")["case_id"].nunique()
+           for k in ("skipped", "out_of_order", "repeated", "incomplete")}
+    # In order: required, and neither skipped, nor out of order, nor still awaited.
+    not_in_order = open_dev[open_dev["kind"].isin(["skipped", "out_of_order", "incomplete"])]
+    not_in_order = not_in_order.groupby("step")["case_id"].nunique()
+    rows = []
+    for s in sop.steps:
+        rows.append({
+            "step": s.id, "step_name": s.name, "roles": ", ".join(s.roles),
+            "cases_required": required.get(s.id, 0),
+            "cases_in_order": max(required.get(s.id, 0) - int(not_in_order.get(s.id, 0)), 0),
+            "cases_skipped": int(per["skipped"].get(s.id, 0)),
+            "cases_out_of_order": int(per["out_of_order"].get(s.id, 0)),
+            "cases_repeated": int(per["repeated"].get(s.id, 0)),
+            "cases_waiting": int(per["incomplete"].get(s.id, 0)),
+        })
+    return pd.DataFrame(rows)
+
+
+def _metrics(events, cases, deviations, case_vid, by_id) -> dict:
+    n_cases = len(cases)
+    cost = np.array([0] + [a.cost for a in by_id[1:]], dtype=np.int64)
+    bwc = np.array([0] + [a.bwc for a in by_id[1:]], dtype=np.int64)
+    sum_cost, sum_bwc = int(cost[case_vid].sum()), int(bwc[case_vid].sum())
+    finished = int((~cases["incomplete"]).sum())
+    open_dev = deviations[~deviations["accepted"]]
+    by_kind = {k: int((open_dev["kind"] == k).sum()) for k in ALL_KINDS}
+    cases_by_kind = {k: int((cases[f"n_{k}"] > 0).sum()) for k in ALL_KINDS}
+    return {
+        "cases": n_cases,
+        "events": int(len(events)),
+        "variants": len(by_id) - 1,
+        "finished_cases": finished,
+        "incomplete_cases": n_cases - finished,
+        "conforming_cases": int(cases["conforming"].sum()),
+        # Over finished cases: an open case is neither conforming nor deviating yet.
+        "case_conformance_rate": float(cases["conforming"].sum() / finished) if finished else 0.0,
+        # Same formula as pm4py's alignment-based log fitness: 1 - sum(cost) / sum(best worst cost).
+        "fitness": 1.0 - sum_cost / sum_bwc if sum_bwc > 0 else 0.0,
+        "deviations": int(open_dev["kind"].isin(DEVIATING).sum()),
+        "accepted_deviations": int(deviations["accepted"].sum()),
+        "deviations_by_kind": by_kind,
+        "cases_with_kind": cases_by_kind,
+        "case_rate_by_kind": {k: (v / n_cases if n_cases else 0.0) for k, v in cases_by_kind.items()},
+    }

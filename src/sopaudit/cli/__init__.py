@@ -1,0 +1,30 @@
+"""The `sopaudit` command line. It calls the same public API a notebook uses and owns the
+terminal: errors a user can cause are printed as one paragraph, with exit code 2."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from sopaudit import __version__
+from sopaudit.cli.audit import audit, demo
+from sopaudit.cli.discover import discover_command
+from sopaudit.cli.ingest import ingest_command
+from sopaudit.cli.simulate import simulate_command
+from sopaudit.cli.sop import sop_group
+
+
+@click.group()
+@click.version_option(__version__, prog_name="sopaudit")
+@click.option("-v", "--verbose", is_flag=True, help="Log progress to stderr.")
+def main(verbose: bool) -> None:
+    """Audit how a public service is really delivered against its written SOP."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
+
+
+for command in (audit, demo, sop_group, discover_command, ingest_command, simulate_command):
+    main.add_command(command)
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,230 @@
+"""`sopaudit discover`: the actual process of an event log (directly-follows graph, variants,
+process map, discovered models and their quality) and, with --sop, how it differs from the SOP.
+
+The command calls the same public functions a notebook uses (`sopaudit.discovery`,
+`sopaudit.compare`); it owns the terminal and the files it writes."""
+
+from __future__ import annotations
+
+import json
+import logging
+import warnings
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from sopaudit.cli.errors import user_errors
+from sopaudit.core.errors import SopAuditError
+from sopaudit.ingest.write import write_rejected
+
+logger = logging.getLogger(__name__)
+
+# Files written, in the order the command writes them.
+FILES = ("dfg.csv", "variants.csv", "map.svg", "map.png", "models.json")
+SOP_FILES = ("differences.csv", "actual_vs_sop.svg", "sop_overlay.svg")
+
+
+def _date(value: str | None, flag: str) -> pd.Timestamp | None:
+    if value is None:
+        return None
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        ts = None
+    if ts is None or pd.isna(ts):
+        raise SopAuditError(f"{flag} {value!r} is not a date; write it as YYYY-MM-DD (e.g. 2024-03-01) "
+                            "or YYYY-MM-DD HH:MM, in the log's time zone")
+    return ts
+
+
+def _filters(log: pd.DataFrame, log_path: Path, date_from, date_to, attribute, values, coverage
+             ) -> tuple[pd.DataFrame, dict]:
+    """Apply the auditor's filters (whole cases only) and say what was applied."""
+    from sopaudit.discovery.mining import filter_log
+
+    start, end = _date(date_from, "--from"), _date(date_to, "--to")
+    if start is not None and end is not None and end <= start:
+        raise SopAuditError(f"--to {date_to} is not after --from {date_from}; the period would be empty")
+    if (attribute is None) != (values is None):
+        raise SopAuditError("--attribute and --values go together: name the column with --attribute "
+                            "and the values to keep with --values A,B")
+    value_list = None
+    if values is not None:
+        value_list = [v.strip() for v in values.split(",") if v.strip()]
+        if not value_list:
+            raise SopAuditError("--values is empty; list the values to keep, separated by commas")
+        if attribute not in log.columns:
+            raise SopAuditError(
+                f"{log_path}: --attribute {attribute!r} is not a column of the log; its columns are "
+                f"{', '.join(map(str, log.columns))}")
+    if coverage is not None and not 0 < coverage <= 1:
+        raise SopAuditError(f"--coverage {coverage} must be a share of the cases above 0 and at most 1 "
+                            "(e.g. 0.8 keeps the most frequent variants that cover 80% of the cases)")
+    applied = {"from": date_from, "to": date_to, "attribute": attribute, "values": value_list,
+               "coverage": coverage}
+    if all(v is None for v in applied.values()):
+        return log, {}
+    kept = filter_log(log, start=start, end=end, attribute=attribute, values=value_list,
+                      variant_coverage=coverage)
+    if kept.empty:
+        raise SopAuditError(f"{log_path}: no case passes the filters ({_describe(applied)}); "
+                            "widen the period or check the attribute values")
+    return kept, {k: v for k, v in applied.items() if v is not None}
+
+
+def _describe(applied: dict) -> str:
+    parts = []
+    if applied.get("from") or applied.get("to"):
+        parts.append(f"first event in [{applied.get('from') or '...'}, {applied.get('to') or '...'})")
+    if applied.get("attribute"):
+        parts.append(f"{applied['attribute']} in {', '.join(applied['values'])}")
+    if applied.get("coverage"):
+        parts.append(f"top variants covering {100 * applied['coverage']:g}% of the cases")
+    return "; ".join(parts)
+
+
+def _models(log: pd.DataFrame, noise: float) -> dict:
+    """Inductive and Heuristics Miner models of the log with their token-based quality."""
+    from sopaudit.discovery.mining import heuristics_model, inductive_model, model_quality
+
+    out = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pm4py's deprecation notices are not the auditor's business
+        for name, params, mine in (
+            ("inductive", {"noise_threshold": noise}, lambda: inductive_model(log, noise_threshold=noise)),
+            ("heuristics", {"dependency_threshold": 0.5, "and_threshold": 0.65, "loop_two_threshold": 0.5},
+             lambda: heuristics_model(log)),
+        ):
+            net, im, fm = mine()
+            quality = model_quality(log, net, im, fm)
+            out[name] = {
+                **params,
+                "places": len(net.places),
+                "transitions": len(net.transitions),
+                "silent_transitions": sum(1 for t in net.transitions if t.label is None),
+                **quality,
+            }
+    return out
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    from sopaudit.report.safety import neutralise_frame
+
+    # activity names come from exports: a name starting with "=" must not run as a formula
+    neutralise_frame(frame).to_csv(path, index=False, lineterminator="\n")
+
+
+@click.command("discover")
+@click.option("--log", "log_path", required=True, type=click.Path(path_type=Path),
+              help="Event log (CSV or XES).")
+@click.option("-o", "--out", required=True, type=click.Path(path_type=Path), help="Folder for the files.")
+@click.option("--sop", "sop_path", default=None, type=click.Path(path_type=Path),
+              help="SOP reference model (.yaml, .pnml or .bpmn): also compare the actual process with it.")
+@click.option("--mapping", "mapping_path", default=None, type=click.Path(path_type=Path),
+              help="Column mapping file (YAML, see docs/mapping.md); the flags below override it.")
+@click.option("--case", default=None, help="Column holding the case id (application number).")
+@click.option("--activity", default=None, help="Column holding the step or status name.")
+@click.option("--time", "time_col", default=None, help="Column holding the timestamp.")
+@click.option("--resource", default=None, help="Column holding the officer.")
+@click.option("--tz", default=None,
+              help="Time zone of naive times (IANA name or WIB/WITA/WIT; default Asia/Jakarta).")
+@click.option("--from", "date_from", default=None, help="Keep cases whose first event is on or after this date.")
+@click.option("--to", "date_to", default=None, help="Keep cases whose first event is before this date.")
+@click.option("--attribute", default=None, help="Column to filter cases on (with --values).")
+@click.option("--values", default=None, help="Values of --attribute to keep, comma-separated.")
+@click.option("--coverage", type=float, default=None,
+              help="Keep the most frequent variants that together cover this share of the cases (e.g. 0.8).")
+@click.option("--noise", type=float, default=0.2, show_default=True, help="Inductive Miner noise threshold.")
+@click.option("--max-nodes", type=int, default=40, show_default=True,
+              help="Draw at most this many of the most frequent activities.")
+@click.option("--min-edge-share", type=float, default=0.01, show_default=True,
+              help="Draw flows taken by at least this share of the cases.")
+@click.option("--lang", type=click.Choice(["id", "en"]), default="id", show_default=True,
+              help="Language of the SOP drawings.")
+@user_errors
+def discover_command(log_path, out, sop_path, mapping_path, case, activity, time_col, resource, tz, date_from,
+                     date_to, attribute, values, coverage, noise, max_nodes, min_edge_share, lang) -> None:
+    """Discover the actual process of an event log and write it into OUT: dfg.csv, variants.csv,
+    map.svg, map.png and models.json; with --sop also differences.csv, actual_vs_sop.svg and
+    sop_overlay.svg."""
+    from sopaudit.auditing.run import audit as run_audit
+    from sopaudit.core.columns import log_info
+    from sopaudit.discovery import beside as cmp
+    from sopaudit.discovery.mining import discover
+    from sopaudit.ingest import read_log
+    from sopaudit.sop import load_sop
+
+    if not 0 <= noise <= 1:
+        raise SopAuditError(f"--noise {noise} must be between 0 and 1 (0.2 is the usual threshold)")
+    if max_nodes < 1:
+        raise SopAuditError(f"--max-nodes {max_nodes} must be at least 1")
+    if not 0 <= min_edge_share <= 1:
+        raise SopAuditError(f"--min-edge-share {min_edge_share} must be a share between 0 and 1")
+    sop = load_sop(sop_path) if sop_path is not None else None  # first: a bad SOP is cheap to find
+    given = {"mapping": mapping_path, "case": case, "activity": activity, "time": time_col,
+             "resource": resource, "tz": tz}
+    # only what the user gave: a mapping file's own time zone must not be overridden by a default
+    log = read_log(log_path, **{k: v for k, v in given.items() if v is not None})
+    info = log_info(log)
+    n_all = int(log["case:concept:name"].nunique())
+    log, applied = _filters(log, log_path, date_from, date_to, attribute, values, coverage)
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[str] = []
+
+    pm = discover(log)
+    _write_csv(pm.dfg, out / "dfg.csv")
+    _write_csv(pm.variants.drop(columns=["activities"]), out / "variants.csv")
+    thresholds = {"max_nodes": max_nodes, "min_edge_share": min_edge_share}
+    pm.draw(out / "map.svg", **thresholds)
+    pm.draw(out / "map.png", fmt="png", **thresholds)
+    nodes, edges = pm.graph(**thresholds)
+    models = {
+        "log": {"path": str(log_path), "sha256": info.sha256, "cases": pm.n_cases, "events": pm.n_events,
+                "variants": len(pm.variants), "activities": len(pm.activities)},
+        "filters": applied,
+        **_models(log, noise),
+    }
+    written += list(FILES)
+
+    if sop is not None:
+        flows = cmp.sop_flows(sop)
+        diff = cmp.compare(log, sop, flows=flows)
+        _write_csv(diff, out / "differences.csv")
+        cmp.draw_actual_vs_sop(log, sop, out / "actual_vs_sop.svg", lang=lang, flows=flows, **thresholds)
+        result = run_audit(log, sop)
+        cmp.draw_sop_overlay(result, out / "sop_overlay.svg", lang=lang, flows=flows)
+        counts = diff.groupby("kind").agg(rows=("kind", "size"), count=("count", "sum"))
+        bad = diff[diff["kind"] == "flow_not_in_sop"]
+        models["sop"] = {
+            "code": sop.header.code, "path": str(sop_path), "sha256": sop.sha256,
+            "fitness": result.metrics["fitness"],
+            "conforming_cases": result.metrics["conforming_cases"],
+            "differences": {k: int(counts["rows"].get(k, 0)) for k in cmp.DIFFERENCE_KINDS},
+            "flows_not_in_sop_times": int(bad["count"].sum()),
+        }
+        written += list(SOP_FILES)
+    (out / "models.json").write_text(json.dumps(models, ensure_ascii=False, indent=2, allow_nan=False) + "\n",
+                                     encoding="utf-8")
+    if write_rejected(info.rejected, out / "rejected_rows.csv") is not None:
+        written.append("rejected_rows.csv")
+
+    shown = sum(1 for n in nodes if n.id not in ("▶", "■"))
+    click.echo(f"log        {log_path}: {pm.n_cases:,} cases, {pm.n_events:,} events, "
+               f"{len(pm.variants):,} variants, {len(pm.activities):,} activities")
+    if info.rejected:
+        click.echo(f"rejected   {len(info.rejected):,} input rows (listed in rejected_rows.csv)")
+    if applied:
+        click.echo(f"filters    {_describe(applied)}: {pm.n_cases:,} of {n_all:,} cases kept")
+    click.echo(f"map        {shown} of {len(pm.activities):,} activities and {len(edges):,} flows drawn")
+    for name in ("inductive", "heuristics"):
+        q = models[name]
+        click.echo(f"{name:<10} fitness {q['fitness']:.4f}   precision {q['precision']:.4f}   "
+                   f"(token replay; {q['transitions'] - q['silent_transitions']} visible transitions)")
+    if sop is not None:
+        s = models["sop"]["differences"]
+        click.echo(f"sop        {sop.header.code}: flows the SOP does not allow {s['flow_not_in_sop']:,} "
+                   f"({models['sop']['flows_not_in_sop_times']:,} times); activities outside the SOP "
+                   f"{s['activity_not_in_sop']:,}; never seen: SOP steps {s['step_not_in_log']:,}, "
+                   f"SOP flows {s['flow_not_in_log']:,}")
+    click.echo(f"written    {out}: {', '.join(written)}")

@@ -1,0 +1,6 @@
+"""The actual process: directly-follows graph, variants, filters and miners (`mining`), and the
+SOP beside the actual process: allowed flows, differences and overlays (`beside`)."""
+
+from sopaudit.discovery.mining import ProcessMap, discover, filter_log
+
+__all__ = ["ProcessMap", "discover", "filter_log"]

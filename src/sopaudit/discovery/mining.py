@@ -1,0 +1,693 @@
+"""Discover the actual workflow from an event log: directly-follows graph, variants, filters,
+pm4py process models with their quality, and a drawable process map.
+
+The event log is a plain pandas DataFrame with pm4py's column names (``case:concept:name``,
+``concept:name``, ``time:timestamp``). Events of a case are ordered by timestamp; events with
+the same timestamp keep their order in the DataFrame (a stable sort), which is pm4py's order
+for a log read with ``pm4py.read_xes``. Counts equal pm4py's ``discover_dfg`` and
+``get_variants`` on the same log; the code is vectorised numpy/pandas so it stays fast on
+large logs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from sopaudit import drawing
+from sopaudit.core.errors import EventLogError
+
+__all__ = [
+    "CASE",
+    "ACTIVITY",
+    "TIMESTAMP",
+    "START",
+    "END",
+    "EventLogError",
+    "ProcessMap",
+    "activity_stats",
+    "dfg",
+    "discover",
+    "filter_log",
+    "heuristics_model",
+    "inductive_model",
+    "model_quality",
+    "sort_log",
+    "variants",
+]
+
+CASE = "case:concept:name"
+ACTIVITY = "concept:name"
+TIMESTAMP = "time:timestamp"
+START = "▶"
+"""Pseudo activity before the first event of every case (source of the start edges)."""
+END = "■"
+"""Pseudo activity after the last event of every case (target of the end edges)."""
+VARIANT_SEP = " → "
+
+
+# ---------------------------------------------------------------------------------------------
+# Ordering
+
+
+@dataclass(frozen=True)
+class _Sorted:
+    """The log's columns needed here, as numpy arrays in case/time order."""
+
+    order: np.ndarray  # positions into the original log
+    case_codes: np.ndarray  # case number per event (cases numbered by first appearance)
+    case_ids: np.ndarray  # case id per case number
+    act_codes: np.ndarray  # activity number per event
+    activities: np.ndarray  # activity name per activity number (sorted)
+    times: np.ndarray  # datetime64 per event
+    starts: np.ndarray  # index of the first event of each case (in sorted arrays)
+    lengths: np.ndarray  # number of events per case
+
+
+def _check(log: pd.DataFrame) -> None:
+    if not isinstance(log, pd.DataFrame):
+        raise EventLogError(f"the event log must be a pandas DataFrame, not {type(log).__name__}")
+    missing = [c for c in (CASE, ACTIVITY, TIMESTAMP) if c not in log.columns]
+    if missing:
+        raise EventLogError(
+            f"the event log has no column {', '.join(repr(m) for m in missing)}; "
+            f"it has {list(log.columns)[:12]}. Read it with sopaudit's ingest or rename the "
+            f"case, activity and timestamp columns to pm4py's names ({CASE}, {ACTIVITY}, "
+            f"{TIMESTAMP})."
+        )
+    if not pd.api.types.is_datetime64_any_dtype(log[TIMESTAMP]):
+        raise EventLogError(
+            f"column {TIMESTAMP!r} holds {log[TIMESTAMP].dtype}, not date-times; parse it "
+            f"first (e.g. pandas.to_datetime(..., utc=True))"
+        )
+    for col in (CASE, ACTIVITY, TIMESTAMP):
+        bad = log[col].isna().to_numpy()
+        if bad.any():
+            rows = list(log.index[bad][:5])
+            raise EventLogError(
+                f"column {col!r} is empty in {int(bad.sum())} row(s) (first rows: {rows}); "
+                f"fill or drop them explicitly before discovery"
+            )
+
+
+def _time_array(series: pd.Series) -> np.ndarray:
+    """Timestamps as a naive datetime64 numpy array in UTC (any unit)."""
+    if isinstance(series.dtype, pd.DatetimeTZDtype):
+        series = series.dt.tz_convert("UTC").dt.tz_localize(None)
+    return series.to_numpy()
+
+
+def _sorted(log: pd.DataFrame) -> _Sorted:
+    _check(log)
+    case_codes_raw, case_ids = pd.factorize(log[CASE], sort=False)
+    act_codes_raw, activities = pd.factorize(log[ACTIVITY], sort=True)
+    times_raw = _time_array(log[TIMESTAMP])
+    # np.lexsort is stable: events with equal (case, time) keep their row order
+    order = np.lexsort((times_raw.view("i8"), case_codes_raw))
+    case_codes = case_codes_raw[order]
+    n = len(order)
+    if n:
+        boundary = np.flatnonzero(np.diff(case_codes)) + 1
+        starts = np.concatenate(([0], boundary))
+    else:
+        starts = np.zeros(0, dtype=np.int64)
+    lengths = np.diff(np.concatenate((starts, [n])))
+    return _Sorted(
+        order=order,
+        case_codes=case_codes,
+        case_ids=np.asarray(case_ids, dtype=object),
+        act_codes=act_codes_raw[order],
+        activities=np.asarray(activities, dtype=object),
+        times=times_raw[order],
+        starts=starts,
+        lengths=lengths,
+    )
+
+
+def sort_log(log: pd.DataFrame) -> pd.DataFrame:
+    """A copy of the log sorted by case (in order of first appearance) and timestamp, ties kept
+    in row order; the order every function here uses."""
+    s = _sorted(log)
+    return log.iloc[s.order]
+
+
+# ---------------------------------------------------------------------------------------------
+# Directly-follows graph
+
+
+def _group_quantiles(
+    group: np.ndarray, values: np.ndarray, n_groups: int, qs: Iterable[float]
+) -> list[np.ndarray]:
+    """Per-group quantiles (linear interpolation, as numpy's and pandas' default)."""
+    out = [np.full(n_groups, np.nan) for _ in qs]
+    if len(values) == 0:
+        return out
+    order = np.lexsort((values, group))
+    g, v = group[order], values[order]
+    counts = np.bincount(g, minlength=n_groups)
+    first = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    has = counts > 0
+    for res, q in zip(out, qs, strict=True):
+        pos = q * (counts[has] - 1)
+        lo = np.floor(pos).astype(np.int64)
+        hi = np.ceil(pos).astype(np.int64)
+        frac = pos - lo
+        base = first[has]
+        res[has] = v[base + lo] * (1 - frac) + v[base + hi] * frac
+    return out
+
+
+def dfg(log: pd.DataFrame) -> pd.DataFrame:
+    """Directly-follows edges of the log, one row per (source, target) pair.
+
+    Columns: ``source``, ``target``, ``count`` (times the pair occurs), ``cases`` (distinct
+    cases with it), ``median_wait_s`` and ``p90_wait_s`` (seconds between the two events,
+    linear interpolation). Start and end activities are edges from :data:`START` and to
+    :data:`END`; their ``count`` equals ``cases`` and they have no wait. Sorted by count
+    (descending), then source and target, so the table is the same for the same log.
+    """
+    return _dfg(_sorted(log))
+
+
+def _dfg(s: _Sorted) -> pd.DataFrame:
+    acts = s.activities
+    if np.isin([START, END], acts).any():
+        raise EventLogError(
+            f"an activity is named {START!r} or {END!r}, which the process map uses for the "
+            f"start and end of a case; rename that activity"
+        )
+    n_act = len(acts)
+    n = len(s.order)
+    nxt = np.flatnonzero(s.case_codes[1:] == s.case_codes[:-1]) if n > 1 else np.zeros(0, int)
+    src = s.act_codes[nxt].astype(np.int64)
+    tgt = s.act_codes[nxt + 1].astype(np.int64)
+    waits = (s.times[nxt + 1] - s.times[nxt]) / np.timedelta64(1, "s")
+    edge_key = src * n_act + tgt
+    keys, edge_idx, counts = np.unique(edge_key, return_inverse=True, return_counts=True)
+    n_edges = len(keys)
+    case_pairs = np.unique(edge_idx.astype(np.int64) * (len(s.case_ids) + 1) + s.case_codes[nxt])
+    n_cases = np.bincount(case_pairs // (len(s.case_ids) + 1), minlength=n_edges)
+    med, p90 = _group_quantiles(edge_idx, waits.astype(float), n_edges, (0.5, 0.9))
+    frame = pd.DataFrame(
+        {
+            "source": acts[keys // n_act] if n_edges else np.zeros(0, dtype=object),
+            "target": acts[keys % n_act] if n_edges else np.zeros(0, dtype=object),
+            "count": counts.astype(np.int64),
+            "cases": n_cases.astype(np.int64),
+            "median_wait_s": med,
+            "p90_wait_s": p90,
+        }
+    )
+    first_acts = np.bincount(s.act_codes[s.starts], minlength=n_act) if n else np.zeros(0, int)
+    last_idx = s.starts + s.lengths - 1
+    last_acts = np.bincount(s.act_codes[last_idx], minlength=n_act) if n else np.zeros(0, int)
+    rows = []
+    for counts_, is_start in ((first_acts, True), (last_acts, False)):
+        nz = np.flatnonzero(counts_)
+        rows.append(
+            pd.DataFrame(
+                {
+                    "source": [START] * len(nz) if is_start else acts[nz],
+                    "target": acts[nz] if is_start else [END] * len(nz),
+                    "count": counts_[nz].astype(np.int64),
+                    "cases": counts_[nz].astype(np.int64),
+                    "median_wait_s": np.nan,
+                    "p90_wait_s": np.nan,
+                }
+            )
+        )
+    out = pd.concat([frame, *rows], ignore_index=True)
+    out["source"] = out["source"].astype(object)
+    out["target"] = out["target"].astype(object)
+    out = out.sort_values(
+        ["count", "source", "target"], ascending=[False, True, True], kind="stable"
+    )
+    return out.reset_index(drop=True)
+
+
+def activity_stats(log: pd.DataFrame) -> pd.DataFrame:
+    """Per activity: ``events`` (occurrences), ``cases`` (distinct cases) and ``position``
+    (where the activity first happens in its cases, from 0 = first event to 1 = last event,
+    averaged: its typical place in the flow). Sorted by events (descending) then name."""
+    return _activity_stats(_sorted(log))
+
+
+def _activity_stats(s: _Sorted) -> pd.DataFrame:
+    n_act = len(s.activities)
+    events = np.bincount(s.act_codes, minlength=n_act)
+    key = s.case_codes.astype(np.int64) * max(n_act, 1) + s.act_codes
+    # first occurrence of each activity in each case (np.unique gives the first index)
+    _, first = np.unique(key, return_index=True)
+    first_act = s.act_codes[first]
+    cases = np.bincount(first_act, minlength=n_act)
+    index_in_case = first - s.starts[s.case_codes[first]]
+    span = np.maximum(s.lengths[s.case_codes[first]] - 1, 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        position = np.bincount(first_act, weights=index_in_case / span, minlength=n_act) / cases
+    out = pd.DataFrame(
+        {
+            "activity": s.activities,
+            "events": events.astype(np.int64),
+            "cases": cases.astype(np.int64),
+            "position": position,
+        }
+    )
+    out["activity"] = out["activity"].astype(object)
+    out = out.sort_values(["events", "activity"], ascending=[False, True], kind="stable")
+    return out.reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Variants
+
+
+def _variant_ids(s: _Sorted) -> np.ndarray:
+    """A variant number per case: cases with the same activity sequence get the same number.
+
+    Built like a trie, one position at a time over all cases at once: the node of a case after
+    k+1 events is numbered by the pair (its node after k events, its (k+1)-th activity). The
+    loop runs over positions (the longest case), never over cases."""
+    n_cases = len(s.starts)
+    if n_cases == 0:
+        return np.zeros(0, dtype=np.int64)
+    n_act = max(len(s.activities), 1)
+    node = np.zeros(n_cases, dtype=np.int64)
+    alive = np.arange(n_cases)
+    max_len = int(s.lengths.max())
+    for k in range(max_len):
+        alive = alive[s.lengths[alive] > k]
+        key = node[alive] * n_act + s.act_codes[s.starts[alive] + k]
+        _, node[alive] = np.unique(key, return_inverse=True)
+    _, vid = np.unique(s.lengths.astype(np.int64) * (n_cases + 1) + node, return_inverse=True)
+    return vid.astype(np.int64)
+
+
+def _variant_table(s: _Sorted) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """The variants table in rank order, the variant number of each case, and the variant
+    numbers in rank order."""
+    vid = _variant_ids(s)
+    n_cases = len(vid)
+    n_var = int(vid.max()) + 1 if n_cases else 0
+    counts = np.bincount(vid, minlength=n_var)
+    # example case: the one that starts first (ties: first in the log)
+    case_start = s.times[s.starts].view("i8") if n_cases else np.zeros(0, np.int64)
+    pick = np.lexsort((np.arange(n_cases), case_start, vid))
+    first_of = np.concatenate(([True], vid[pick][1:] != vid[pick][:-1])) if n_cases else pick
+    example = np.empty(n_var, dtype=np.int64)
+    example[vid[pick][first_of]] = pick[first_of]
+    # all example sequences in one gather, then cut into one tuple per variant
+    ex_len = s.lengths[example]
+    ex_end = np.cumsum(ex_len)
+    idx = np.arange(int(ex_end[-1]) if n_var else 0) - np.repeat(ex_end - ex_len, ex_len)
+    idx += np.repeat(s.starts[example], ex_len)
+    names = s.activities[s.act_codes[idx]].tolist()
+    bounds = np.concatenate(([0], ex_end)).tolist()
+    tuples = [tuple(names[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    texts = [VARIANT_SEP.join(map(str, t)) for t in tuples]
+    counts_list = counts.tolist()
+    # rank order: count descending, then variant text (a loop over variants, not cases)
+    rank = sorted(range(n_var), key=lambda i: (-counts_list[i], texts[i]))
+    order = np.asarray(rank, dtype=np.int64)
+    total = max(n_cases, 1)
+    ranked_counts = counts[order].astype(np.int64)
+    table = pd.DataFrame(
+        {
+            "rank": np.arange(1, n_var + 1, dtype=np.int64),
+            "variant": [texts[i] for i in rank],
+            "activities": [tuples[i] for i in rank],
+            "length": s.lengths[example[order]].astype(np.int64),
+            "count": ranked_counts,
+            "share": ranked_counts / total,
+            "cumulative_share": np.cumsum(ranked_counts) / total,
+            "example_case": s.case_ids[example[order]] if n_var else np.zeros(0, dtype=object),
+        }
+    )
+    return table, vid, order
+
+
+def variants(log: pd.DataFrame) -> pd.DataFrame:
+    """Variants (distinct activity sequences) of the log with how many cases follow each.
+
+    Columns: ``rank`` (1 = most frequent), ``variant`` (activities joined by " → "),
+    ``activities`` (the tuple), ``length``, ``count``, ``example_case`` (the case of that
+    variant that starts first), ``share`` and ``cumulative_share`` of cases. Sorted by count
+    (descending) then variant text, so ties are broken the same way every time.
+    """
+    return _variants(_sorted(log))
+
+
+def _variants(s: _Sorted) -> pd.DataFrame:
+    return _variant_table(s)[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Filters
+
+
+def _as_log_time(value: Any, log: pd.DataFrame, name: str) -> pd.Timestamp:
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError) as exc:
+        raise EventLogError(f"{name}={value!r} is not a date or time: {exc}") from exc
+    tz = getattr(log[TIMESTAMP].dtype, "tz", None)
+    if ts.tzinfo is None and tz is not None:
+        ts = ts.tz_localize(tz)
+    elif ts.tzinfo is not None and tz is None:
+        raise EventLogError(
+            f"{name}={value!r} has a time zone but the log's timestamps have none; "
+            f"pass a date without time zone"
+        )
+    return ts
+
+
+def filter_log(
+    log: pd.DataFrame,
+    start: Any = None,
+    end: Any = None,
+    attribute: str | None = None,
+    values: Any = None,
+    variant_coverage: float | None = None,
+) -> pd.DataFrame:
+    """Keep whole cases that pass every given filter; the input is never modified.
+
+    - ``start``/``end``: cases whose first event is at or after ``start`` and before ``end``
+      (dates without a time zone are read in the log's time zone);
+    - ``attribute``/``values``: cases with at least one event whose ``attribute`` is one of
+      ``values`` (a single value or a list); for a case attribute that is simply its value;
+    - ``variant_coverage``: after the filters above, only the most frequent variants (in
+      :func:`variants` order) that together cover at least this share of the cases.
+
+    Returns the kept rows in their original order, with their original index.
+    """
+    _check(log)
+    keep = np.ones(len(log), dtype=bool)
+    case_col = log[CASE]
+    if start is not None or end is not None:
+        first = log.groupby(CASE, sort=False)[TIMESTAMP].transform("min")
+        if start is not None:
+            keep &= (first >= _as_log_time(start, log, "start")).to_numpy()
+        if end is not None:
+            keep &= (first < _as_log_time(end, log, "end")).to_numpy()
+    if attribute is not None:
+        if attribute not in log.columns:
+            raise EventLogError(
+                f"filter attribute {attribute!r} is not a column of the log; "
+                f"columns are {list(log.columns)}"
+            )
+        if values is None:
+            raise EventLogError(f"filter on {attribute!r} needs values=[...] to keep")
+        if isinstance(values, str) or not isinstance(values, Iterable):
+            values = [values]
+        hit = log[attribute].isin(list(values))
+        cases_hit = pd.unique(case_col[hit.to_numpy()])
+        keep &= case_col.isin(cases_hit).to_numpy()
+    elif values is not None:
+        raise EventLogError("values= given without attribute=; name the column to filter on")
+    if variant_coverage is not None:
+        if not 0 < float(variant_coverage) <= 1:
+            raise EventLogError(
+                f"variant_coverage={variant_coverage!r} must be a share of cases in (0, 1]"
+            )
+        sub = log[keep]
+        if len(sub):
+            s = _sorted(sub)
+            table, vid, ranked_vids = _variant_table(s)
+            # smallest number of top variants whose cumulative share reaches the coverage
+            n_top = (
+                int(np.searchsorted(table["cumulative_share"].to_numpy(), variant_coverage - 1e-12))
+                + 1
+            )
+            kept_vids = ranked_vids[:n_top]
+            case_ok = np.isin(vid, kept_vids)
+            event_ok = np.empty(len(sub), dtype=bool)
+            event_ok[s.order] = case_ok[s.case_codes]
+            keep[np.flatnonzero(keep)] = event_ok
+    return log[keep].copy()
+
+
+# ---------------------------------------------------------------------------------------------
+# pm4py models
+
+
+def _pm4py_view(log: pd.DataFrame) -> pd.DataFrame:
+    """The three columns pm4py needs, in our case/time order, with empty attrs; case and
+    activity as plain strings (pm4py refuses categorical or other non-string columns)."""
+    s = _sorted(log)
+    view = log.iloc[s.order][[CASE, ACTIVITY, TIMESTAMP]].reset_index(drop=True)
+    view.attrs = {}
+    for col in (CASE, ACTIVITY):
+        view[col] = view[col].astype(str).astype(object)
+    return view
+
+
+_PM4PY_KEYS = {"activity_key": ACTIVITY, "timestamp_key": TIMESTAMP, "case_id_key": CASE}
+
+
+def inductive_model(log: pd.DataFrame, noise_threshold: float = 0.2) -> tuple[Any, Any, Any]:
+    """Petri net ``(net, initial_marking, final_marking)`` found by pm4py's Inductive Miner
+    (infrequent variant with this noise threshold): sound by construction, fits most cases."""
+    import pm4py
+
+    return pm4py.discover_petri_net_inductive(
+        _pm4py_view(log), noise_threshold=noise_threshold, **_PM4PY_KEYS
+    )
+
+
+def heuristics_model(
+    log: pd.DataFrame,
+    dependency_threshold: float = 0.5,
+    and_threshold: float = 0.65,
+    loop_two_threshold: float = 0.5,
+) -> tuple[Any, Any, Any]:
+    """Petri net ``(net, initial_marking, final_marking)`` found by pm4py's Heuristics Miner:
+    keeps only dependencies above the threshold, so it shows the main flow of noisy logs."""
+    import pm4py
+
+    return pm4py.discover_petri_net_heuristics(
+        _pm4py_view(log),
+        dependency_threshold=dependency_threshold,
+        and_threshold=and_threshold,
+        loop_two_threshold=loop_two_threshold,
+        **_PM4PY_KEYS,
+    )
+
+
+def model_quality(
+    log: pd.DataFrame,
+    net: Any,
+    im: Any,
+    fm: Any,
+    method: Literal["token", "alignments"] = "token",
+) -> dict[str, Any]:
+    """How well a Petri net describes the log: ``fitness`` (share of the behaviour the model can
+    replay, log level) and ``precision`` (how little extra behaviour it allows), both in [0, 1].
+
+    ``method="token"`` (default) uses token-based replay for both (fast, an approximation);
+    ``"alignments"`` uses alignment-based fitness and precision (exact, much slower).
+    Also returns ``fitting_cases_share`` (token) or ``average_trace_fitness`` and the method.
+    pm4py's progress bars are switched off: library code does not write to the terminal.
+    """
+    from pm4py.algo.evaluation.precision import algorithm as precision_algo
+    from pm4py.algo.evaluation.replay_fitness import algorithm as fitness_algo
+
+    params = {
+        "pm4py:param:activity_key": ACTIVITY,
+        "pm4py:param:attribute_key": ACTIVITY,
+        "pm4py:param:timestamp_key": TIMESTAMP,
+        "pm4py:param:case_id_key": CASE,
+        "case_id_glue": CASE,
+        "show_progress_bar": False,
+    }
+    # Per method: its name in the result, pm4py's fitness and precision variants, and the keys
+    # under which pm4py's fitness result holds the fitting share and the mean trace fitness.
+    variants = {
+        "token": ("token_based_replay", fitness_algo.Variants.TOKEN_BASED,
+                  precision_algo.Variants.ETCONFORMANCE_TOKEN, "perc_fit_traces", "average_trace_fitness"),
+        "alignments": ("alignments", fitness_algo.Variants.ALIGNMENT_BASED,
+                       precision_algo.Variants.ALIGN_ETCONFORMANCE, "percFitTraces", "averageFitness"),
+    }
+    view = _pm4py_view(log)
+    if method not in ("token", "alignments"):  # by ==, like the comparison it replaces
+        raise ValueError(f"unknown method {method!r}; use 'token' or 'alignments'")
+    name, fitness_variant, precision_variant, fitting_key, average_key = variants[method]
+    fit = fitness_algo.apply(view, net, im, fm, variant=fitness_variant, parameters=params)
+    prec = precision_algo.apply(view, net, im, fm, variant=precision_variant, parameters=params)
+    return {
+        "method": name,
+        "fitness": float(fit["log_fitness"]),
+        "precision": float(prec),
+        "fitting_cases_share": float(fit[fitting_key]) / 100.0,
+        "average_trace_fitness": float(fit[average_key]),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Process map
+
+
+def _fmt_duration(seconds: float) -> str:
+    if seconds is None or not math.isfinite(seconds):
+        return ""
+    if seconds < 60:
+        return f"{seconds:.0f}s"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f}m"
+    if seconds < 86400:
+        return f"{seconds / 3600:.1f}h"
+    return f"{seconds / 86400:.1f}d"
+
+
+def _blend(level: float) -> str:
+    """Node fill: white-blue ramp by relative frequency (0..1)."""
+    lo, hi = (0xEE, 0xF4, 0xFB), (0x1F, 0x5F, 0xA8)
+    t = 0.15 + 0.85 * max(0.0, min(1.0, level))
+    rgb = [round(a + (b - a) * t) for a, b in zip(lo, hi, strict=True)]
+    return "#" + "".join(f"{c:02x}" for c in rgb)
+
+
+@dataclass
+class ProcessMap:
+    """The actual process of a log: directly-follows edges, variants and activity counts, with
+    a drawing. Make it with :func:`discover`."""
+
+    dfg: pd.DataFrame
+    variants: pd.DataFrame
+    activities: pd.DataFrame
+    n_cases: int
+    n_events: int
+    default_draw: dict[str, Any] = field(default_factory=dict)
+
+    def graph(
+        self,
+        min_edge_share: float = 0.01,
+        min_node_count: int = 1,
+        max_nodes: int | None = 40,
+        max_edges: int | None = None,
+        metric: Literal["frequency", "wait"] = "frequency",
+    ) -> tuple[list[drawing.Node], list[drawing.Edge]]:
+        """Nodes and edges to draw, after the frequency thresholds (see :meth:`draw`)."""
+        if metric not in ("frequency", "wait"):
+            raise ValueError(f"unknown metric {metric!r}; use 'frequency' or 'wait'")
+        acts = self.activities
+        acts = acts[acts["events"] >= min_node_count]
+        if max_nodes is not None:
+            acts = acts.head(max_nodes)
+        kept = list(acts["activity"])
+        kept_set = set(kept) | {START, END}
+        d = self.dfg
+        cand = d[d["source"].isin(kept_set) & d["target"].isin(kept_set)]
+        cand = cand.reset_index(drop=True)
+        share = cand["cases"] / max(self.n_cases, 1)
+        chosen = share >= min_edge_share
+        if max_edges is not None:
+            rank = np.arange(len(cand))
+            chosen &= rank < max_edges
+        # keep the strongest incoming and outgoing edge of every node so none floats free
+        strongest = set(cand.drop_duplicates("source").index) | set(
+            cand.drop_duplicates("target").index
+        )
+        chosen_idx = sorted(set(np.flatnonzero(chosen.to_numpy())) | strongest)
+        edges_df = cand.loc[chosen_idx]
+        used = set(edges_df["source"]) | set(edges_df["target"])
+        max_ev = max(int(acts["events"].max()) if len(acts) else 1, 1)
+        nodes: list[drawing.Node] = []
+        if START in used:
+            nodes.append(
+                drawing.Node(
+                    START,
+                    START,
+                    shape="circle",
+                    fill="#2e7d32",
+                    rank="first",
+                    tooltip=f"start: {self.n_cases:,} cases",
+                )
+            )
+        for row in acts.itertuples(index=False):
+            level = math.log1p(row.events) / math.log1p(max_ev)
+            nodes.append(
+                drawing.Node(
+                    str(row.activity),
+                    f"{row.activity}\n{row.events:,}",
+                    fill=_blend(level),
+                    tooltip=f"{row.activity}\n{row.events:,} events in {row.cases:,} cases",
+                )
+            )
+        if END in used:
+            nodes.append(
+                drawing.Node(
+                    END,
+                    END,
+                    shape="circle",
+                    fill="#37474f",
+                    rank="last",
+                    tooltip=f"end: {self.n_cases:,} cases",
+                )
+            )
+        edges: list[drawing.Edge] = []
+        for row in edges_df.itertuples(index=False):
+            wait = _fmt_duration(row.median_wait_s)
+            label = wait if metric == "wait" else f"{row.count:,}"
+            tip = f"{row.source} → {row.target}\n{row.count:,} times in {row.cases:,} cases"
+            if wait:
+                tip += f"\nmedian wait {wait}, p90 {_fmt_duration(row.p90_wait_s)}"
+            edges.append(
+                drawing.Edge(
+                    str(row.source),
+                    str(row.target),
+                    label=label,
+                    weight=float(row.count),
+                    color="#5c6b7a",
+                    tooltip=tip,
+                )
+            )
+        return nodes, edges
+
+    def draw(
+        self,
+        path: str | Path | None = None,
+        fmt: Literal["svg", "png"] = "svg",
+        min_edge_share: float = 0.01,
+        min_node_count: int = 1,
+        max_nodes: int | None = 40,
+        max_edges: int | None = None,
+        metric: Literal["frequency", "wait"] = "frequency",
+        style: drawing.Style | None = None,
+    ) -> str:
+        """Draw the map and return the SVG text; also write it to ``path`` (SVG or PNG).
+
+        Thresholds keep big logs readable: activities with at least ``min_node_count`` events,
+        at most ``max_nodes`` of the most frequent; edges followed by at least
+        ``min_edge_share`` of the cases, at most ``max_edges`` of the most frequent; plus the
+        strongest incoming and outgoing edge of each activity shown, so none floats free.
+        ``metric`` labels edges with their count or their median wait.
+        """
+        nodes, edges = self.graph(min_edge_share, min_node_count, max_nodes, max_edges, metric)
+        title = f"Process map: {self.n_cases:,} cases, {self.n_events:,} events"
+        return drawing.draw(nodes, edges, path=path, fmt=fmt, style=style, title=title)
+
+    def layout(self, **kwargs: Any) -> drawing.Layout:
+        """The computed layout of :meth:`draw` with the same thresholds (for checks)."""
+        style = kwargs.pop("style", None)
+        nodes, edges = self.graph(**kwargs)
+        return drawing.layout_graph(nodes, edges, style=style)
+
+    def _repr_svg_(self) -> str:
+        return self.draw(**self.default_draw)
+
+
+def discover(log: pd.DataFrame) -> ProcessMap:
+    """The actual process of a log, ready to inspect or draw (``discover(log).draw()``)."""
+    s = _sorted(log)
+    return ProcessMap(
+        dfg=_dfg(s),
+        variants=_variants(s),
+        activities=_activity_stats(s),
+        n_cases=int(len(s.starts)),
+        n_events=int(len(s.order)),
+    )
