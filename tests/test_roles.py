@@ -9,6 +9,7 @@ import pytest
 
 from sopaudit.conform.labels import map_activities
 from sopaudit.core.errors import InputFileError
+from sopaudit.standards.ordered import FINDING_COLUMNS
 from sopaudit.standards.roles import (
     ASSIGNMENT_COLUMNS,
     COVERAGE_COLUMNS,
@@ -17,7 +18,6 @@ from sopaudit.standards.roles import (
     load_role_assignments,
     role_coverage,
 )
-from sopaudit.standards.timing import FINDING_COLUMNS
 
 from conftest import FIXTURES
 

@@ -257,8 +257,7 @@ def _layout(text: str):
 
 
 def test_export_layout_is_clean_for_random_flows():
-    from sopaudit.sop.load import always_ends
-    from sopaudit.sop.model import SOP, Header, Sequence, Step, StepRef, walk
+    from sopaudit.sop.model import SOP, Header, Sequence, Step, StepRef, always_ends, walk
     from test_sop_language import _random_flow
 
     rng = random.Random(99)

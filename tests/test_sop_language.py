@@ -124,8 +124,7 @@ def test_imported_models_have_no_process_tree(tmp_path):
 
 def _random_flow(rng: random.Random, depth: int, may_stop: bool):
     """A random flow that the loader would accept (ends only where they may stand)."""
-    from sopaudit.sop.load import always_ends, nullable
-    from sopaudit.sop.model import Optional_, Parallel
+    from sopaudit.sop.model import Optional_, Parallel, always_ends, nullable
 
     letters = "abcdef"
     k = rng.random()
@@ -157,8 +156,7 @@ def test_random_flows_compile_export_and_import_to_the_same_language(tmp_path):
     flow's traces of up to 6 steps."""
     from sopaudit.sop.bpmn_write import write_bpmn
     from sopaudit.sop.compile import compile_flow
-    from sopaudit.sop.load import always_ends
-    from sopaudit.sop.model import SOP, Header, Step, walk
+    from sopaudit.sop.model import SOP, Header, Step, always_ends, walk
 
     rng = random.Random(2024)
     checked = 0

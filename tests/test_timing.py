@@ -10,9 +10,9 @@ from sopaudit import load_sop
 from sopaudit.auditing import run as audit_mod
 from sopaudit.calendar import WorkingCalendar
 from sopaudit.conform.labels import map_activities
+from sopaudit.standards.ordered import FINDING_COLUMNS
 from sopaudit.standards.timing import (
     CASE_SERVICE_COLUMNS,
-    FINDING_COLUMNS,
     STEP_STATS_COLUMNS,
     check_service_standard,
     check_step_times,

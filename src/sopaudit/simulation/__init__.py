@@ -7,7 +7,8 @@ times and deviation rates.
 """
 
 from sopaudit.simulation.engine import TRUTH_COLUMNS, simulate
-from sopaudit.simulation.scenario import Scenario, ScenarioError, default_scenario, load_scenario
+from sopaudit.simulation.scenario import Scenario, ScenarioError, default_scenario
+from sopaudit.simulation.scenario_file import load_scenario
 from sopaudit.simulation.write import officer_roles, write_log, write_officers, write_truth
 
 __all__ = ["TRUTH_COLUMNS", "Scenario", "ScenarioError", "default_scenario", "load_scenario",

@@ -24,7 +24,8 @@ from sopaudit.core.errors import SopAuditError
 from sopaudit.simulation.inject import CFContext, Claims, Tokens, TruthRows, inject_control_flow
 from sopaudit.simulation.playout import Decisions, Player
 from sopaudit.simulation.resolve import Setup, period_dates, resolve
-from sopaudit.simulation.scenario import MECHANISMS, Scenario, default_scenario, load_scenario
+from sopaudit.simulation.scenario import MECHANISMS, Scenario, default_scenario
+from sopaudit.simulation.scenario_file import load_scenario
 from sopaudit.simulation.staff import assign_officers, inject_staff_deviations, token_resources
 from sopaudit.simulation.structure import STEP, build_plan
 from sopaudit.simulation.timing import Clock, Events, plan_times, record_truth

@@ -13,8 +13,9 @@ import numpy as np
 
 from sopaudit.calendar.workdays import WorkingCalendar
 from sopaudit.simulation.playout import loop_table
-from sopaudit.simulation.scenario import KINDS, Scenario, ScenarioError, Span, _hint
+from sopaudit.simulation.scenario import KINDS, Scenario, ScenarioError, Span
 from sopaudit.simulation.structure import CHOICE, END, LOOP, OPTIONAL, Plan
+from sopaudit.sop.problems import did_you_mean
 
 DEFAULT_END_RATE = 0.02  # P(the branch that ends the case) when the scenario says nothing
 DEFAULT_P_YES = 0.5
@@ -105,7 +106,7 @@ def resolve(scenario: Scenario, plan: Plan) -> Setup:
     for key, p in sc.choices:
         nid = names.get(key)
         if nid is None:
-            bad(f"no decision '{key}' in the SOP{_hint(key, names)}; name a decision by its id, its "
+            bad(f"no decision '{key}' in the SOP{did_you_mean(key, names)}; name a decision by its id, its "
                 f"question or its place ({', '.join(pn.key for pn in choices) or 'the SOP has none'})",
                 "flow", "choices", key)
         elif nid in conditions:
@@ -122,7 +123,7 @@ def resolve(scenario: Scenario, plan: Plan) -> Setup:
     set_by_end: dict[int, str] = {}
     for key, p in sc.ends:
         if key not in end_choice:
-            bad(f"no end '{key}' in the SOP{_hint(key, end_choice)}; ends: {', '.join(end_choice) or 'none'}",
+            bad(f"no end '{key}' in the SOP{did_you_mean(key, end_choice)}; ends: {', '.join(end_choice) or 'none'}",
                 "flow", "ends", key)
             continue
         up, child = end_choice[key]
@@ -144,7 +145,7 @@ def resolve(scenario: Scenario, plan: Plan) -> Setup:
         p_yes[pn.id] = DEFAULT_P_YES
     for key, p in sc.optionals:
         if key not in opt_names:
-            bad(f"no optional block '{key}'{_hint(key, opt_names)}; name it by its first step or its "
+            bad(f"no optional block '{key}'{did_you_mean(key, opt_names)}; name it by its first step or its "
                 f"place ({', '.join(opt_names) or 'the SOP has none'})", "flow", "optionals", key)
         else:
             p_yes[opt_names[key]] = p
@@ -154,7 +155,7 @@ def resolve(scenario: Scenario, plan: Plan) -> Setup:
     loop_runs = {pn.id: default_loop for pn in loops}
     for key, setting in sc.loops:
         if key not in loop_names:
-            bad(f"no loop '{key}'{_hint(key, loop_names)}; name a loop by its id, its question or its "
+            bad(f"no loop '{key}'{did_you_mean(key, loop_names)}; name a loop by its id, its question or its "
                 f"place ({', '.join(pn.key for pn in loops) or 'the SOP has none'})", "flow", "loops", key)
         else:
             loop_runs[loop_names[key]] = loop_table(setting.again, setting.max_runs, setting.runs)
@@ -209,7 +210,7 @@ def resolve(scenario: Scenario, plan: Plan) -> Setup:
         for role in given:
             if role not in role_ids:
                 bad(f"office '{office.name}' lists officers for role '{role}' that the SOP does not have"
-                    f"{_hint(role, role_ids)}; roles: {', '.join(role_ids)}", "offices", i, "officers", role)
+                    f"{did_you_mean(role, role_ids)}; roles: {', '.join(role_ids)}", "offices", i, "officers", role)
         for role in used_roles:
             if role not in given:
                 bad(f"office '{office.name}' has no officers for role '{role}'; list them, or write "
@@ -263,7 +264,7 @@ def resolve(scenario: Scenario, plan: Plan) -> Setup:
     timing_by_step = dict(sc.step_timing)
     for sid in timing_by_step:
         if sid not in step_code:
-            bad(f"timing names step '{sid}' that the SOP does not have{_hint(sid, step_code)}",
+            bad(f"timing names step '{sid}' that the SOP does not have{did_you_mean(sid, step_code)}",
                 "timing", "steps", sid)
     n_codes = len(labels)
     t = {k: np.zeros((max(len(offices), 1), n_codes)) for k in ("dur", "dur_sigma", "wait", "wait_sigma")}
@@ -297,13 +298,13 @@ def resolve(scenario: Scenario, plan: Plan) -> Setup:
         if c.officer:
             if c.officer not in officer_code or c.officer in role_placeholder:
                 bad(f"concentration on officer '{c.officer}', who is in no office's officer list"
-                    f"{_hint(c.officer, officer_code)}", "concentrations", i, "officer")
+                    f"{did_you_mean(c.officer, officer_code)}", "concentrations", i, "officer")
             else:
                 entry["officer"] = officer_code[c.officer]
         if c.office:
             if c.office not in office_names:
                 bad(f"concentration on office '{c.office}' that the scenario does not have"
-                    f"{_hint(c.office, office_names)}", "concentrations", i, "office")
+                    f"{did_you_mean(c.office, office_names)}", "concentrations", i, "office")
             else:
                 entry["office"] = office_names[c.office]
         for attr, values in c.attributes:

@@ -193,7 +193,7 @@ class _Writer:
                  condition: str = "") -> _Frag:
         """A split gateway, its branches side by side (the one that goes on below it, the others
         to the right) and, when two or more branches go on, the join below them."""
-        from sopaudit.sop.load import always_ends
+        from sopaudit.sop.model import always_ends
 
         frags = [(label, self.block(n), always_ends(n)) for label, n in arms]
         # The column goes on with the first branch that does not end (the yes answer when both go on).

@@ -217,3 +217,38 @@ def walk(node: Node):
         yield from walk(node.body)
         if node.redo is not None:
             yield from walk(node.redo)
+
+
+def always_ends(node: Node) -> bool:
+    """True if every path through `node` reaches a legitimate end (nothing after it can run)."""
+    if isinstance(node, End):
+        return True
+    if isinstance(node, Sequence):
+        return any(always_ends(n) for n in node.items)
+    if isinstance(node, Choice):
+        return always_ends(node.yes) and always_ends(node.no)
+    if isinstance(node, Loop):
+        return always_ends(node.body)
+    return False  # steps, optional blocks (may be skipped) and parallel blocks (no ends inside)
+
+
+def may_end(node: Node) -> bool:
+    """True if some path through `node` reaches a legitimate end."""
+    return any(isinstance(n, End) for n in walk(node))
+
+
+def nullable(node: Node) -> bool:
+    """True if a path through `node` does no step at all and does not end."""
+    if isinstance(node, StepRef | End):
+        return False
+    if isinstance(node, Sequence):
+        return all(nullable(n) for n in node.items)
+    if isinstance(node, Optional_):
+        return True
+    if isinstance(node, Choice):
+        return nullable(node.yes) or nullable(node.no)
+    if isinstance(node, Parallel):
+        return all(nullable(b) for b in node.branches)
+    if isinstance(node, Loop):
+        return nullable(node.body)
+    raise TypeError(node)

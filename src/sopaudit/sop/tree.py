@@ -12,8 +12,18 @@ from __future__ import annotations
 from pm4py.objects.process_tree.obj import Operator, ProcessTree
 
 from sopaudit.core.errors import SopError
-from sopaudit.sop.load import may_end
-from sopaudit.sop.model import SOP, Choice, End, Loop, Node, Optional_, Parallel, Sequence, StepRef
+from sopaudit.sop.model import (
+    SOP,
+    Choice,
+    End,
+    Loop,
+    Node,
+    Optional_,
+    Parallel,
+    Sequence,
+    StepRef,
+    may_end,
+)
 
 
 def _tree(operator: Operator | None, children: list[ProcessTree] | None = None,

@@ -26,7 +26,7 @@ from sopaudit.core.columns import RESOURCE, ROW, TIME
 from sopaudit.core.errors import InputFileError
 from sopaudit.core.textfile import csv_table, read_small_table_text, yaml_list
 from sopaudit.sop.model import SOP
-from sopaudit.standards.timing import OrderedLog, combine_findings, finding_frame
+from sopaudit.standards.ordered import OrderedLog, combine_findings, finding_frame
 
 logger = logging.getLogger(__name__)
 
