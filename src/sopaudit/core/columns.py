@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # the CLI imports core at start-up, before pandas is needed
+    import pandas as pd
 
 CASE = "case:concept:name"
 ACTIVITY = "concept:name"
