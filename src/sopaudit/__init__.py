@@ -15,6 +15,7 @@ _API = {
     "SopAuditError": "sopaudit.core.errors",
     "WorkingCalendar": "sopaudit.calendar.workdays",
     "audit": "sopaudit.auditing.run",
+    "compare": "sopaudit.reform.changes",
     "discover": "sopaudit.discovery.mining",
     "load_sop": "sopaudit.sop.load",
     "read_log": "sopaudit.ingest.read",

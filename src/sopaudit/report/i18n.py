@@ -26,20 +26,20 @@ Translator = Callable[..., str]
 
 
 @cache
-def catalog(lang: str) -> dict[str, str]:
-    """The messages of one language (key -> text)."""
+def catalog(lang: str, folder: Path | None = None) -> dict[str, str]:
+    """The messages of one language (key -> text), from the report's catalogs or `folder`."""
     if lang not in LANGS:
         raise ValueError(f"unknown report language '{lang}'; use one of {', '.join(LANGS)}")
-    path = Path(__file__).with_name("messages") / f"{lang}.json"
+    path = (folder or Path(__file__).with_name("messages")) / f"{lang}.json"
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def translator(lang: str) -> Translator:
+def translator(lang: str, folder: Path | None = None) -> Translator:
     """A function key -> text in `lang`; a missing key is a bug, so it fails loudly.
 
     `t.has(key)` tells whether a key exists (for texts that are optional, such as a column label
     for a column another stage may add)."""
-    messages = catalog(lang)
+    messages = catalog(lang, folder)
 
     def t(key: str, **kwargs) -> str:
         text = messages[key]
