@@ -10,8 +10,8 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from sopaudit import drawing as dr
-from sopaudit.drawing import engine
 from sopaudit.drawing import Box, Edge, Layout, Node
+from sopaudit.drawing import dot as dot_path
 
 # ---------------------------------------------------------------------------------------------
 # helpers
@@ -292,7 +292,7 @@ def test_svg_numbers_are_rounded() -> None:
 
 
 def test_dot_engine_needs_graphviz(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(engine.shutil, "which", lambda _name: None)
+    monkeypatch.setattr(dot_path.shutil, "which", lambda _name: None)
     with pytest.raises(RuntimeError, match="Graphviz"):
         dr.layout_graph([Node("a")], [], engine="dot")
     with pytest.raises(ValueError, match="engine"):
@@ -319,8 +319,8 @@ def test_dot_plain_output_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
         seen["dot"] = input
         return Done()
 
-    monkeypatch.setattr(engine.shutil, "which", lambda _name: "/usr/bin/dot")
-    monkeypatch.setattr(engine.subprocess, "run", fake_run)
+    monkeypatch.setattr(dot_path.shutil, "which", lambda _name: "/usr/bin/dot")
+    monkeypatch.setattr(dot_path.subprocess, "run", fake_run)
     lay = dr.layout_graph(nodes, edges, engine="dot")
     assert "n0 -> n1" in seen["dot"] and 'label="ya"' in seen["dot"]
     m = lay.style.margin
