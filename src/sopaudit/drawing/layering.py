@@ -28,7 +28,41 @@ def break_cycles(g: Graph) -> Dag:
     that order where the weight of the heavy edges pointing backwards is smallest
     (sifting), so a heavy edge is not drawn backwards just because the search met a lighter
     one first. With ``Node.order`` hints, the hints give the order instead.
-    Edges that point backwards in the final order are reversed for layering."""
+    Edges that point backwards in the final order are reversed for layering and marked in
+    ``g.reversed``."""
+    order = _search_order(g)
+    hinted = any(nd.order is not None for nd in g.nodes)
+    if hinted:
+        # nodes without a hint follow the node before them in the search order
+        key: dict[int, tuple[float, int]] = {}
+        last_hint = -math.inf
+        for i, v in enumerate(order):
+            h = g.nodes[v].order
+            last_hint = float(h) if h is not None else last_hint
+            key[v] = (last_hint, i)
+        order = sorted(order, key=key.__getitem__)
+    firsts = [v for v in order if g.nodes[v].rank == "first"]
+    lasts = [v for v in order if g.nodes[v].rank == "last"]
+    middle = [v for v in order if g.nodes[v].rank not in ("first", "last")]
+    if not hinted:
+        middle = _sift(g, middle, set(firsts) | set(lasts))
+    order = firsts + middle + lasts
+    pos = {v: i for i, v in enumerate(order)}
+    dag = []
+    for k, e in enumerate(g.edges):
+        if g.self_loops[k]:
+            continue
+        s, t = g.index[e.source], g.index[e.target]
+        if pos[s] > pos[t]:
+            g.reversed[k] = True
+            s, t = t, s
+        dag.append((s, t, max(g.w[k], 1e-9), k))
+    return dag
+
+
+def _search_order(g: Graph) -> list[int]:
+    """Reverse post-order of a depth-first search from the nodes without predecessors,
+    heaviest edges first, then input order."""
     n = g.n
     out: list[list[int]] = [[] for _ in range(n)]
     has_in = [False] * n
@@ -60,34 +94,7 @@ def break_cycles(g: Graph) -> Dag:
                 state[v] = 2
                 post.append(v)
                 stack.pop()
-    order = post[::-1]
-    hinted = any(nd.order is not None for nd in g.nodes)
-    if hinted:
-        # nodes without a hint follow the node before them in the search order
-        key: dict[int, tuple[float, int]] = {}
-        last_hint = -math.inf
-        for i, v in enumerate(order):
-            h = g.nodes[v].order
-            last_hint = float(h) if h is not None else last_hint
-            key[v] = (last_hint, i)
-        order = sorted(order, key=key.__getitem__)
-    firsts = [v for v in order if g.nodes[v].rank == "first"]
-    lasts = [v for v in order if g.nodes[v].rank == "last"]
-    middle = [v for v in order if g.nodes[v].rank not in ("first", "last")]
-    if not hinted:
-        middle = _sift(g, middle, set(firsts) | set(lasts))
-    order = firsts + middle + lasts
-    pos = {v: i for i, v in enumerate(order)}
-    dag = []
-    for k, e in enumerate(g.edges):
-        if g.self_loops[k]:
-            continue
-        s, t = g.index[e.source], g.index[e.target]
-        if pos[s] > pos[t]:
-            g.reversed[k] = True
-            s, t = t, s
-        dag.append((s, t, max(g.w[k], 1e-9), k))
-    return dag
+    return post[::-1]
 
 
 def _sift(g: Graph, order: list[int], pinned: set[int]) -> list[int]:

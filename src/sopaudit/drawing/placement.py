@@ -19,14 +19,19 @@ from sopaudit.drawing.state import Graph, segment_between
 def assign_ports(g: Graph, layers: list[list[int]]) -> None:
     """Spread the forward edges along the bottom and top of each node, ordered by where
     their other end is, and give reversed edges and self loops lanes on the right side."""
-    st = g.style
     pos = {}
     for layer in layers:
         for i, v in enumerate(layer):
             pos[v] = i
-    side: dict[int, list[tuple[str, int]]] = {i: [] for i in range(g.n)}
+    _spread_ports(g, pos)
+    _side_lanes(g, pos)
+
+
+def _spread_ports(g: Graph, pos: dict[int, int]) -> None:
+    """Offsets of the forward segments along the bottom and top of each node, a fixed step
+    apart within the middle of the node, in the order of their other ends."""
     for v in range(g.n):
-        w, h = g.node_size[v]
+        w = g.node_size[v][0]
         shape = g.nodes[v].shape
         limit = 0.3 if shape in ("circle", "diamond") else 0.38
         for attr, far in (("downs", "lower"), ("ups", "upper")):
@@ -44,6 +49,13 @@ def assign_ports(g: Graph, layers: list[list[int]]) -> None:
                     g.segments[s].off_upper = off
                 else:
                     g.segments[s].off_lower = off
+
+
+def _side_lanes(g: Graph, pos: dict[int, int]) -> None:
+    """Lanes on the right of each node for its reversed edges and self loops: where each
+    attaches, how far right its lane runs, and the room the lanes and loop labels take."""
+    st = g.style
+    side: dict[int, list[tuple[str, int]]] = {i: [] for i in range(g.n)}
     # side attachments: ("up", k) a reversed edge leaving upwards from its source,
     # ("down", k) a reversed edge arriving from below at its target, ("loop", k) a self loop
     for k, e in enumerate(g.edges):
