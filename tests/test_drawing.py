@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import random
 import re
+import time
 import xml.etree.ElementTree as ET
 
 import pytest
 
 from sopaudit import drawing as dr
-from sopaudit.drawing import engine
 from sopaudit.drawing import Box, Edge, Layout, Node
+from sopaudit.drawing import dot as dot_path
 
 # ---------------------------------------------------------------------------------------------
 # helpers
@@ -117,6 +118,38 @@ def test_text_width_and_wrap() -> None:
     parts = dr.wrap_text(long_word, 12, 80)
     assert "".join(parts) == long_word and all(dr.text_width(s, 12) <= 80 for s in parts)
     assert dr.wrap_text("a\nb", 12, 100) == ["a", "b"]
+    # a word broken inside, then the next word continues its last piece's line
+    assert dr.wrap_text("WWWWWWW ab cd", 12, 40) == ["WWW", "WWW", "W ab", "cd"]
+
+
+def test_wrapping_is_linear_in_the_text() -> None:
+    # issue 13 defect 6: wrapping 100 KB took 28 s (quadratic); now about 50 ms
+    for text in ("x" * 100_000, "ab " * 33_000):
+        t0 = time.perf_counter()
+        lines = dr.wrap_text(text, 12, 170)
+        assert time.perf_counter() - t0 < 1.0
+        assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+        assert all(dr.text_width(s, 12) <= 170 for s in lines)
+
+
+def test_a_huge_label_is_cut_for_drawing_and_draws_fast() -> None:
+    # issue 13 defect 6: a 1 MB activity name hung the report for more than 5 minutes
+    huge = "Verifikasi" + "x" * 1_000_000
+    spaced = "kata " * 200_000
+    nodes = [Node(huge, shape="box"), Node("b", spaced, shape="diamond"), Node("c", "Selesai")]
+    edges = [Edge(huge, "b", label=spaced), Edge("b", "c"), Edge("c", huge)]
+    t0 = time.perf_counter()
+    lay = dr.layout_graph(nodes, edges)
+    svg = dr.render_svg(lay)
+    assert time.perf_counter() - t0 < 1.0
+    assert_clean(lay)
+    # the label is cut to 300 characters ending in an ellipsis; the tooltips to 2,000
+    assert "".join(lay.nodes[huge].lines) == huge[:299] + "…"
+    assert " ".join(lay.nodes["b"].lines) == spaced[:299] + "…"
+    assert " ".join(lay.edges[0].label_lines) == spaced[:299] + "…"
+    assert f"<title>{huge[:1999]}…</title>" in svg
+    assert len(svg) < 30_000
+    ET.fromstring(svg)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -292,7 +325,7 @@ def test_svg_numbers_are_rounded() -> None:
 
 
 def test_dot_engine_needs_graphviz(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(engine.shutil, "which", lambda _name: None)
+    monkeypatch.setattr(dot_path.shutil, "which", lambda _name: None)
     with pytest.raises(RuntimeError, match="Graphviz"):
         dr.layout_graph([Node("a")], [], engine="dot")
     with pytest.raises(ValueError, match="engine"):
@@ -319,8 +352,8 @@ def test_dot_plain_output_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
         seen["dot"] = input
         return Done()
 
-    monkeypatch.setattr(engine.shutil, "which", lambda _name: "/usr/bin/dot")
-    monkeypatch.setattr(engine.subprocess, "run", fake_run)
+    monkeypatch.setattr(dot_path.shutil, "which", lambda _name: "/usr/bin/dot")
+    monkeypatch.setattr(dot_path.subprocess, "run", fake_run)
     lay = dr.layout_graph(nodes, edges, engine="dot")
     assert "n0 -> n1" in seen["dot"] and 'label="ya"' in seen["dot"]
     m = lay.style.margin
