@@ -90,16 +90,24 @@ def draw(file: Path, out: Path) -> None:
 
 @sop_group.command("export")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--to", "to", required=True, type=click.Choice(["bpmn", "pnml"]), help="Target format.")
+@click.option("--to", "to", required=True, type=click.Choice(["bpmn", "pnml", "xlsx", "docx"]),
+              help="Target format: BPMN or PNML for modelling tools, xlsx or docx for the SOP AP table.")
 @click.option("-o", "--out", required=True, type=click.Path(path_type=Path), help="Output file.")
 @user_errors
 def export(file: Path, to: str, out: Path) -> None:
-    """Export an SOP to BPMN 2.0 (with diagram layout, opens in bpmn.io) or to PNML."""
+    """Export an SOP to BPMN 2.0 (with diagram layout, opens in bpmn.io), to PNML, or as its SOP AP
+    table in Excel or Word (which `sopaudit sop import` reads back)."""
     from sopaudit.sop import compile_sop, load_sop
     from sopaudit.sop.bpmn_write import write_bpmn
     from sopaudit.sop.pnml import write_pnml
 
     sop = load_sop(file)
+    if to in ("xlsx", "docx"):
+        from sopaudit.sop.ap_write import write_docx, write_xlsx
+
+        (write_xlsx if to == "xlsx" else write_docx)(sop, out)
+        click.echo(f"wrote {out}")
+        return
     if to == "bpmn":
         if sop.flow is None:
             raise SopError(str(file), [f"{file}: an imported model has no SOP flow to export as BPMN; "
@@ -109,3 +117,27 @@ def export(file: Path, to: str, out: Path) -> None:
         text = write_pnml(compile_sop(sop), sop.header.code or file.stem)
     out.write_text(text, encoding="utf-8")
     click.echo(f"wrote {out}")
+
+
+@sop_group.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("-o", "--out", required=True, type=click.Path(path_type=Path), help="The SOP YAML file to write.")
+@click.option("--sheet", default=None, help="The sheet holding the SOP AP table (xlsx; default: the first that has one).")
+@click.option("--table", type=int, default=None, help="The table holding the SOP AP table (docx, counted from 1).")
+@click.option("--strict", is_flag=True, help="Stop when the import would have to guess anything.")
+@user_errors
+def import_command(file: Path, out: Path, sheet: str | None, table: int | None, strict: bool) -> None:
+    """Read the SOP AP table of an .xlsx or .docx file (Permenpan-RB 35/2012) into a validated SOP
+    YAML file; list everything that had to be guessed."""
+    from sopaudit.sop.ap_read import import_sop
+
+    imported = import_sop(file, sheet=sheet, table=table, strict=strict)
+    if out.resolve() == file.resolve():
+        raise SopAuditError(f"{out}: the output would overwrite the input; name another file")
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp.write_text(imported.yaml, encoding="utf-8")
+    tmp.replace(out)
+    sop = imported.sop
+    click.echo(f"wrote {out}: {sop.header.code} - {len(sop.steps)} steps, {len(sop.roles)} roles")
+    for g in imported.guesses:
+        click.echo(f"guess: {g}")

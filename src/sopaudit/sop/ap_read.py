@@ -177,7 +177,7 @@ def _header(grids: list[tuple[str, list[list[str]]]]) -> dict:
                     if field_name in out:
                         continue
                     if key in names:
-                        value = next((c for c in cells[i + 1:] if c and _norm(c) != key), "")
+                        value = next((c for c in cells[i + 1:] if c.strip(" :") and _norm(c) != key), "")
                         if value:
                             out[field_name] = value
                     elif m and _norm(m.group(1)) in names:
