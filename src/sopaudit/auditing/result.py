@@ -63,6 +63,17 @@ class AuditResult:
         devs = self.deviations[self.deviations["case_id"] == case_id].reset_index(drop=True)
         return CaseView(case_id, row.iloc[0], events, devs)
 
+    def __repr__(self) -> str:
+        m = self.metrics
+        return (f"<AuditResult {self.sop.header.code}: {m.get('cases', 0):,} cases, {m.get('deviations', 0):,} findings, "
+                f"{m.get('case_conformance_rate', float('nan')):.1%} of finished cases conform>")
+
+    def _repr_html_(self) -> str:
+        """Headline numbers, the findings per kind and the SOP flowchart, for a notebook cell."""
+        from sopaudit.report.notebook import result_html
+
+        return result_html(self)
+
     def summary(self) -> dict:
         """The JSON-ready summary written to summary.json."""
         from sopaudit.report.summary import build_summary

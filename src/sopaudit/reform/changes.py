@@ -44,6 +44,24 @@ class Comparison:
 
         return write_comparison(self, out_dir, lang=lang)
 
+    def _repr_html_(self) -> str:
+        """The significant changes and the notable segments, for a notebook cell."""
+        import html
+
+        sig = self.significant()
+        rows = "".join(f"<tr><td>{html.escape(r.metric)}</td><td>{html.escape(r.kind or r.step)}</td>"
+                       f"<td>{r.before:.3f}</td><td>{r.after:.3f}</td><td>{r.p_adjusted:.2g}</td></tr>"
+                       for r in sig.itertuples())
+        seg = self.segments[self.segments["notable"]] if len(self.segments) else self.segments
+        segs = "".join(f"<li>{html.escape(str(s.period))}: {html.escape(s.attribute)} = {html.escape(s.value)}, "
+                       f"{html.escape(s.kind)}: {s.share_of_findings:.0%} of findings, {s.share_of_cases:.0%} of cases"
+                       f"</li>" for s in seg.itertuples() if s.kind != "any")
+        return (f"<h4>{html.escape(self.labels[0])} → {html.escape(self.labels[1])}: {len(sig)} of "
+                f"{len(self.changes)} measures changed more than chance (Holm, alpha "
+                f"{self.parameters.get('alpha')})</h4><table><thead><tr><th>metric</th><th>kind/step</th>"
+                f"<th>before</th><th>after</th><th>p adjusted</th></tr></thead><tbody>{rows}</tbody></table>"
+                f"<ul>{segs}</ul>")
+
     def __repr__(self) -> str:
         sig = int(self.changes["significant"].sum())
         return (f"<Comparison {self.labels[0]} -> {self.labels[1]}: {len(self.changes)} measures, "
