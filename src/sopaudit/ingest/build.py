@@ -27,6 +27,8 @@ from sopaudit.core.columns import (
     LABEL,
     RESOURCE,
     ROW,
+    SHEET,
+    SHEET_ROW,
     START,
     START_ROW,
     TIME,
@@ -182,7 +184,8 @@ def _build(source: Source, mapping: Mapping, *, strict: bool, calendar: WorkingC
         kind, lc_reasons = _lifecycle_kinds(data.text[res.lifecycle], res)
         reasons.extend(lc_reasons)
     rejected_mask = np.zeros(data.n, bool)
-    rejected: list[tuple[int, str]] = list(source.invalid)
+    conv = source.conversion
+    rejected: list[tuple[int, str]] = list(source.invalid) + (list(conv.rejected) if conv else [])
     for mask, reason in reasons:
         new = mask & ~rejected_mask
         if new.any():
@@ -236,21 +239,29 @@ def _build(source: Source, mapping: Mapping, *, strict: bool, calendar: WorkingC
         quality["start_after_end"] = rows_entry(data.row(end_pos[(s_us != NAT) & (s_us > e_us)]))
         del s_us, e_us
     conflicts = _case_attribute_conflicts(data, res, end_pos)
-    time_formats = Counter(end_t.formats)
+    time_formats = Counter(conv.time_formats if conv else end_t.formats)
     mapping_record = _mapping_record(res, end_t)
+    if conv:  # the columns the conversion read, not the ones it made
+        mapping_record = {**{k: v for k, v in mapping_record.items()
+                             if not (isinstance(v, str) and v.startswith("sopaudit:"))}, **conv.mapping}
+    timed = conv.timed[end_pos] if conv is not None and conv.timed is not None else None
     trimmed = {c: int(data.text[c].trimmed) for c in data.text if data.text[c].trimmed}
-    rows_read = int(data.n + len(source.invalid))
+    rows_read = int(conv.rows_read) if conv else int(data.n + len(source.invalid))
     dup_pairs = [[int(a), int(b)] for a, b in zip(data.row(dup_pos[:1000]), data.row(dup_first[:1000]), strict=True)]
 
     logger.debug("sorted %d events", len(end_pos))
     frame = _frame(data, res, attrs, end_pos, start_pos, tz)
+    if source.sheet_refs is not None:
+        sheet, sheet_row = source.sheet_refs.at(frame[ROW].to_numpy())
+        frame[SHEET] = pd.Categorical.from_codes(sheet, categories=source.sheet_refs.names)
+        frame[SHEET_ROW] = sheet_row
     logger.debug("built the frame")
     del data, end_t, end_us, end_pos, start_pos
 
     # ---- quality, from the finished log (no second copy of the columns)
     case_cat = frame[CASE].array
     ev = EventArrays(np.asarray(case_cat.codes), case_cat.categories, _utc_us(frame[TIME]),
-                     frame[ROW].to_numpy())
+                     frame[ROW].to_numpy(), timed)
     now = now if now is not None else pd.Timestamp.now(tz=tz)
     checks = event_checks(ev, tz, res.plausible_start, now, calendar)
     logger.debug("quality checks done")
@@ -268,7 +279,7 @@ def _build(source: Source, mapping: Mapping, *, strict: bool, calendar: WorkingC
         "events": int(len(frame)),
         "cases": int(np.count_nonzero(np.bincount(ev.case[ev.case >= 0], minlength=1))) if len(frame) else 0,
         "rows_rejected": len(rejected),
-        "rejected_by_reason": rejected_by_reason(rejected),
+        "rejected_by_reason": rejected_by_reason(rejected, source.sheet_refs),
         "time_formats": format_counts(time_formats),
         "trimmed_values": trimmed,
         "duplicates": {
@@ -276,7 +287,7 @@ def _build(source: Source, mapping: Mapping, *, strict: bool, calendar: WorkingC
             **({"pairs_truncated": True} if dup_pos.size > 1000 else {}),
         },
     }
-    quality = {**head, **checks, **quality}
+    quality = {**head, **checks, **(conv.quality if conv else {}), **quality}
     if res.unused:
         quality["columns_not_read"] = list(res.unused)
     if frame.empty:
@@ -287,9 +298,15 @@ def _build(source: Source, mapping: Mapping, *, strict: bool, calendar: WorkingC
         )
     frame.attrs[INFO_KEY] = LogInfo(
         path=where, sha256=source.sha256, tz=tz, mapping=mapping_record,
-        rows_read=rows_read, rejected=tuple(rejected), quality=quality, source=info_details,
+        rows_read=rows_read, rejected=tuple(_refs(rejected, source.sheet_refs)), quality=quality,
+        source=info_details,
     )
     return frame
+
+
+def _refs(rejected: list[tuple[int, str]], refs) -> list[tuple]:
+    """Rejected rows as 'Maret!R17' when several sheets were read, else as row numbers."""
+    return rejected if refs is None else [(refs.ref(r), why) for r, why in rejected]
 
 
 # Times outside the years 1000-9999 cannot be shown or compared by Python's datetime: unreadable.

@@ -31,13 +31,15 @@ def rows_entry(rows: np.ndarray | list, limit: int = ROW_LIMIT) -> dict:
     return out
 
 
-def rejected_by_reason(rejected: list[tuple[int, str]]) -> list[dict]:
-    """One entry per reason, most frequent first, with every row number."""
+def rejected_by_reason(rejected: list[tuple[int, str]], refs=None) -> list[dict]:
+    """One entry per reason, most frequent first, with every row number (as 'Maret!R17' with the
+    sheet references of a several-sheet workbook)."""
     groups: dict[str, list[int]] = {}
     for row, reason in rejected:
         groups.setdefault(reason, []).append(row)
     items = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
-    return [{"reason": r, "count": len(rows), "rows": sorted(rows)} for r, rows in items]
+    return [{"reason": r, "count": len(rows), "rows": [refs.ref(x) for x in sorted(rows)] if refs else sorted(rows)}
+            for r, rows in items]
 
 
 @dataclass
@@ -48,6 +50,7 @@ class EventArrays:
     case_values: pd.Index  # the case ids, by code
     time_utc: np.ndarray  # int64 microseconds
     rows: np.ndarray  # source rows
+    timed: np.ndarray | None = None  # False: the time of day is not known (a date only)
 
 
 def event_checks(ev: EventArrays, tz: str, plausible_start: dt.date, now: pd.Timestamp,
@@ -66,6 +69,8 @@ def event_checks(ev: EventArrays, tz: str, plausible_start: dt.date, now: pd.Tim
     cal = calendar if calendar is not None else WorkingCalendar(tz=tz)
     if n:
         outside = _outside_office_hours(ev, tz, cal)
+        if ev.timed is not None:  # a date without a time says nothing about the hour
+            outside &= ev.timed
         opening, closing = cal.office_hours
         out["outside_office_hours"] = {
             **rows_entry(ev.rows[outside]),

@@ -17,6 +17,7 @@ from sopaudit.ingest.build import build
 from sopaudit.ingest.csvfile import Reopen
 from sopaudit.ingest.mapping import Mapping, load_mapping, mapping_from_dict
 from sopaudit.ingest.readers import open_source, sha256_file
+from sopaudit.ingest.wide import convert, needs_conversion
 
 logger = logging.getLogger(__name__)
 
@@ -69,9 +70,13 @@ def read_log(
     m = base.merged(**given, labels=label_table)
     settings: dict = {}
     for _ in range(3):
-        source = open_source(path, sheet=m.sheet, query=m.query, **settings)
+        source = open_source(path, sheet=m.sheet, query=m.query, sheets=m.sheets, header_row=m.header_row,
+                             **settings)
         try:
-            log = build(source, m, strict=strict, calendar=calendar, now=now)
+            read_with = m
+            if needs_conversion(m):  # a rekap (wide) export, or date and time in two columns
+                source, read_with = convert(source, m)
+            log = build(source, read_with, strict=strict, calendar=calendar, now=now)
         except Reopen as again:
             logger.info("%s: reading again with %s", path, again.settings)
             settings.update(again.settings)
