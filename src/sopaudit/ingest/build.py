@@ -44,6 +44,7 @@ from sopaudit.ingest.quality import (
     event_checks,
     format_counts,
     label_report,
+    mapping_warnings,
     rejected_by_reason,
     rows_entry,
 )
@@ -290,6 +291,7 @@ def _build(source: Source, mapping: Mapping, *, strict: bool, calendar: WorkingC
     quality = {**head, **checks, **(conv.quality if conv else {}), **quality}
     if res.unused:
         quality["columns_not_read"] = list(res.unused)
+    quality["warnings"] = mapping_warnings(quality)
     if frame.empty:
         reasons_seen = "; ".join(sorted({r for _, r in rejected})) or "no rows"
         raise InputFileError(

@@ -165,6 +165,33 @@ def label_report(recorded: np.ndarray, values: np.ndarray, table: dict[str, str]
     return out
 
 
+# A mapping that reads at least this many events as at most FEW_CASES cases, or that leaves more
+# than NO_TIME_SHARE of the rows without a time, is probably wrong: a warning, never a quiet result.
+FEW_CASES, FEW_CASES_MIN_EVENTS, NO_TIME_SHARE = 2, 10, 0.5
+_TIME_REASONS = ("missing or unreadable time", "unreadable date", "unreadable time", "time in column",
+                 "date in column", "time of milestone")
+
+
+def mapping_warnings(q: dict) -> list[dict]:
+    """Warnings about the mapping itself, from a finished quality report: each with its `kind`,
+    the numbers behind it and an English `message` (the report translates the kind)."""
+    out = []
+    mapping = q.get("mapping", {})
+    if q["events"] >= FEW_CASES_MIN_EVENTS and q["cases"] <= FEW_CASES:
+        col = mapping.get("case", "")
+        out.append({"kind": "few_cases", "events": q["events"], "cases": q["cases"], "column": col,
+                    "message": f"{q['events']:,} events were read as only {q['cases']} case(s): the case "
+                               f"column '{col}' is probably not the application number; check the mapping"})
+    no_time = sum(item["count"] for item in q["rejected_by_reason"] if item["reason"].startswith(_TIME_REASONS))
+    no_time += q.get("wide", {}).get("rows_without_milestones", {}).get("count", 0)
+    rows = q["rows_read"]
+    if rows and no_time > NO_TIME_SHARE * rows:
+        out.append({"kind": "rows_without_time", "rows": no_time, "rows_read": rows,
+                    "message": f"{no_time:,} of {rows:,} rows have no readable time (or date): the time "
+                               "column(s) of the mapping or the time format are probably wrong"})
+    return out
+
+
 def summary_lines(q: dict) -> list[str]:
     """A short plain-text summary of a quality report, for the terminal."""
     src = q.get("source", {})
@@ -206,8 +233,18 @@ def summary_lines(q: dict) -> list[str]:
     flagged = [f"{n:,} {what}" for what, n in checks if n]
     if flagged:
         lines.append("flags      " + "; ".join(flagged))
+    wide = q.get("wide")
+    if wide:
+        blank = ", ".join(f"{m['step']} {m['blank']:,}" for m in wide["milestones"] if m["blank"])
+        lines.append(f"wide       {wide['rows']:,} rows, one per application; blank milestones (no event): "
+                     f"{blank or 'none'}; {wide['date_only']:,} events with a date only, "
+                     f"{wide['ordered_by_column']['events']:,} put in column order on a shared day")
+    for sheet, title in src.get("title", {}).items():
+        lines.append(f"title      {sheet}: {' / '.join(title)}")
     for note in src.get("notes", []):
         lines.append(f"note       {note}")
+    for w in q.get("warnings", []):
+        lines.append(f"WARNING    {w['message']}")
     return lines
 
 
