@@ -284,6 +284,8 @@ class TimeColumn:
         if self.fast_rows:
             formats[self.fast_family] += self.fast_rows
         self.us_chunks = []
+        if self.text_chunks and all(c.null_count == len(c) for c in self.text_chunks):
+            self.text_chunks, self.text_pos = [], []  # a column of blanks only: nothing to read
         if self.text_chunks:
             text = pa.chunked_array(self.text_chunks, pa.string()).combine_chunks()
             pos = np.concatenate(self.text_pos)
