@@ -253,6 +253,19 @@ def test_a_case_column_that_reads_everything_as_two_cases_is_a_warning(tmp_path)
     res = CliRunner().invoke(main, ["ingest", str(path), "--mapping", str(out)])
     assert res.exit_code == 0, res.output
     assert "WARNING    90 events were read as only 2 case(s): the case column 'Jenis Layanan'" in res.output
+    # the audit says it too: on the terminal, at the top of the report, in summary.json
+    report = tmp_path / "report"
+    res = CliRunner().invoke(main, ["audit", "--log", str(path), "--mapping", str(out), "--sop",
+                                    str(FIXTURES / "mini_sop.yaml"), "--out", str(report), "--processes", "1",
+                                    "--formats", "html,json"])
+    assert res.exit_code == 0, res.output
+    assert "WARNING    90 events were read as only 2 case(s)" in res.output
+    html = (report / "report.html").read_text(encoding="utf-8")
+    assert 'id="mapping-warnings"' in html
+    assert ("90 kejadian terbaca sebagai hanya 2 permohonan: kolom nomor permohonan &#39;Jenis Layanan&#39;"
+            in html)
+    summary = json.loads((report / "summary.json").read_text(encoding="utf-8"))
+    assert [(w["kind"], w["events"], w["cases"]) for w in summary["warnings"]] == [("few_cases", 90, 2)]
     # most rows without a readable time: a long mapping whose time column is mostly blank
     log = sa.read_log(path, case="No Permohonan", activity="Jenis Layanan", time="Tgl Pay", time_format="dayfirst")
     w = log.attrs["sopaudit"].quality["warnings"]
