@@ -82,6 +82,8 @@ def event_checks(ev: EventArrays, tz: str, plausible_start: dt.date, now: pd.Tim
     same = np.zeros(n, bool)
     if n > 1:
         eq = (ev.case[1:] == ev.case[:-1]) & (ev.time_utc[1:] == ev.time_utc[:-1])
+        if ev.timed is not None:  # a date-only time is no evidence of a tie
+            eq &= ev.timed[1:] & ev.timed[:-1]
         same[1:] |= eq
         same[:-1] |= eq
     out["ties"] = {**rows_entry(ev.rows[same]), "groups": _tie_groups(ev, same)}
@@ -106,7 +108,11 @@ def _tie_groups(ev: EventArrays, same: np.ndarray) -> int:
 
 
 def _batches(ev: EventArrays, tz: str) -> dict:
-    """Timestamps shared by BATCH_MIN_EVENTS or more events (any cases): bulk entries."""
+    """Timestamps shared by BATCH_MIN_EVENTS or more events (any cases): bulk entries. Events
+    with a date only (midnight, or their row's previous time) are no evidence of bulk entry."""
+    if ev.timed is not None and not ev.timed.all():
+        keep = ev.timed
+        ev = EventArrays(ev.case[keep], ev.case_values, ev.time_utc[keep], ev.rows[keep])
     n = len(ev.time_utc)
     entry = {"min_events": BATCH_MIN_EVENTS, "count": 0, "events": 0, "largest": []}
     if n < BATCH_MIN_EVENTS:
