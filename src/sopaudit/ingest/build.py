@@ -17,7 +17,6 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from sopaudit.calendar.workdays import WorkingCalendar
 from sopaudit.core.columns import (
@@ -36,7 +35,15 @@ from sopaudit.core.columns import (
 )
 from sopaudit.core.errors import InputFileError
 from sopaudit.ingest import lifecycle as lc
-from sopaudit.ingest.columns import Codes, TextColumn, TimeColumn, Times, TypedColumn, is_text
+from sopaudit.ingest.columns import (
+    Codes,
+    TextColumn,
+    TimeColumn,
+    Times,
+    TypedColumn,
+    as_text,
+    is_text,
+)
 from sopaudit.ingest.mapping import Mapping, Resolved, resolve
 from sopaudit.ingest.quality import (
     SCHEMA_VERSION,
@@ -91,7 +98,7 @@ def collect(source: Source, res: Resolved, keep: list[str]) -> Collected:
             if buf is None:
                 buf = buffers[col] = TextColumn() if (is_text(arr.type) or col in text_roles) else TypedColumn()
             if isinstance(buf, TextColumn) and not is_text(arr.type):
-                arr = _as_text(arr)
+                arr = as_text(arr)
             buf.add(arr)
         n += batch.num_rows
         del batch
@@ -117,18 +124,6 @@ def collect(source: Source, res: Resolved, keep: list[str]) -> Collected:
     all_rows = data.row(np.arange(n)) if n else np.empty(0, np.int64)
     data.times = {c: t.finish(all_rows) for c, t in time_cols.items()}
     return data
-
-
-def _as_text(arr: pa.Array) -> pa.Array:
-    """Text of a typed column used as case id, activity or resource (2024001.0 -> '2024001')."""
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    if pa.types.is_floating(arr.type):
-        vals = arr.to_numpy(zero_copy_only=False)
-        finite = vals[np.isfinite(vals)]
-        if finite.size == 0 or np.all(finite == np.round(finite)):
-            arr = pc.cast(arr, pa.int64(), safe=False)
-    return pc.cast(arr, pa.string())
 
 
 def build(source: Source, mapping: Mapping, *, strict: bool, calendar: WorkingCalendar | None,

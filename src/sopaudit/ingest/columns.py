@@ -40,6 +40,18 @@ def is_text(t: pa.DataType) -> bool:
         pa.types.is_dictionary(t) and (pa.types.is_string(t.value_type) or pa.types.is_large_string(t.value_type)))
 
 
+def as_text(arr: pa.Array) -> pa.Array:
+    """Text of a typed column used as case id, activity or resource (2024001.0 -> '2024001')."""
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if pa.types.is_floating(arr.type):
+        vals = arr.to_numpy(zero_copy_only=False)
+        finite = vals[np.isfinite(vals)]
+        if finite.size == 0 or np.all(finite == np.round(finite)):
+            arr = pc.cast(arr, pa.int64(), safe=False)
+    return pc.cast(arr, pa.string())
+
+
 def _plain_text(arr: pa.Array) -> pa.Array:
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()

@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 
 from sopaudit.core.errors import MappingError
+from sopaudit.ingest.columns import as_text
 from sopaudit.ingest.daytime import join, read_dates, read_time_of_day, settled_order
 from sopaudit.ingest.mapping import Mapping, Milestone
 from sopaudit.ingest.quality import rows_entry
@@ -211,7 +212,7 @@ def _wide(source: Source, mapping: Mapping, table: pa.Table, rows: np.ndarray) -
         pos, step_k, utc, timed, wall = pos[keep], step_k[keep], utc[keep], timed[keep], wall[keep]
     by_column = _ordered_by_column(pos, wall, timed)
     columns = {mapping.case: table.column(mapping.case).take(pa.array(pos)),
-               STEP: pa.array([ms[int(s)].step for s in step_k], pa.string()),
+               STEP: pa.array(np.array([m.step for m in ms], dtype=object)[step_k], pa.string()),
                TIME: pa.array(utc, pa.timestamp("us", tz="UTC"))}
     officers = [m.resource for m in ms]
     if any(officers):
@@ -246,8 +247,6 @@ def _wide(source: Source, mapping: Mapping, table: pa.Table, rows: np.ndarray) -
 
 def _officers(table: pa.Table, ms: tuple[Milestone, ...], pos: np.ndarray, step_k: np.ndarray) -> pa.Array:
     """The officer of each event: the resource column of its milestone (text), None without one."""
-    from sopaudit.ingest.build import _as_text
-
     values = np.full(len(pos), None, object)
     for k, m in enumerate(ms):
         if not m.resource:
@@ -256,7 +255,7 @@ def _officers(table: pa.Table, ms: tuple[Milestone, ...], pos: np.ndarray, step_
         if sel.size:
             arr = table.column(m.resource).take(pa.array(pos[sel]))
             arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
-            text = arr if pa.types.is_string(arr.type) else _as_text(arr)
+            text = arr if pa.types.is_string(arr.type) else as_text(arr)
             values[sel] = text.to_numpy(zero_copy_only=False)
     return pa.array(values, pa.string())
 

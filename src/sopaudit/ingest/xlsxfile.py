@@ -137,7 +137,7 @@ def open_xlsx(path: Path, sheet: str | None, sheets=None, header_row: int | None
             notes.append(f"only the first sheet {first.title!r} was read: the sheets "
                          f"{', '.join(repr(s.title) for s in differ)} have another header (list the sheets to read under sheets:)")
             found = [first]
-        if len(found) > 1 and empty:
+        if empty:
             notes.append(f"empty sheet(s) not read: {', '.join(map(repr, empty))}")
         table = _read_sheets(path, found, notes)
     finally:
