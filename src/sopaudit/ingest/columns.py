@@ -231,7 +231,8 @@ class TimeColumn:
                 self.typed_aware.append(np.zeros(self.n, bool))
             self.us_chunks.append(typed.us)
             self.typed_aware.append(typed.aware)
-            self.typed_formats.update(Counter(typed.family[typed.ok]))
+            fams, counts = np.unique(typed.family[typed.ok].astype(str), return_counts=True)
+            self.typed_formats.update(dict(zip(fams.tolist(), counts.tolist(), strict=True)))
             self.n += len(arr)
             return
         text = _plain_text(arr)

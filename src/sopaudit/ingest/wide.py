@@ -266,6 +266,7 @@ def _ordered_by_column(pos: np.ndarray, wall: np.ndarray, timed: np.ndarray) -> 
     if pos.size == 0:
         return np.zeros(0, bool)
     day = wall // US_PER_DAY
-    key = np.stack([pos, day])
-    _, inverse, counts = np.unique(key, axis=1, return_inverse=True, return_counts=True)
-    return (~timed) & (counts[inverse.ravel()] > 1)
+    # one int64 key per (row, day): rows are few million at most, days span a few thousand
+    key = pos.astype(np.int64) << 24 | (day - day.min())
+    _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    return (~timed) & (counts[inverse] > 1)
