@@ -337,3 +337,14 @@ def test_bundled_rekap_sample_is_reproducible_and_audits(tmp_path, passport_sop)
     # what the rekap can show of the demo log (docs/mapping.md, event_logs/README.md)
     assert by_kind == {"skipped": 7, "out_of_order": 2, "late_step": 3, "late_case": 2, "wrong_role": 1,
                        "duty_conflict": 2, "incomplete": 2}
+
+
+def test_an_application_on_two_sheets_gives_exact_duplicates(tmp_path):
+    months = [MONTHS[0], ("Februari", ["REKAP FEBRUARI"], [MONTHS[0][2][0]])]  # K001 again in February
+    path = make_rekap(tmp_path / "r.xlsx", months)
+    kept = sa.read_log(path, mapping=MAPPING)
+    assert len(kept) == 15 + 6
+    assert kept.attrs["sopaudit"].quality["duplicates"]["pairs"] == [[4, 1]] * 6
+    dropped = sa.read_log(path, mapping={**MAPPING, "duplicates": "drop"})
+    assert len(dropped) == 15
+    assert dropped.attrs["sopaudit"].rejected == (("Februari!R4", "exact duplicate of an earlier row (dropped)"),) * 6
