@@ -48,7 +48,10 @@ def read_log(
     """Read a CSV, XLSX, Parquet, XES(.gz) file or an SQL query into a DataFrame with pm4py columns.
 
     `mapping` is a mapping YAML file (or a Mapping / dict of the same keys); the keyword arguments
-    override it. Without a mapping, pm4py's column names or case_id/activity/timestamp/resource
+    override it. A mapping with `layout: wide` and `milestones` reads a rekap (one row per
+    application, a date column per step); `time: [date column, time column]` joins a date and a
+    time of day; XLSX workbooks are read under their title block, all sheets of one header as one
+    log (docs/mapping.md). Without a mapping, pm4py's column names or case_id/activity/timestamp/resource
     are used. `path` may be an SQLAlchemy URL (sqlite:///file.db) read with `query`. Times
     without a zone are local times of `tz` (default Asia/Jakarta; WIB/WITA/WIT accepted). The
     source row of every event is in `sopaudit:row`, the recorded label in `sopaudit:label`.
