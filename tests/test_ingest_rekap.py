@@ -348,3 +348,19 @@ def test_an_application_on_two_sheets_gives_exact_duplicates(tmp_path):
     dropped = sa.read_log(path, mapping={**MAPPING, "duplicates": "drop"})
     assert len(dropped) == 15
     assert dropped.attrs["sopaudit"].rejected == (("Februari!R4", "exact duplicate of an earlier row (dropped)"),) * 6
+
+
+def test_strict_names_the_sheet_and_row_and_header_row_or_sheet_can_be_given(rekap):
+    from sopaudit.core.errors import InputFileError
+
+    with pytest.raises(InputFileError, match=r"row Februari!R5: unreadable date in column 'Tgl Check'\. --strict"):
+        sa.read_log(rekap, mapping=MAPPING, strict=True)
+    march = sa.read_log(rekap, mapping={**MAPPING, "sheet": "Maret", "header_row": 3})
+    q = march.attrs["sopaudit"].quality
+    assert q["source"]["sheet"] == "Maret" and q["events"] == 6 and "sopaudit:sheet" not in march
+    assert march["sopaudit:row"].unique().tolist() == [1]  # sheet row 4 under the header on row 3
+    with pytest.raises(MappingError, match="header_row 2 is an empty row"):
+        sa.read_log(rekap, mapping={**MAPPING, "sheet": "Maret", "header_row": 2})
+    with pytest.raises(MappingError, match=r"the milestone 'a' date column 'Tgl Registrasi' does not exist\. "
+                                           r"The file has the columns: No, No Permohonan, Jenis Layanan, Tgl Register"):
+        sa.read_log(rekap, mapping={**MAPPING, "milestones": [{"step": "a", "date": "Tgl Registrasi"}]})

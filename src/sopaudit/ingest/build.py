@@ -227,7 +227,7 @@ def _build(source: Source, mapping: Mapping, *, strict: bool, calendar: WorkingC
     rejected.sort()
 
     if strict:
-        _strict_check(where, rejected, data, dup_pos, dup_first, quality, res, end_pos)
+        _strict_check(where, rejected, data, dup_pos, dup_first, quality, res, end_pos, source.sheet_refs)
 
     if res.start:
         s_us, e_us = data.times[res.start].us[start_pos], end_us[end_pos]
@@ -508,7 +508,7 @@ def _times(us: np.ndarray, tz: str) -> pd.Series:
 
 
 def _strict_check(where: str, rejected: list, data: Collected, dup_pos: np.ndarray, dup_first: np.ndarray,
-                  quality: dict, res: Resolved, end_pos: np.ndarray) -> None:
+                  quality: dict, res: Resolved, end_pos: np.ndarray, refs=None) -> None:
     dropped = "exact duplicate of an earlier row (dropped)"  # reported below with the row it repeats
     problems: list[tuple[int, str]] = [next(((r, why) for r, why in rejected if why != dropped), (0, ""))]
     problems = [p for p in problems if p[0]]
@@ -533,7 +533,7 @@ def _strict_check(where: str, rejected: list, data: Collected, dup_pos: np.ndarr
     if problems:
         row, reason = min(problems)
         raise InputFileError(
-            f"{where}, row {row}: {reason}. --strict stops at the first problem: fix the export "
+            f"{where}, row {refs.ref(row) if refs else row}: {reason}. --strict stops at the first problem: fix the export "
             "(or the mapping), or read without --strict to keep going and list every problem."
         )
 

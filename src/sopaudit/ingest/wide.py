@@ -161,7 +161,7 @@ def _wide(source: Source, mapping: Mapping, table: pa.Table, rows: np.ndarray) -
     if mapping.event_attributes:
         raise MappingError(f"{where}: with layout: wide every other column is a case attribute; name an officer "
                            "column under its milestone (resource:) instead of event_attributes")
-    named = [("case", mapping.case)] + [(f"{m.step} {what}", c) for m in ms
+    named = [("case", mapping.case)] + [(f"milestone '{m.step}' {what}", c) for m in ms
                                          for what, c in (("date", m.date), ("time", m.time), ("resource", m.resource)) if c]
     _check_columns(where, mapping, cols, named)
     used = [c for _, c in named]
