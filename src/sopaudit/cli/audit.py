@@ -29,6 +29,8 @@ def _print_summary(result, written: dict[str, Path]) -> None:
         click.echo(f"open       {m['incomplete_cases']:,} cases not finished when the log ends")
     kinds = "   ".join(f"{k} {v:,}" for k, v in m["deviations_by_kind"].items() if v) or "none"
     click.echo(f"findings   {m['deviations']:,}:   {kinds}")
+    for w in (result.quality or {}).get("warnings", []):
+        click.echo(f"WARNING    {w['message']}")
     if "report" in written:
         click.echo(f"report     {written['report']}")
 

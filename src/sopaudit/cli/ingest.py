@@ -32,6 +32,8 @@ from sopaudit.core.errors import MappingError
               help="CSV label table (label,activity) mapping recorded labels to SOP steps.")
 @click.option("--duplicates", type=click.Choice(["keep", "drop"]), default=None,
               help="Exact duplicate rows: keep them as events (default) or drop them (listed as rejected).")
+@click.option("--sop", "sop_path", type=click.Path(path_type=Path), default=None,
+              help="With --suggest: the SOP whose step names and aliases the date columns of a rekap are matched against.")
 @click.option("--strict", is_flag=True, help="Stop at the first problem with an error instead of listing it.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
               help="Write the canonical log here (.parquet, .xes or .xes.gz).")
@@ -39,7 +41,7 @@ from sopaudit.core.errors import MappingError
               help="Also write the quality report (and rejected rows) to this JSON file.")
 @user_errors
 def ingest_command(source, mapping_file, suggest, case, activity, time_col, start, lifecycle, resource,
-                   sequence, time_format, tz, sheet, query, labels, duplicates, strict, output,
+                   sequence, time_format, tz, sheet, query, labels, duplicates, sop_path, strict, output,
                    quality_json) -> None:
     """Read SOURCE (CSV, XLSX, Parquet, XES, or a database URL with --query), print the data-quality
     summary, and write the canonical event log with -o. With --suggest, print a proposed mapping."""
@@ -54,8 +56,16 @@ def ingest_command(source, mapping_file, suggest, case, activity, time_col, star
                                 ("--time", time_col), ("-o", output)) if v]
         if given:
             raise MappingError(f"--suggest only proposes a mapping; drop {', '.join(given)} (nothing is applied)")
-        click.echo(suggest_mapping(source, sheet=sheet, query=query).to_yaml(), nl=False)
+        steps = None
+        if sop_path is not None:
+            from sopaudit.sop.load import load_sop
+
+            steps = [(s.id, [s.name, *s.aliases]) for s in load_sop(sop_path).steps]
+        click.echo(suggest_mapping(source, sheet=sheet, query=query, steps=steps).to_yaml(), nl=False)
         return
+    if sop_path is not None:
+        raise MappingError("--sop is for --suggest (to match a rekap's date columns to SOP steps); "
+                           "audit a log against an SOP with `sopaudit audit`")
     log = read_log(source, mapping=mapping_file, case=case, activity=activity, time=time_col, start=start,
                    lifecycle=lifecycle, resource=resource, sequence=sequence, time_format=time_format,
                    tz=tz, sheet=sheet, query=query, labels=labels, duplicates=duplicates, strict=strict)

@@ -17,6 +17,8 @@ LIFECYCLE = "lifecycle:transition"
 ROW = "sopaudit:row"  # source row number (1-based data row of the input file)
 LABEL = "sopaudit:label"  # the activity label as recorded, before mapping to SOP step ids
 START_ROW = "sopaudit:start_row"  # source row of the lifecycle start paired with this event
+SHEET = "sopaudit:sheet"  # workbook read from several sheets: the sheet of the event's row
+SHEET_ROW = "sopaudit:sheet_row"  # ... and the row number Excel shows for it
 
 INFO_KEY = "sopaudit"
 

@@ -17,7 +17,6 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from sopaudit.calendar.workdays import WorkingCalendar
 from sopaudit.core.columns import (
@@ -27,6 +26,8 @@ from sopaudit.core.columns import (
     LABEL,
     RESOURCE,
     ROW,
+    SHEET,
+    SHEET_ROW,
     START,
     START_ROW,
     TIME,
@@ -34,7 +35,15 @@ from sopaudit.core.columns import (
 )
 from sopaudit.core.errors import InputFileError
 from sopaudit.ingest import lifecycle as lc
-from sopaudit.ingest.columns import Codes, TextColumn, TimeColumn, Times, TypedColumn, is_text
+from sopaudit.ingest.columns import (
+    Codes,
+    TextColumn,
+    TimeColumn,
+    Times,
+    TypedColumn,
+    as_text,
+    is_text,
+)
 from sopaudit.ingest.mapping import Mapping, Resolved, resolve
 from sopaudit.ingest.quality import (
     SCHEMA_VERSION,
@@ -42,6 +51,7 @@ from sopaudit.ingest.quality import (
     event_checks,
     format_counts,
     label_report,
+    mapping_warnings,
     rejected_by_reason,
     rows_entry,
 )
@@ -88,7 +98,7 @@ def collect(source: Source, res: Resolved, keep: list[str]) -> Collected:
             if buf is None:
                 buf = buffers[col] = TextColumn() if (is_text(arr.type) or col in text_roles) else TypedColumn()
             if isinstance(buf, TextColumn) and not is_text(arr.type):
-                arr = _as_text(arr)
+                arr = as_text(arr)
             buf.add(arr)
         n += batch.num_rows
         del batch
@@ -114,18 +124,6 @@ def collect(source: Source, res: Resolved, keep: list[str]) -> Collected:
     all_rows = data.row(np.arange(n)) if n else np.empty(0, np.int64)
     data.times = {c: t.finish(all_rows) for c, t in time_cols.items()}
     return data
-
-
-def _as_text(arr: pa.Array) -> pa.Array:
-    """Text of a typed column used as case id, activity or resource (2024001.0 -> '2024001')."""
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    if pa.types.is_floating(arr.type):
-        vals = arr.to_numpy(zero_copy_only=False)
-        finite = vals[np.isfinite(vals)]
-        if finite.size == 0 or np.all(finite == np.round(finite)):
-            arr = pc.cast(arr, pa.int64(), safe=False)
-    return pc.cast(arr, pa.string())
 
 
 def build(source: Source, mapping: Mapping, *, strict: bool, calendar: WorkingCalendar | None,
@@ -182,7 +180,8 @@ def _build(source: Source, mapping: Mapping, *, strict: bool, calendar: WorkingC
         kind, lc_reasons = _lifecycle_kinds(data.text[res.lifecycle], res)
         reasons.extend(lc_reasons)
     rejected_mask = np.zeros(data.n, bool)
-    rejected: list[tuple[int, str]] = list(source.invalid)
+    conv = source.conversion
+    rejected: list[tuple[int, str]] = list(source.invalid) + (list(conv.rejected) if conv else [])
     for mask, reason in reasons:
         new = mask & ~rejected_mask
         if new.any():
@@ -228,7 +227,7 @@ def _build(source: Source, mapping: Mapping, *, strict: bool, calendar: WorkingC
     rejected.sort()
 
     if strict:
-        _strict_check(where, rejected, data, dup_pos, dup_first, quality, res, end_pos)
+        _strict_check(where, rejected, data, dup_pos, dup_first, quality, res, end_pos, source.sheet_refs)
 
     if res.start:
         s_us, e_us = data.times[res.start].us[start_pos], end_us[end_pos]
@@ -236,21 +235,29 @@ def _build(source: Source, mapping: Mapping, *, strict: bool, calendar: WorkingC
         quality["start_after_end"] = rows_entry(data.row(end_pos[(s_us != NAT) & (s_us > e_us)]))
         del s_us, e_us
     conflicts = _case_attribute_conflicts(data, res, end_pos)
-    time_formats = Counter(end_t.formats)
+    time_formats = Counter(conv.time_formats if conv else end_t.formats)
     mapping_record = _mapping_record(res, end_t)
+    if conv:  # the columns the conversion read, not the ones it made
+        mapping_record = {**{k: v for k, v in mapping_record.items()
+                             if not (isinstance(v, str) and v.startswith("sopaudit:"))}, **conv.mapping}
+    timed = conv.timed[end_pos] if conv is not None and conv.timed is not None else None
     trimmed = {c: int(data.text[c].trimmed) for c in data.text if data.text[c].trimmed}
-    rows_read = int(data.n + len(source.invalid))
+    rows_read = int(conv.rows_read) if conv else int(data.n + len(source.invalid))
     dup_pairs = [[int(a), int(b)] for a, b in zip(data.row(dup_pos[:1000]), data.row(dup_first[:1000]), strict=True)]
 
     logger.debug("sorted %d events", len(end_pos))
     frame = _frame(data, res, attrs, end_pos, start_pos, tz)
+    if source.sheet_refs is not None:
+        sheet, sheet_row = source.sheet_refs.at(frame[ROW].to_numpy())
+        frame[SHEET] = pd.Categorical.from_codes(sheet, categories=source.sheet_refs.names)
+        frame[SHEET_ROW] = sheet_row
     logger.debug("built the frame")
     del data, end_t, end_us, end_pos, start_pos
 
     # ---- quality, from the finished log (no second copy of the columns)
     case_cat = frame[CASE].array
     ev = EventArrays(np.asarray(case_cat.codes), case_cat.categories, _utc_us(frame[TIME]),
-                     frame[ROW].to_numpy())
+                     frame[ROW].to_numpy(), timed)
     now = now if now is not None else pd.Timestamp.now(tz=tz)
     checks = event_checks(ev, tz, res.plausible_start, now, calendar)
     logger.debug("quality checks done")
@@ -268,7 +275,7 @@ def _build(source: Source, mapping: Mapping, *, strict: bool, calendar: WorkingC
         "events": int(len(frame)),
         "cases": int(np.count_nonzero(np.bincount(ev.case[ev.case >= 0], minlength=1))) if len(frame) else 0,
         "rows_rejected": len(rejected),
-        "rejected_by_reason": rejected_by_reason(rejected),
+        "rejected_by_reason": rejected_by_reason(rejected, source.sheet_refs),
         "time_formats": format_counts(time_formats),
         "trimmed_values": trimmed,
         "duplicates": {
@@ -276,9 +283,10 @@ def _build(source: Source, mapping: Mapping, *, strict: bool, calendar: WorkingC
             **({"pairs_truncated": True} if dup_pos.size > 1000 else {}),
         },
     }
-    quality = {**head, **checks, **quality}
+    quality = {**head, **checks, **(conv.quality if conv else {}), **quality}
     if res.unused:
         quality["columns_not_read"] = list(res.unused)
+    quality["warnings"] = mapping_warnings(quality)
     if frame.empty:
         reasons_seen = "; ".join(sorted({r for _, r in rejected})) or "no rows"
         raise InputFileError(
@@ -287,9 +295,15 @@ def _build(source: Source, mapping: Mapping, *, strict: bool, calendar: WorkingC
         )
     frame.attrs[INFO_KEY] = LogInfo(
         path=where, sha256=source.sha256, tz=tz, mapping=mapping_record,
-        rows_read=rows_read, rejected=tuple(rejected), quality=quality, source=info_details,
+        rows_read=rows_read, rejected=tuple(_refs(rejected, source.sheet_refs)), quality=quality,
+        source=info_details,
     )
     return frame
+
+
+def _refs(rejected: list[tuple[int, str]], refs) -> list[tuple]:
+    """Rejected rows as 'Maret!R17' when several sheets were read, else as row numbers."""
+    return rejected if refs is None else [(refs.ref(r), why) for r, why in rejected]
 
 
 # Times outside the years 1000-9999 cannot be shown or compared by Python's datetime: unreadable.
@@ -494,7 +508,7 @@ def _times(us: np.ndarray, tz: str) -> pd.Series:
 
 
 def _strict_check(where: str, rejected: list, data: Collected, dup_pos: np.ndarray, dup_first: np.ndarray,
-                  quality: dict, res: Resolved, end_pos: np.ndarray) -> None:
+                  quality: dict, res: Resolved, end_pos: np.ndarray, refs=None) -> None:
     dropped = "exact duplicate of an earlier row (dropped)"  # reported below with the row it repeats
     problems: list[tuple[int, str]] = [next(((r, why) for r, why in rejected if why != dropped), (0, ""))]
     problems = [p for p in problems if p[0]]
@@ -519,7 +533,7 @@ def _strict_check(where: str, rejected: list, data: Collected, dup_pos: np.ndarr
     if problems:
         row, reason = min(problems)
         raise InputFileError(
-            f"{where}, row {row}: {reason}. --strict stops at the first problem: fix the export "
+            f"{where}, row {refs.ref(row) if refs else row}: {reason}. --strict stops at the first problem: fix the export "
             "(or the mapping), or read without --strict to keep going and list every problem."
         )
 

@@ -40,6 +40,18 @@ def is_text(t: pa.DataType) -> bool:
         pa.types.is_dictionary(t) and (pa.types.is_string(t.value_type) or pa.types.is_large_string(t.value_type)))
 
 
+def as_text(arr: pa.Array) -> pa.Array:
+    """Text of a typed column used as case id, activity or resource (2024001.0 -> '2024001')."""
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if pa.types.is_floating(arr.type):
+        vals = arr.to_numpy(zero_copy_only=False)
+        finite = vals[np.isfinite(vals)]
+        if finite.size == 0 or np.all(finite == np.round(finite)):
+            arr = pc.cast(arr, pa.int64(), safe=False)
+    return pc.cast(arr, pa.string())
+
+
 def _plain_text(arr: pa.Array) -> pa.Array:
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
@@ -219,7 +231,8 @@ class TimeColumn:
                 self.typed_aware.append(np.zeros(self.n, bool))
             self.us_chunks.append(typed.us)
             self.typed_aware.append(typed.aware)
-            self.typed_formats.update(Counter(typed.family[typed.ok]))
+            fams, counts = np.unique(typed.family[typed.ok].astype(str), return_counts=True)
+            self.typed_formats.update(dict(zip(fams.tolist(), counts.tolist(), strict=True)))
             self.n += len(arr)
             return
         text = _plain_text(arr)
@@ -284,6 +297,8 @@ class TimeColumn:
         if self.fast_rows:
             formats[self.fast_family] += self.fast_rows
         self.us_chunks = []
+        if self.text_chunks and all(c.null_count == len(c) for c in self.text_chunks):
+            self.text_chunks, self.text_pos = [], []  # a column of blanks only: nothing to read
         if self.text_chunks:
             text = pa.chunked_array(self.text_chunks, pa.string()).combine_chunks()
             pos = np.concatenate(self.text_pos)

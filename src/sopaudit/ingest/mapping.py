@@ -32,6 +32,18 @@ DEFAULT_LIFECYCLE = {"start": ("start", "mulai", "begin", "started"),
                      "complete": ("complete", "completed", "selesai", "end", "finish", "finished", "done")}
 DUPLICATE_POLICIES = ("keep", "drop")
 DEFAULT_PLAUSIBLE_START = dt.date(2000, 1, 1)
+LAYOUTS = ("long", "wide")
+
+
+@dataclass(frozen=True)
+class Milestone:
+    """One step of a wide (one row per application) export: the column with its date (or date and
+    time), optionally the column with its time of day and the column with its officer."""
+
+    step: str
+    date: str
+    time: str | None = None
+    resource: str | None = None
 
 
 @dataclass(frozen=True)
@@ -40,7 +52,7 @@ class Mapping:
 
     case: str | None = None
     activity: str | None = None
-    time: str | None = None  # the event time; with `start`, the end time
+    time: str | tuple[str, str] | None = None  # the event time (or its date and time columns); with `start`, the end
     start: str | None = None
     lifecycle: str | None = None
     resource: str | None = None
@@ -55,7 +67,15 @@ class Mapping:
     lifecycle_values: dict[str, tuple[str, ...]] | None = None  # start/complete -> values
     duplicates: str | None = None  # keep | drop
     plausible_start: dt.date | None = None
+    layout: str | None = None  # long (one row per event) or wide (one row per application)
+    milestones: tuple[Milestone, ...] | None = None  # wide: the steps' columns, in SOP order
+    header_row: int | None = None  # XLSX: sheet row of the header (found under a title block when None)
+    sheets: str | tuple[str, ...] | None = None  # XLSX: 'all' or sheet names read as one log
     source: str = ""  # the mapping file, for messages
+
+    @property
+    def wide(self) -> bool:
+        return self.layout == "wide" or (self.layout is None and bool(self.milestones))
 
     def merged(self, **overrides: Any) -> Mapping:
         """A copy with the given (non-None) values replacing this mapping's: flags beat the file."""
@@ -130,9 +150,60 @@ def mapping_from_dict(values: dict[str, Any], source: str = "", base: Path | Non
             out[k] = str(v)
         elif k == "plausible_start":
             out[k] = _date(source, v)
+        elif k == "time":
+            out[k] = _time_columns(source, v)
+        elif k == "milestones":
+            out[k] = _milestones(source, v)
+        elif k == "header_row":
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise MappingError(f"{source or 'mapping'}: header_row must be the sheet row number of the header (1, 2, ...), not {v!r}")
+            out[k] = v
+        elif k == "sheets":
+            if isinstance(v, str) and v.strip().lower() == "all":
+                out[k] = "all"
+            elif isinstance(v, list) and v and all(isinstance(x, str | int) for x in v):
+                out[k] = tuple(str(x) for x in v)
+            else:
+                raise MappingError(f"{source or 'mapping'}: sheets must be 'all' or a list of sheet names, not {v!r}")
+        elif k == "layout":
+            if str(v) not in LAYOUTS:
+                raise MappingError(f"{source or 'mapping'}: layout must be 'long' (one row per event) or 'wide' (one row per application), not {v!r}")
+            out[k] = str(v)
         else:
             out[k] = str(v)
     return Mapping(source=source, **out)
+
+
+def _time_columns(source: str, value: Any) -> str | tuple[str, str]:
+    if isinstance(value, list | tuple):
+        if len(value) == 2 and all(isinstance(x, str | int) for x in value):
+            return (str(value[0]), str(value[1]))
+        raise MappingError(f"{source or 'mapping'}: time must be one column, or two: [date column, time column], not {value!r}")
+    return str(value)
+
+
+def _milestones(source: str, value: Any) -> tuple[Milestone, ...]:
+    where = source or "mapping"
+    if not isinstance(value, list) or not value:
+        raise MappingError(f"{where}: milestones must be a list such as '- {{step: wawancara, date: Tgl Wawancara, time: Jam Wawancara}}'")
+    out = []
+    for i, item in enumerate(value, start=1):
+        if not isinstance(item, dict) or not {"step", "date"} <= set(item):
+            raise MappingError(f"{where}: milestone {i} needs at least 'step' (the SOP step) and 'date' (its date column), e.g. "
+                               "'{step: wawancara, date: Tgl Wawancara}'")
+        extra = set(item) - {"step", "date", "time", "resource"}
+        if extra:
+            raise MappingError(f"{where}: milestone {i} has unknown key(s) {', '.join(sorted(extra))}; use step, date, time, resource")
+        if any(item.get(k) is None and k in item for k in ("step", "date")):
+            raise MappingError(f"{where}: milestone {i} has an empty step or date")
+        out.append(Milestone(str(item["step"]), str(item["date"]),
+                             None if item.get("time") is None else str(item["time"]),
+                             None if item.get("resource") is None else str(item["resource"])))
+    steps = [m.step for m in out]
+    dup = sorted({s for s in steps if steps.count(s) > 1})
+    if dup:
+        raise MappingError(f"{where}: the step {dup[0]!r} has two milestones; give each step one date column")
+    return tuple(out)
 
 
 def _check_value(path: Path, line: int, name: str, value: Any) -> Any:

@@ -31,13 +31,15 @@ def rows_entry(rows: np.ndarray | list, limit: int = ROW_LIMIT) -> dict:
     return out
 
 
-def rejected_by_reason(rejected: list[tuple[int, str]]) -> list[dict]:
-    """One entry per reason, most frequent first, with every row number."""
+def rejected_by_reason(rejected: list[tuple[int, str]], refs=None) -> list[dict]:
+    """One entry per reason, most frequent first, with every row number (as 'Maret!R17' with the
+    sheet references of a several-sheet workbook)."""
     groups: dict[str, list[int]] = {}
     for row, reason in rejected:
         groups.setdefault(reason, []).append(row)
     items = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
-    return [{"reason": r, "count": len(rows), "rows": sorted(rows)} for r, rows in items]
+    return [{"reason": r, "count": len(rows), "rows": [refs.ref(x) for x in sorted(rows)] if refs else sorted(rows)}
+            for r, rows in items]
 
 
 @dataclass
@@ -48,6 +50,7 @@ class EventArrays:
     case_values: pd.Index  # the case ids, by code
     time_utc: np.ndarray  # int64 microseconds
     rows: np.ndarray  # source rows
+    timed: np.ndarray | None = None  # False: the time of day is not known (a date only)
 
 
 def event_checks(ev: EventArrays, tz: str, plausible_start: dt.date, now: pd.Timestamp,
@@ -66,6 +69,8 @@ def event_checks(ev: EventArrays, tz: str, plausible_start: dt.date, now: pd.Tim
     cal = calendar if calendar is not None else WorkingCalendar(tz=tz)
     if n:
         outside = _outside_office_hours(ev, tz, cal)
+        if ev.timed is not None:  # a date without a time says nothing about the hour
+            outside &= ev.timed
         opening, closing = cal.office_hours
         out["outside_office_hours"] = {
             **rows_entry(ev.rows[outside]),
@@ -77,6 +82,8 @@ def event_checks(ev: EventArrays, tz: str, plausible_start: dt.date, now: pd.Tim
     same = np.zeros(n, bool)
     if n > 1:
         eq = (ev.case[1:] == ev.case[:-1]) & (ev.time_utc[1:] == ev.time_utc[:-1])
+        if ev.timed is not None:  # a date-only time is no evidence of a tie
+            eq &= ev.timed[1:] & ev.timed[:-1]
         same[1:] |= eq
         same[:-1] |= eq
     out["ties"] = {**rows_entry(ev.rows[same]), "groups": _tie_groups(ev, same)}
@@ -101,7 +108,11 @@ def _tie_groups(ev: EventArrays, same: np.ndarray) -> int:
 
 
 def _batches(ev: EventArrays, tz: str) -> dict:
-    """Timestamps shared by BATCH_MIN_EVENTS or more events (any cases): bulk entries."""
+    """Timestamps shared by BATCH_MIN_EVENTS or more events (any cases): bulk entries. Events
+    with a date only (midnight, or their row's previous time) are no evidence of bulk entry."""
+    if ev.timed is not None and not ev.timed.all():
+        keep = ev.timed
+        ev = EventArrays(ev.case[keep], ev.case_values, ev.time_utc[keep], ev.rows[keep])
     n = len(ev.time_utc)
     entry = {"min_events": BATCH_MIN_EVENTS, "count": 0, "events": 0, "largest": []}
     if n < BATCH_MIN_EVENTS:
@@ -160,6 +171,33 @@ def label_report(recorded: np.ndarray, values: np.ndarray, table: dict[str, str]
     return out
 
 
+# A mapping that reads at least this many events as at most FEW_CASES cases, or that leaves more
+# than NO_TIME_SHARE of the rows without a time, is probably wrong: a warning, never a quiet result.
+FEW_CASES, FEW_CASES_MIN_EVENTS, NO_TIME_SHARE = 2, 10, 0.5
+_TIME_REASONS = ("missing or unreadable time", "unreadable date", "unreadable time", "time in column",
+                 "date in column", "time of milestone")
+
+
+def mapping_warnings(q: dict) -> list[dict]:
+    """Warnings about the mapping itself, from a finished quality report: each with its `kind`,
+    the numbers behind it and an English `message` (the report translates the kind)."""
+    out = []
+    mapping = q.get("mapping", {})
+    if q["events"] >= FEW_CASES_MIN_EVENTS and q["cases"] <= FEW_CASES:
+        col = mapping.get("case", "")
+        out.append({"kind": "few_cases", "events": q["events"], "cases": q["cases"], "column": col,
+                    "message": f"{q['events']:,} events were read as only {q['cases']} case(s): the case "
+                               f"column '{col}' is probably not the application number; check the mapping"})
+    no_time = sum(item["count"] for item in q["rejected_by_reason"] if item["reason"].startswith(_TIME_REASONS))
+    no_time += q.get("wide", {}).get("rows_without_milestones", {}).get("count", 0)
+    rows = q["rows_read"]
+    if rows and no_time > NO_TIME_SHARE * rows:
+        out.append({"kind": "rows_without_time", "rows": no_time, "rows_read": rows,
+                    "message": f"{no_time:,} of {rows:,} rows have no readable time (or date): the time "
+                               "column(s) of the mapping or the time format are probably wrong"})
+    return out
+
+
 def summary_lines(q: dict) -> list[str]:
     """A short plain-text summary of a quality report, for the terminal."""
     src = q.get("source", {})
@@ -201,8 +239,18 @@ def summary_lines(q: dict) -> list[str]:
     flagged = [f"{n:,} {what}" for what, n in checks if n]
     if flagged:
         lines.append("flags      " + "; ".join(flagged))
+    wide = q.get("wide")
+    if wide:
+        blank = ", ".join(f"{m['step']} {m['blank']:,}" for m in wide["milestones"] if m["blank"])
+        lines.append(f"wide       {wide['rows']:,} rows, one per application; blank milestones (no event): "
+                     f"{blank or 'none'}; {wide['date_only']:,} events with a date only, "
+                     f"{wide['ordered_by_column']['events']:,} put in column order on a shared day")
+    for sheet, title in src.get("title", {}).items():
+        lines.append(f"title      {sheet}: {' / '.join(title)}")
     for note in src.get("notes", []):
         lines.append(f"note       {note}")
+    for w in q.get("warnings", []):
+        lines.append(f"WARNING    {w['message']}")
     return lines
 
 

@@ -17,6 +17,7 @@ from sopaudit.ingest.build import build
 from sopaudit.ingest.csvfile import Reopen
 from sopaudit.ingest.mapping import Mapping, load_mapping, mapping_from_dict
 from sopaudit.ingest.readers import open_source, sha256_file
+from sopaudit.ingest.wide import convert, needs_conversion
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +48,10 @@ def read_log(
     """Read a CSV, XLSX, Parquet, XES(.gz) file or an SQL query into a DataFrame with pm4py columns.
 
     `mapping` is a mapping YAML file (or a Mapping / dict of the same keys); the keyword arguments
-    override it. Without a mapping, pm4py's column names or case_id/activity/timestamp/resource
+    override it. A mapping with `layout: wide` and `milestones` reads a rekap (one row per
+    application, a date column per step); `time: [date column, time column]` joins a date and a
+    time of day; XLSX workbooks are read under their title block, all sheets of one header as one
+    log (docs/mapping.md). Without a mapping, pm4py's column names or case_id/activity/timestamp/resource
     are used. `path` may be an SQLAlchemy URL (sqlite:///file.db) read with `query`. Times
     without a zone are local times of `tz` (default Asia/Jakarta; WIB/WITA/WIT accepted). The
     source row of every event is in `sopaudit:row`, the recorded label in `sopaudit:label`.
@@ -69,9 +73,13 @@ def read_log(
     m = base.merged(**given, labels=label_table)
     settings: dict = {}
     for _ in range(3):
-        source = open_source(path, sheet=m.sheet, query=m.query, **settings)
+        source = open_source(path, sheet=m.sheet, query=m.query, sheets=m.sheets, header_row=m.header_row,
+                             **settings)
         try:
-            log = build(source, m, strict=strict, calendar=calendar, now=now)
+            read_with = m
+            if needs_conversion(m):  # a rekap (wide) export, or date and time in two columns
+                source, read_with = convert(source, m)
+            log = build(source, read_with, strict=strict, calendar=calendar, now=now)
         except Reopen as again:
             logger.info("%s: reading again with %s", path, again.settings)
             settings.update(again.settings)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,13 +20,24 @@ import pandas as pd
 import pyarrow as pa
 
 from sopaudit.core.errors import InputFileError, MappingError
+from sopaudit.ingest.xlsxfile import SheetRefs, open_xlsx
 
 logger = logging.getLogger(__name__)
 
 KINDS = ("csv", "xlsx", "parquet", "xes", "sql")
-# An XLSX whose parts inflate beyond this, or by more than this ratio, is refused (zip bomb).
-XLSX_MAX_BYTES = 2 << 30
-XLSX_MAX_RATIO = 200
+
+
+@dataclass
+class Conversion:
+    """What turning a source into one event per row did (the wide layout, a date and a time column
+    joined): the build reports it instead of what it would compute from the converted rows."""
+
+    rows_read: int  # rows of the source (not events)
+    rejected: list[tuple[int, str]]  # (row, reason) of milestones/rows that could not be read
+    quality: dict  # sections added to the quality report
+    time_formats: dict  # family label -> values read
+    mapping: dict  # the mapping as applied, as the source's columns name it
+    timed: np.ndarray | None = None  # per converted row: the time of day is known
 
 
 @dataclass
@@ -45,6 +55,10 @@ class Source:
     # explicit data row numbers of the batch rows, when they are not 1, 2, 3... (XLSX blank rows)
     rows: list[int] | None = None
     hash_path: str | None = None  # the file whose SHA-256 the caller computes (alongside the read)
+    # sheet and sheet row of every data row, when several sheets were read as one table
+    sheet_refs: SheetRefs | None = None
+    # what a layout conversion (wide.py) did before the build: set by the conversion only
+    conversion: Conversion | None = None
 
     def row_numbers(self, n: int) -> np.ndarray:
         """The data row number of each of the `n` rows the batches held, in order."""
@@ -84,9 +98,10 @@ def kind_of(path: str | Path) -> str:
 
 def open_source(path: str | Path, *, sheet: str | None = None, query: str | None = None,
                 encoding: str | None = None, newlines_in_values: bool | None = None,
-                threads: bool = True) -> Source:
+                threads: bool = True, sheets=None, header_row: int | None = None) -> Source:
     """Open `path` with the reader its extension names. `encoding`, `newlines_in_values` and
-    `threads` force CSV settings (used when a first pass found they must change)."""
+    `threads` force CSV settings (used when a first pass found they must change); `sheets`
+    ('all' or a list of names) and `header_row` are for XLSX workbooks (xlsxfile.py)."""
     kind = kind_of(path)
     if kind == "sql":
         if not query:
@@ -97,14 +112,15 @@ def open_source(path: str | Path, *, sheet: str | None = None, query: str | None
         raise InputFileError(f"{path}: the log file does not exist; check the path given to --log")
     if query:
         raise MappingError(f"{path}: --query is for database URLs, not for a {kind.upper()} file")
-    if sheet and kind != "xlsx":
-        raise MappingError(f"{path}: --sheet is for XLSX files, not for a {kind.upper()} file")
+    if (sheet or sheets or header_row) and kind != "xlsx":
+        what = "--sheet" if sheet else "sheets" if sheets else "header_row"
+        raise MappingError(f"{path}: {what} is for XLSX files, not for a {kind.upper()} file")
     if kind == "csv":
         from sopaudit.ingest.csvfile import open_csv
 
         return open_csv(path, encoding=encoding, newlines_in_values=newlines_in_values, threads=threads)
     if kind == "xlsx":
-        return _open_xlsx(path, sheet)
+        return open_xlsx(path, sheet, sheets, header_row)
     if kind == "parquet":
         return _open_parquet(path)
     return _open_xes(path)
@@ -212,116 +228,6 @@ def _open_parquet(path: Path) -> Source:
     if notes:
         details["notes"] = notes
     return Source(str(path), "parquet", cleaned, batches(), "", details, hash_path=str(path))
-
-
-# ----------------------------------------------------------------------------- XLSX
-
-
-def _check_xlsx_archive(path: Path) -> None:
-    try:
-        with zipfile.ZipFile(path) as zf:
-            infos = zf.infolist()
-            total = sum(i.file_size for i in infos)
-            packed = sum(i.compress_size for i in infos) or 1
-            if total > XLSX_MAX_BYTES or total / packed > XLSX_MAX_RATIO:
-                raise InputFileError(
-                    f"{path}: refused to open this XLSX: its parts inflate to {total:,} bytes from "
-                    f"{packed:,} (a zip bomb or a damaged file); export the data again as CSV"
-                )
-            for info in infos:
-                if info.filename.endswith((".xml", ".rels")):
-                    with zf.open(info) as fh:
-                        head = fh.read(65536)
-                    # A DTD can only stand in the prolog, before the root element.
-                    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-                        raise InputFileError(
-                            f"{path}: refused to read this XLSX because its part {info.filename} "
-                            "declares a DTD or entities, which can expand without bound or read "
-                            "other files; save the workbook again from Excel or LibreOffice"
-                        )
-    except zipfile.BadZipFile:
-        raise InputFileError(f"{path}: not a readable XLSX file (not a ZIP archive, or truncated)") from None
-
-
-def _open_xlsx(path: Path, sheet: str | None) -> Source:
-    import openpyxl
-
-    _check_xlsx_archive(path)
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds on damaged files
-        raise InputFileError(f"{path}: not a readable XLSX file ({type(exc).__name__}: {exc})") from None
-    try:
-        if sheet is None:
-            ws = wb.worksheets[0]
-        elif sheet in wb.sheetnames:
-            ws = wb[sheet]
-        else:
-            raise MappingError(f"{path}: there is no sheet {sheet!r}; the workbook has: {', '.join(wb.sheetnames)}")
-        rows = ws.iter_rows(values_only=True)
-        header = next(rows, None)
-        if header is None:
-            raise InputFileError(f"{path}: the sheet {ws.title!r} is empty; the log has no rows")
-        names, notes = clean_names(list(header), str(path))
-        width = len(names)
-        columns: list[list] = [[] for _ in range(width)]
-        numbers: list[int] = []
-        try:
-            for number, row in enumerate(rows, start=1):
-                if row is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
-                    continue  # a blank sheet row is no record; numbering still follows the sheet
-                if len(row) > width and any(v is not None for v in row[width:]):
-                    notes.append(f"row {number} has values right of the last named column; they are not read")
-                for i in range(width):
-                    columns[i].append(row[i] if i < len(row) else None)
-                numbers.append(number)
-        except Exception as exc:
-            raise InputFileError(
-                f"{path}, row {len(numbers) + 1}: cannot read the sheet from here on "
-                f"({type(exc).__name__}: {exc}); the file may be damaged"
-            ) from None
-    finally:
-        wb.close()
-    arrays = []
-    for name, values in zip(names, columns, strict=True):
-        arr, mixed = _xlsx_column(values)
-        if mixed:
-            notes.append(f"column {name!r} mixes value types (dates, numbers, text); read as text")
-        arrays.append(arr)
-    batch = pa.RecordBatch.from_arrays(arrays, names=names)
-    details = {"format": "xlsx", "sheet": ws.title,
-               "row_numbers": "sheet row minus 1 (the header is sheet row 1)"}
-    if notes:
-        details["notes"] = notes
-    return Source(str(path), "xlsx", names, iter([batch] if numbers else []), "", details,
-                  rows=numbers, hash_path=str(path))
-
-
-def _xlsx_column(values: list) -> tuple[pa.Array, bool]:
-    import datetime as dt
-
-    present = [v for v in values if v is not None]
-    types = {type(v) for v in present}
-    if types and types <= {dt.datetime}:
-        return pa.array(values, pa.timestamp("us")), False
-    if types and types <= {int}:  # integer cells stay integers (ids, counts)
-        return pa.array(values, pa.int64()), False
-    if types and types <= {int, float}:
-        return pa.array([float(v) if v is not None else None for v in values], pa.float64()), False
-    if types and types <= {bool}:
-        return pa.array(values, pa.bool_()), False
-    text = [None if v is None else (v if isinstance(v, str) else _cell_text(v)) for v in values]
-    return pa.array(text, pa.string()), len(types - {str}) > 0
-
-
-def _cell_text(v) -> str:
-    import datetime as dt
-
-    if isinstance(v, dt.datetime):
-        return v.isoformat(sep=" ")
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v)
 
 
 # ----------------------------------------------------------------------------- SQL

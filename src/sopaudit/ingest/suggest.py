@@ -20,6 +20,8 @@ import pyarrow.compute as pc
 from sopaudit.ingest.columns import is_text
 from sopaudit.ingest.mapping import DEFAULT_LIFECYCLE
 from sopaudit.ingest.readers import open_source
+from sopaudit.ingest.suggest_wide import is_wide
+from sopaudit.ingest.suggest_wide import propose as propose_wide
 from sopaudit.ingest.timestamps import (
     FAMILY_LABELS,
     AmbiguousOrder,
@@ -91,6 +93,7 @@ class Suggestion:
     notes: list[str]
     source: str
     rows: int
+    item_reasons: dict = field(default_factory=dict)  # key -> one reason per list item (milestones)
 
     def to_yaml(self) -> str:
         """The proposal as a commented mapping YAML file."""
@@ -102,6 +105,11 @@ class Suggestion:
         for note in self.notes:
             lines.append(f"# NOTE: {note}")
         for key, value in self.mapping.items():
+            if key in self.item_reasons:
+                lines.append(f"{key}:" + (f"    # {self.reasons[key]}" if self.reasons.get(key) else ""))
+                for item, why in zip(value, self.item_reasons[key], strict=True):
+                    lines.append(f"  - {_yaml_value(item)}" + (f"    # {'; '.join(why)}" if why else ""))
+                continue
             text = _yaml_value(value)
             reason = self.reasons.get(key, "")
             lines.append(f"{key}: {text}" + (f"    # {reason}" if reason else ""))
@@ -111,12 +119,13 @@ class Suggestion:
 def _yaml_value(value) -> str:
     import yaml
 
-    return yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=1000).strip().removesuffix("...").strip()
+    return yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=1000, sort_keys=False).strip().removesuffix("...").strip()
 
 
 def suggest_mapping(path: str | Path, *, sheet: str | None = None, query: str | None = None,
-                    rows: int = SAMPLE_ROWS) -> Suggestion:
-    """Look at the columns and the first `rows` rows of `path` and propose a mapping."""
+                    rows: int = SAMPLE_ROWS, steps: list[tuple[str, list[str]]] | None = None) -> Suggestion:
+    """Look at the columns and the first `rows` rows of `path` and propose a mapping. `steps`
+    ((step id, [name, aliases...]) of the SOP) let the steps of a rekap's date columns be guessed."""
     source = open_source(path, sheet=sheet, query=query)
     batches, n = [], 0
     try:
@@ -134,7 +143,41 @@ def suggest_mapping(path: str | Path, *, sheet: str | None = None, query: str | 
         table = table.slice(0, rows)
     facts = [_facts(name, table.column(name) if table is not None else pa.array([], pa.string()))
              for name in source.columns]
-    return _propose(facts, source, table, table.num_rows if table is not None else 0)
+    n = table.num_rows if table is not None else 0
+    if is_wide(facts, table):
+        return _propose_wide(facts, source, table, n, steps)
+    suggestion = _propose(facts, source, table, n)
+    suggestion.notes[:0] = _source_notes(source)
+    return suggestion
+
+
+def _source_notes(source) -> list[str]:
+    """What the reader found about the workbook: title rows above the header, several sheets."""
+    notes = []
+    d = source.details
+    for sheet, title in d.get("title", {}).items():
+        row = d.get("header_row", {}).get(sheet)
+        notes.append(f"sheet {sheet!r}: the header is sheet row {row}; the title rows above it are "
+                     f"kept in the quality report: {' / '.join(title)}")
+    if d.get("sheets"):
+        notes.append(f"the sheets {', '.join(map(repr, d['sheets']))} have the same header and are read as one log")
+    notes.extend(n for n in d.get("notes", []) if "another header" in n)
+    return notes
+
+
+def _propose_wide(facts, source, table, n: int, steps) -> Suggestion:
+    mapping, reasons, notes, items = propose_wide(facts, table, steps)
+    dates = [m["date"] for m in mapping["milestones"]]
+    fmt = _joint_order(table, dates, notes)
+    if fmt:
+        mapping["time_format"], reasons["time_format"] = fmt
+    mapping["tz"] = "Asia/Jakarta"
+    reasons["tz"] = "not in the data: set the office's zone (WIB = Asia/Jakarta, WITA, WIT, or an IANA name)"
+    mapping["duplicates"] = "keep"
+    reasons["duplicates"] = "exact duplicate rows are kept and listed; 'drop' removes them (listed as rejected)"
+    reasons["milestones"] = "one per date column, in column order (same-day steps without a time keep this order)"
+    return Suggestion(mapping, reasons, _source_notes(source) + notes, str(source.where), n,
+                      item_reasons={"milestones": items})
 
 
 def _facts(name: str, col) -> ColumnFacts:
@@ -267,6 +310,27 @@ def _why(f: ColumnFacts, role: str) -> str:
 
 def _time_reason(f: ColumnFacts) -> str:
     return f"{100 * f.time_share:.0f}% of the values read as {f.time_label or 'times'}"
+
+
+def _joint_order(table, dates: list[str], notes: list[str]) -> tuple[str, str] | None:
+    """The day/month order of a rekap's date columns, settled over all of them as the reader does."""
+    texts = [pc.drop_null(pc.unique(table.column(d))) for d in dates if is_text(table.column(d).type)]
+    if not texts:
+        return None
+    values = pa.concat_arrays([t.combine_chunks() if isinstance(t, pa.ChunkedArray) else t for t in texts])
+    try:
+        order = settle_order(values)
+    except AmbiguousOrder as exc:
+        if exc.conflict:
+            notes.append(f"the dates contradict each other ('{exc.examples[0]}' is day-first, '{exc.examples[1]}' "
+                         "month-first): time_format below is a placeholder you must confirm")
+        else:
+            notes.append(f"no date in the columns {', '.join(dates)} has a number above 12 (e.g. '{exc.examples[0]}'), "
+                         "so day-first and month-first cannot be told apart: time_format below is a placeholder you must confirm")
+        return "dayfirst", "REQUIRED: confirm dayfirst or change it to monthfirst (the data cannot tell)"
+    if order is None:
+        return None
+    return order, "the data has numbers above 12 in the " + ("first" if order == "dayfirst" else "second") + " place"
 
 
 def _time_format(times: list[ColumnFacts], notes: list[str]) -> tuple[str, str] | None:

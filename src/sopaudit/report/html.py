@@ -256,6 +256,16 @@ def _provenance_view(result, lang: str) -> dict:
     }
 
 
+def mapping_warnings(result, t, lang: str) -> list[str]:
+    """The ingest's warnings about the mapping (few cases, rows without a time), in words."""
+    out = []
+    for w in (result.quality or {}).get("warnings", []):
+        params = {k: format_number(v, lang) if isinstance(v, int) else v for k, v in w.items() if k not in ("kind", "message")}
+        key = f"warning.{w.get('kind')}"
+        out.append(t(key, **params) if t.has(key) else str(w.get("message", "")))
+    return out
+
+
 def _verdict(result, t, lang: str) -> list[str]:
     """The verdict in plain words: a few sentences, each only about what the result holds."""
     m = result.metrics
@@ -311,6 +321,7 @@ def render_html(result, lang: str = "id") -> str:
         lang=lang, t=t, m=m, kinds=ALL_KINDS, sop=_sop_view(result, t, lang),
         period=(format_date(span[0], lang), format_date(span[1], lang)) if span else None,
         verdict=_verdict(result, t, lang),
+        warnings=mapping_warnings(result, t, lang),
         service=figures.service_standard(result.cases),
         top=top.to_dict(orient="records"),
         chart_month=charts.conformance_by_month(monthly, t, lang),

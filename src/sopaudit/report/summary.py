@@ -14,7 +14,7 @@ import pandas as pd
 
 from sopaudit.report import figures
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 
 def _clean(value):
@@ -89,4 +89,6 @@ def build_summary(result) -> dict:
         "log_rows_read": p.get("log_rows_read"),
         "seconds": p.get("seconds"),
         "precision": m.get("precision"),
+        # schema 1.2
+        "warnings": list((result.quality or {}).get("warnings", [])),
     })
