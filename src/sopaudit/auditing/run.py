@@ -23,7 +23,7 @@ from sopaudit.conform.rules import check_rules
 from sopaudit.core.columns import ACTIVITY, CASE, RESOURCE, ROW, TIME, log_info
 from sopaudit.core.errors import InputFileError
 from sopaudit.core.kinds import ALL_KINDS, DEFAULT_OPEN_DAYS, DEVIATING
-from sopaudit.ingest.readers import sha256_file
+from sopaudit.ingest.source import sha256_file
 from sopaudit.sop.compile import compile_sop
 from sopaudit.sop.model import SOP
 from sopaudit.standards.roles import check_roles, check_separation_of_duties, role_coverage

@@ -55,7 +55,7 @@ from sopaudit.ingest.quality import (
     rejected_by_reason,
     rows_entry,
 )
-from sopaudit.ingest.readers import Source, sha256_file
+from sopaudit.ingest.source import Source, sha256_file
 from sopaudit.ingest.timestamps import NAT, localise
 
 logger = logging.getLogger(__name__)

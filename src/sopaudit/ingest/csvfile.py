@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from sopaudit.core.errors import InputFileError
-from sopaudit.ingest.readers import Source, clean_names
+from sopaudit.ingest.source import Source, clean_names
 
 # pyarrow's streaming reader holds about 40 blocks in flight: 4 MiB blocks keep that near 170 MiB.
 BLOCK_SIZE = 4 << 20

@@ -16,7 +16,8 @@ from sopaudit.calendar.workdays import WorkingCalendar
 from sopaudit.ingest.build import build
 from sopaudit.ingest.csvfile import Reopen
 from sopaudit.ingest.mapping import Mapping, load_mapping, mapping_from_dict
-from sopaudit.ingest.readers import open_source, sha256_file
+from sopaudit.ingest.readers import open_source
+from sopaudit.ingest.source import sha256_file
 from sopaudit.ingest.wide import convert, needs_conversion
 
 logger = logging.getLogger(__name__)

@@ -12,62 +12,18 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from sopaudit.core.errors import InputFileError, MappingError
-from sopaudit.ingest.xlsxfile import SheetRefs, open_xlsx
+from sopaudit.ingest.source import Source, clean_names
+from sopaudit.ingest.xlsxfile import open_xlsx
 
 logger = logging.getLogger(__name__)
 
 KINDS = ("csv", "xlsx", "parquet", "xes", "sql")
-
-
-@dataclass
-class Conversion:
-    """What turning a source into one event per row did (the wide layout, a date and a time column
-    joined): the build reports it instead of what it would compute from the converted rows."""
-
-    rows_read: int  # rows of the source (not events)
-    rejected: list[tuple[int, str]]  # (row, reason) of milestones/rows that could not be read
-    quality: dict  # sections added to the quality report
-    time_formats: dict  # family label -> values read
-    mapping: dict  # the mapping as applied, as the source's columns name it
-    timed: np.ndarray | None = None  # per converted row: the time of day is known
-
-
-@dataclass
-class Source:
-    """An opened export: its columns, batches and row numbers."""
-
-    where: str  # the file path (or database URL without password), for messages
-    kind: str
-    columns: list[str]
-    batches: Iterator[pa.RecordBatch]
-    sha256: str  # of the file (computed by the caller from hash_path when empty)
-    details: dict = field(default_factory=dict)
-    # (data row, reason) of rows the reader could not split into the columns (CSV only)
-    invalid: list[tuple[int, str]] = field(default_factory=list)
-    # explicit data row numbers of the batch rows, when they are not 1, 2, 3... (XLSX blank rows)
-    rows: list[int] | None = None
-    hash_path: str | None = None  # the file whose SHA-256 the caller computes (alongside the read)
-    # sheet and sheet row of every data row, when several sheets were read as one table
-    sheet_refs: SheetRefs | None = None
-    # what a layout conversion (wide.py) did before the build: set by the conversion only
-    conversion: Conversion | None = None
-
-    def row_numbers(self, n: int) -> np.ndarray:
-        """The data row number of each of the `n` rows the batches held, in order."""
-        if self.rows is not None:
-            return np.asarray(self.rows, dtype=np.int64)
-        numbers = np.arange(1, n + len(self.invalid) + 1, dtype=np.int64)
-        if self.invalid:
-            numbers = np.delete(numbers, np.asarray(sorted(r for r, _ in self.invalid)) - 1)
-        return numbers
 
 
 def is_sql_url(path: str | Path) -> bool:
@@ -124,38 +80,6 @@ def open_source(path: str | Path, *, sheet: str | None = None, query: str | None
     if kind == "parquet":
         return _open_parquet(path)
     return _open_xes(path)
-
-
-def sha256_file(path: str | Path) -> str:
-    """Hex SHA-256 of a file, read in 1 MiB blocks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def clean_names(names: list, where: str) -> tuple[list[str], list[str]]:
-    """Header names trimmed; empty ones named column_N and repeated ones suffixed _2, _3...
-    Returns the names and notes saying what was changed."""
-    out: list[str] = []
-    notes: list[str] = []
-    seen: dict[str, int] = {}
-    for i, raw in enumerate(names, start=1):
-        name = "" if raw is None else str(raw).strip()
-        if not name:
-            name = f"column_{i}"
-            notes.append(f"column {i} has no name in the header; called it {name}")
-        elif name != str(raw):
-            notes.append(f"column {i} name {str(raw)!r} has surrounding spaces; called it {name!r}")
-        if name in seen:
-            seen[name] += 1
-            new = f"{name}_{seen[name]}"
-            notes.append(f"column {i} repeats the name {name!r}; called it {new}")
-            name = new
-        seen.setdefault(name, 1)
-        out.append(name)
-    return out, notes
 
 
 # ----------------------------------------------------------------------------- pandas frames

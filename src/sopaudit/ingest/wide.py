@@ -22,7 +22,7 @@ from sopaudit.ingest.columns import as_text
 from sopaudit.ingest.daytime import join, read_dates, read_time_of_day, settled_order
 from sopaudit.ingest.mapping import Mapping, Milestone
 from sopaudit.ingest.quality import rows_entry
-from sopaudit.ingest.readers import Conversion, Source
+from sopaudit.ingest.source import Conversion, Source
 from sopaudit.ingest.timestamps import NAT, US_PER_DAY, check_tz, localise
 
 STEP = "sopaudit:step"

@@ -19,30 +19,11 @@ import pyarrow as pa
 
 from sopaudit.core.errors import InputFileError, MappingError
 from sopaudit.ingest.header import SCAN_ROWS, find_header, title_lines
+from sopaudit.ingest.source import SheetRefs, Source, clean_names
 
 # An XLSX whose parts inflate beyond this, or by more than this ratio, is refused (zip bomb).
 XLSX_MAX_BYTES = 2 << 30
 XLSX_MAX_RATIO = 200
-
-
-@dataclass
-class SheetRefs:
-    """Where each data row of a several-sheet workbook stands: its sheet and sheet row."""
-
-    names: list[str]  # the sheets read, in order
-    rows: np.ndarray  # data row numbers (sorted), as in sopaudit:row
-    sheet: np.ndarray  # index into names, per entry of rows
-    sheet_row: np.ndarray  # the row number Excel shows, per entry of rows
-
-    def at(self, rows) -> tuple[np.ndarray, np.ndarray]:
-        """(sheet index, sheet row) of data row numbers."""
-        k = np.searchsorted(self.rows, np.asarray(rows, dtype=np.int64))
-        return self.sheet[k], self.sheet_row[k]
-
-    def ref(self, row: int) -> str:
-        """'Maret!R17' for a data row number."""
-        s, r = self.at([row])
-        return f"{self.names[int(s[0])]}!R{int(r[0])}"
 
 
 @dataclass
@@ -85,7 +66,6 @@ def check_xlsx_archive(path: Path) -> None:
 
 def _open_sheet(ws, path: Path, header_row: int | None) -> _Sheet | None:
     """The header of a sheet (None when the sheet is empty)."""
-    from sopaudit.ingest.readers import clean_names
 
     rows = ws.iter_rows(values_only=True)
     head = list(islice(rows, max(SCAN_ROWS, header_row or 0)))
@@ -104,7 +84,6 @@ def open_xlsx(path: Path, sheet: str | None, sheets=None, header_row: int | None
     sheet when all have the same header (else the first). `sheets='all'` requires the same header."""
     import openpyxl
 
-    from sopaudit.ingest.readers import Source
 
     check_xlsx_archive(path)
     try:

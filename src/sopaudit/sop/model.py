@@ -195,24 +195,6 @@ class SOP:
         return (f"<SOP {self.header.code} '{self.header.title}': {len(self.steps)} steps, {len(self.roles)} roles, "
                 f"{kind}{f', {len(self.service_standards)} service standard(s)' if self.service_standards else ''}>")
 
-    def _repr_html_(self) -> str:
-        """The header, the SOP AP table and the flowchart, for a notebook cell."""
-        import html
-
-        from sopaudit.sop.table import sop_rows
-
-        rows = sop_rows(self)
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in rows[0]) if rows else ""
-        body = "".join("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in r.values()) + "</tr>" for r in rows)
-        chart = ""
-        if self.flow is not None:
-            from sopaudit.sop.draw import draw_sop
-
-            chart = f"<details><summary>Flowchart</summary>{draw_sop(self)}</details>"
-        return (f"<h4>{html.escape(self.header.code)} — {html.escape(self.header.title)}</h4>"
-                f"<p>{len(self.steps)} steps, {len(self.roles)} roles</p>"
-                f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{chart}")
-
     def alias_map(self) -> dict[str, str]:
         """Recorded label (name, id or alias) -> step id."""
         out: dict[str, str] = {}
