@@ -122,22 +122,28 @@ def _membership(result, attribute: str, finished: set[str]):
 def _event_values(dev: pd.DataFrame, by_row: pd.Series, log: pd.DataFrame, sop, attribute: str) -> pd.Series:
     rows = pd.to_numeric(dev["event_row"], errors="coerce")
     out = pd.Series(rows.map(by_row).to_numpy(), index=dev.index, dtype=object)
-    missing = out.index[out.isna()]
+    missing = dev[out.isna()]
     if len(missing):
-        events_of = log.groupby(log[CASE].astype(str), sort=False).indices
-        for i in missing:
-            out[i] = _gap_owner(dev.loc[i], by_row, log, events_of, sop, attribute)
+        # plain arrays: slicing the log itself would copy its metadata (attrs) on every step
+        events = pd.DataFrame({"case": log[CASE].astype(str).to_numpy(), "step": log[ACTIVITY].to_numpy(),
+                               "value": log[attribute].astype("string").to_numpy()})
+        if attribute == RESOURCE:
+            for step, group in missing.groupby("step", sort=False):
+                if step not in sop.step_ids:
+                    continue
+                out[group.index] = group["case_id"].astype(str).map(_role_owner(events, sop, step)).to_numpy()
+        still = out.isna() & dev.index.isin(missing.index)
+        last = dev.loc[still, "evidence_rows"].astype("string").fillna("").str.split(";").str[-1].str.strip()
+        out[still] = pd.to_numeric(last, errors="coerce").map(by_row).to_numpy()
     return out.fillna("")
 
 
-def _gap_owner(finding: pd.Series, by_row: pd.Series, log: pd.DataFrame, events_of: dict, sop, attribute: str):
-    """The value a finding without an event belongs to (see the module docstring)."""
-    evidence = [int(r) for r in str(finding.get("evidence_rows") or "").split(";") if r.strip().isdigit()]
-    if attribute == RESOURCE and finding["step"] in sop.step_ids:
-        roles = set(sop.step(finding["step"]).roles)
-        same_role = {s.id for s in sop.steps if roles & set(s.roles)}
-        events = log.iloc[events_of.get(str(finding["case_id"]), [])]
-        owners = events.loc[events[ACTIVITY].isin(same_role), RESOURCE].astype("string").dropna()
-        if not owners.empty:
-            return owners.value_counts(sort=True).index[0]
-    return by_row.get(evidence[-1]) if evidence else None
+def _role_owner(events: pd.DataFrame, sop, step: str) -> pd.Series:
+    """Per case: the officer who did most of the case's steps sharing a role with `step` (the first
+    such officer in the log on a tie)."""
+    roles = set(sop.step(step).roles)
+    same_role = [s.id for s in sop.steps if roles & set(s.roles)]
+    cand = events[events["step"].isin(same_role) & events["value"].notna()]
+    counts = cand.groupby(["case", "value"], sort=False).size().reset_index(name="n")
+    best = counts.sort_values("n", ascending=False, kind="stable").drop_duplicates("case")
+    return best.set_index("case")["value"]
