@@ -380,7 +380,7 @@ def test_the_sop_beside_the_actual_process(demo, written):
 def test_without_the_comparison_drawings_the_report_draws_its_own(demo, monkeypatch):
     import sys
 
-    monkeypatch.setitem(sys.modules, "sopaudit.discovery.beside", None)  # as if the discovery stage were absent
+    monkeypatch.setitem(sys.modules, "sopaudit.discovery.overlay", None)  # as if the discovery stage were absent
     html = render_html(demo, "en")
     _check_sides(html, demo)
     sop_side, actual_side = _sides(html)
@@ -397,7 +397,7 @@ def test_an_sop_without_a_flow_is_shown_as_its_list_of_steps(demo, monkeypatch):
     import sys
 
     # Without the discovery stage's SOP map, an imported SOP (no written flow) is a list of steps.
-    monkeypatch.setitem(sys.modules, "sopaudit.discovery.beside", None)
+    monkeypatch.setitem(sys.modules, "sopaudit.discovery.overlay", None)
     r = dataclasses.replace(demo, sop=dataclasses.replace(demo.sop, flow=None))
     html = render_html(r, "en")
     side = html[html.index('id="sop-side"'):html.index('id="actual-side"')]
@@ -522,7 +522,7 @@ def test_a_million_cases_keep_the_page_under_10_mb(passport_sop, monkeypatch):
     # The report's own process map (discover + draw) instead of the discovery stage's comparison
     # map, which takes ~18 s on these 3 million events; the page size does not depend on it
     # (both maps draw at most 30 activities).
-    monkeypatch.setitem(sys.modules, "sopaudit.discovery.beside", None)
+    monkeypatch.setitem(sys.modules, "sopaudit.discovery.overlay", None)
     r = big_result(passport_sop)
     started = time.time()
     html = render_html(r, "en")

@@ -150,7 +150,8 @@ def discover_command(log_path, out, sop_path, mapping_path, case, activity, time
     sop_overlay.svg."""
     from sopaudit.auditing.run import audit as run_audit
     from sopaudit.core.columns import log_info
-    from sopaudit.discovery import beside as cmp
+    from sopaudit.discovery import flows as cmp
+    from sopaudit.discovery import overlay
     from sopaudit.discovery.mining import discover
     from sopaudit.ingest import read_log
     from sopaudit.sop import load_sop
@@ -191,9 +192,9 @@ def discover_command(log_path, out, sop_path, mapping_path, case, activity, time
         flows = cmp.sop_flows(sop)
         diff = cmp.compare(log, sop, flows=flows)
         _write_csv(diff, out / "differences.csv")
-        cmp.draw_actual_vs_sop(log, sop, out / "actual_vs_sop.svg", lang=lang, flows=flows, **thresholds)
+        overlay.draw_actual_vs_sop(log, sop, out / "actual_vs_sop.svg", lang=lang, flows=flows, **thresholds)
         result = run_audit(log, sop)
-        cmp.draw_sop_overlay(result, out / "sop_overlay.svg", lang=lang, flows=flows)
+        overlay.draw_sop_overlay(result, out / "sop_overlay.svg", lang=lang, flows=flows)
         counts = diff.groupby("kind").agg(rows=("kind", "size"), count=("count", "sum"))
         bad = diff[diff["kind"] == "flow_not_in_sop"]
         models["sop"] = {

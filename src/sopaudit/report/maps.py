@@ -48,7 +48,7 @@ class ProcessDrawings:
 def process_drawings(result, overlay: dict[str, dict], t: Translator, lang: str) -> ProcessDrawings:
     """The SOP and the actual process of an audit, drawn for the report (see the module doc)."""
     try:
-        from sopaudit.discovery.beside import draw_actual_vs_sop, draw_sop_overlay
+        from sopaudit.discovery.overlay import draw_actual_vs_sop, draw_sop_overlay
     except ImportError:
         return ProcessDrawings(sop_flowchart_svg(result, overlay, t, lang),
                                actual_process_svg(result, t, lang, MAX_NODES), legends_inside=False)
