@@ -8,7 +8,6 @@ import click
 
 from sopaudit.cli.errors import user_errors
 from sopaudit.core.errors import SopAuditError
-from sopaudit.core.kinds import DEFAULT_OPEN_DAYS
 
 DEMO_SOP = Path("reference_models") / "paspor_baru_mpaspor.yaml"
 DEMO_LOG = Path("event_logs") / "paspor_demo_synthetic.csv"
@@ -86,8 +85,10 @@ def _audit_to_dir(log_path, sop_path, out, mapping: dict, tz: str, lang: str, fo
               help="Office-specific closed days (CSV or YAML, docs/calendar.md).")
 @click.option("--cuti-bersama-working", is_flag=True,
               help="Count collective leave days (cuti bersama) as working days (the office stayed open).")
-@click.option("--open-days", type=float, default=DEFAULT_OPEN_DAYS, show_default=True,
-              help="A case whose last event is this many days before the end of the log may still be open.")
+@click.option("--open-days", type=float, default=None,
+              help="Override: a case whose last event is this many days before the end of the log may still be "
+              "open (default: decided from the waits observed for the step the SOP expects next, or its stated "
+              "wait; docs/deviations.md).")
 @user_errors
 def audit(log_path, sop_path, out, case, activity, time_col, resource, tz, lang, processes, accepted,
           precision, formats, roles, closures, cuti_bersama_working, open_days, mapping_file=None,
