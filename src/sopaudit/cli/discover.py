@@ -190,10 +190,11 @@ def discover_command(log_path, out, sop_path, mapping_path, case, activity, time
 
     if sop is not None:
         flows = cmp.sop_flows(sop)
-        diff = cmp.compare(log, sop, flows=flows)
+        result = run_audit(log, sop)
+        # one open-case decision: a case the audit finds still under way has not ended
+        diff = cmp.compare(log, sop, flows=flows, open_cases=cmp.open_case_ids(result))
         _write_csv(diff, out / "differences.csv")
         overlay.draw_actual_vs_sop(log, sop, out / "actual_vs_sop.svg", lang=lang, flows=flows, **thresholds)
-        result = run_audit(log, sop)
         overlay.draw_sop_overlay(result, out / "sop_overlay.svg", lang=lang, flows=flows)
         counts = diff.groupby("kind").agg(rows=("kind", "size"), count=("count", "sum"))
         bad = diff[diff["kind"] == "flow_not_in_sop"]
@@ -201,6 +202,7 @@ def discover_command(log_path, out, sop_path, mapping_path, case, activity, time
             "code": sop.header.code, "path": str(sop_path), "sha256": sop.sha256,
             "fitness": result.metrics["fitness"],
             "conforming_cases": result.metrics["conforming_cases"],
+            "open_cases": result.metrics["incomplete_cases"],
             "differences": {k: int(counts["rows"].get(k, 0)) for k in cmp.DIFFERENCE_KINDS},
             "flows_not_in_sop_times": int(bad["count"].sum()),
         }

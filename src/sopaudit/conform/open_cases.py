@@ -156,7 +156,9 @@ def decide(
             unfinished[int(vid)] = p
     # Cases whose prefix is cheaper than a finished run: open or overdue, by their next steps.
     question = np.isin(case_vid, list(unfinished)) & maybe
-    rule = np.where(done_all, "all_steps_done", "finished").astype(object)
+    # counted apart only where it matters: a step done out of order (a missing step done elsewhere)
+    moved = np.array([False] + [any(m.kind == "model" for m in aligned[v].moves) for v in variant_list])[case_vid]
+    rule = np.where(done_all & moved, "all_steps_done", "finished").astype(object)
     if open_days is not None:
         rule[question] = "open_days"
     else:

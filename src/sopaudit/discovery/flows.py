@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +27,7 @@ from sopaudit.sop.compile import CompiledNet, compile_sop
 from sopaudit.sop.marking import MarkingGraph
 from sopaudit.sop.model import SOP, StepRef, walk
 
-__all__ = ["DIFFERENCE_COLUMNS", "DIFFERENCE_KINDS", "SopFlows", "compare", "sop_flows"]
+__all__ = ["DIFFERENCE_COLUMNS", "DIFFERENCE_KINDS", "SopFlows", "compare", "open_case_ids", "sop_flows"]
 
 DIFFERENCE_KINDS = ("activity_not_in_sop", "step_not_in_log", "flow_not_in_sop", "flow_not_in_log")
 """Kinds of rows of the :func:`compare` table, in the order the table lists them."""
@@ -242,7 +243,15 @@ def _flow_detail(source: str, target: str, steps: set[str], names: dict[str, str
     return f"the SOP does not allow {q(target)} directly after {q(source)}"
 
 
-def compare(log: pd.DataFrame, sop: SOP, flows: SopFlows | None = None) -> pd.DataFrame:
+def open_case_ids(result) -> set[str]:
+    """The cases an audit judged still under way (``status == "incomplete"``), for
+    :func:`compare`: the one open-case decision of :mod:`sopaudit.conform.open_cases`."""
+    cases = result.cases
+    return set(cases.loc[cases["status"] == "incomplete", "case_id"].astype(str))
+
+
+def compare(log: pd.DataFrame, sop: SOP, flows: SopFlows | None = None,
+            open_cases: Iterable[str] | None = None) -> pd.DataFrame:
     """The differences between the SOP and the log, one row per difference.
 
     ``kind`` is one of :data:`DIFFERENCE_KINDS`:
@@ -255,6 +264,10 @@ def compare(log: pd.DataFrame, sop: SOP, flows: SopFlows | None = None) -> pd.Da
       in how many cases, and the first case ids (sorted);
     - ``flow_not_in_log``: a flow the SOP allows that no case took (count 0).
 
+    ``open_cases``: ids of cases still under way when the log ends (the audit's decision,
+    :func:`open_case_ids` of an :class:`sopaudit.AuditResult`); their last event -> end is not
+    a flow (they have not ended), so it is neither counted nor reported.
+
     Columns :data:`DIFFERENCE_COLUMNS`; ``detail`` says it in words. Sorted by kind, then count
     (descending), then SOP order, so the same inputs give the same table.
     """
@@ -265,6 +278,9 @@ def compare(log: pd.DataFrame, sop: SOP, flows: SopFlows | None = None) -> pd.Da
     pos = {s: i for i, s in enumerate(flows.steps)}
     n_cases = int(mapped[CASE].nunique())
     tr = transitions(mapped)
+    if open_cases is not None:
+        still = tr["case"].isin({str(c) for c in open_cases}) & (tr["target"] == END)
+        tr = tr[~still]
     rows: list[dict[str, Any]] = []
 
     def row(kind: str, source: str, target: str, count: int, cases: int, examples: str,
