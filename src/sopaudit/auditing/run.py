@@ -360,7 +360,9 @@ def _metrics(events, cases, deviations, case_vid, by_id) -> dict:
         "case_conformance_rate": float(cases["conforming"].sum() / finished) if finished else 0.0,
         # Same formula as pm4py's alignment-based log fitness: 1 - sum(cost) / sum(best worst cost).
         "fitness": 1.0 - sum_cost / sum_bwc if sum_bwc > 0 else 0.0,
+        # Findings: every finding of a deviating kind not accepted (report/figures.definitions).
         "deviations": int(open_dev["kind"].isin(DEVIATING).sum()),
+        "cases_with_findings": int((cases["n_deviations"] > 0).sum()),
         "accepted_deviations": int(deviations["accepted"].sum()),
         "deviations_by_kind": by_kind,
         "cases_with_kind": cases_by_kind,

@@ -16,18 +16,25 @@ DEMO_MAPPING = {"case": "no_permohonan", "activity": "tahapan", "time": "waktu",
 
 
 def _print_summary(result, written: dict[str, Path]) -> None:
+    from sopaudit.core.kinds import DEVIATING
+    from sopaudit.report.figures import fitness_shown
+
     m = result.metrics
     click.echo(f"SOP        {result.sop.header.code}  {result.sop.header.title}")
     click.echo(f"cases      {m['cases']:,}   events {m['events']:,}   variants {m['variants']:,}")
     if result.rejected:
         click.echo(f"rejected   {len(result.rejected):,} input rows (listed in rejected_rows.csv)")
-    precision = f"   precision {m['precision']:.4f}" if m.get("precision") is not None else ""
+    precision = f"   precision {m['precision']:.3f}" if m.get("precision") is not None else ""
     click.echo(f"conforming {m['conforming_cases']:,} of {m['finished_cases']:,} finished cases "
-               f"({100 * m['case_conformance_rate']:.1f}%)   fitness {m['fitness']:.4f}{precision}")
+               f"({100 * m['case_conformance_rate']:.1f}%)   fitness {fitness_shown(result):.3f}{precision}")
     if m["incomplete_cases"]:
-        click.echo(f"open       {m['incomplete_cases']:,} cases not finished when the log ends")
-    kinds = "   ".join(f"{k} {v:,}" for k, v in m["deviations_by_kind"].items() if v) or "none"
-    click.echo(f"findings   {m['deviations']:,}:   {kinds}")
+        click.echo(f"open       {m['incomplete_cases']:,} cases not finished when the log ends (not findings; "
+                   "not in the rate)")
+    kinds = "   ".join(f"{k} {m['deviations_by_kind'][k]:,}" for k in DEVIATING if m["deviations_by_kind"][k]) or "none"
+    click.echo(f"findings   {m['deviations']:,} in {m['cases_with_findings']:,} cases "
+               f"(deviating kinds, not accepted; of all {m['cases']:,} cases):   {kinds}")
+    if m.get("accepted_deviations"):
+        click.echo(f"accepted   {m['accepted_deviations']:,} deviations (allow-list; not counted above)")
     if "report" in written:
         click.echo(f"report     {written['report']}")
 

@@ -308,7 +308,11 @@ def render_html(result, lang: str = "id") -> str:
         "lang": lang,
     }
     return _env.get_template("report.html").render(
-        lang=lang, t=t, m=m, kinds=ALL_KINDS, sop=_sop_view(result, t, lang),
+        lang=lang, t=t, m=m, kinds=ALL_KINDS, deviating=DEVIATING, sop=_sop_view(result, t, lang),
+        defs=figures.definitions(result, t, num=lambda v: format_number(v, lang),
+                                 dec=lambda v: format_number(v, lang, 3)),
+        fitness_shown=figures.fitness_shown(result),
+        deviating_cases=m.get("cases_with_findings", 0),
         period=(format_date(span[0], lang), format_date(span[1], lang)) if span else None,
         verdict=_verdict(result, t, lang),
         service=figures.service_standard(result.cases),
