@@ -154,7 +154,7 @@ def read_worksheet(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     verdicts.update({"not confirmed": "not_confirmed", "cannot tell": "cannot_tell"})
     codes = []
     for i, v in enumerate(items["verdict"], start=2):
-        text = "" if v is None else str(v).strip()
+        text = "" if v is None or (isinstance(v, float) and v != v) else str(v).strip()
         if text and text.lower() not in verdicts:
             allowed = sorted({catalog(lang)[f"verify.verdict.{k}"] for lang in LANGS for k in VERDICTS})
             raise InputFileError(f"{path}, sheet '{sheet.title}', row {i}: verdict {text!r} is not one of "
@@ -164,7 +164,7 @@ def read_worksheet(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     samples = _reverse("verify.sample.", ("finding", "conforming"))
     items["sample"] = [samples.get(str(s).strip().lower(), str(s)) for s in items["sample"]]
     for col in ("item", "case_id", "stratum", "comment", "paper_ref"):
-        items[col] = items[col].map(lambda v: "" if v is None else str(v))
+        items[col] = items[col].map(lambda v: "" if v is None or (isinstance(v, float) and v != v) else str(v))
     strata["population"] = pd.to_numeric(strata["population"], errors="coerce").fillna(0).astype(int)
     strata["sampled"] = pd.to_numeric(strata["sampled"], errors="coerce").fillna(0).astype(int)
     strata["stratum"] = strata["stratum"].astype(str)
