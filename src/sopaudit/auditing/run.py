@@ -18,7 +18,7 @@ from sopaudit.conform.accept import AllowEntry, apply_allow_list, load_allow_lis
 from sopaudit.conform.align import VariantAlignment, align_variants
 from sopaudit.conform.branches import decisions, wrong_branch_findings
 from sopaudit.conform.classify import classify, end_reached
-from sopaudit.conform.labels import map_activities
+from sopaudit.conform.labels import label_warnings, map_activities
 from sopaudit.conform.open_cases import OpenCases, decide
 from sopaudit.conform.rules import check_rules
 from sopaudit.core.columns import ACTIVITY, CASE, RESOURCE, ROW, TIME, log_info
@@ -88,6 +88,9 @@ def audit(
     started = time.time()
     info = log_info(log)
     allow = load_allow_list(accepted) if isinstance(accepted, str | Path) else list(accepted or [])
+    warnings = label_warnings(log, sop)
+    for w in warnings:
+        logger.warning("%s", w["message"])
     events = map_activities(log, sop)
     events = events.sort_values([CASE, TIME, ROW], kind="mergesort").reset_index(drop=True)
     events[CASE] = events[CASE].astype("string")
@@ -177,7 +180,8 @@ def audit(
     return AuditResult(cases=cases, deviations=deviations, steps=steps, variants=variants,
                        metrics=metrics, provenance=provenance, log=events.drop(columns=[POS]),
                        sop=sop, rejected=list(info.rejected), quality=dict(info.quality),
-                       accepted=accepted_table, timing=timing, service=service, role_coverage=coverage)
+                       accepted=accepted_table, timing=timing, service=service, role_coverage=coverage,
+                       warnings=warnings)
 
 
 def _precision(events: pd.DataFrame, net) -> float:

@@ -35,6 +35,8 @@ def _print_summary(result, written: dict[str, Path]) -> None:
                f"(deviating kinds, not accepted; of all {m['cases']:,} cases):   {kinds}")
     if m.get("accepted_deviations"):
         click.echo(f"accepted   {m['accepted_deviations']:,} deviations (allow-list; not counted above)")
+    for w in getattr(result, "warnings", []):
+        click.echo(f"warning    {w['message']}")
     if "report" in written:
         click.echo(f"report     {written['report']}")
 

@@ -283,6 +283,20 @@ def _verdict(result, t, lang: str) -> list[str]:
     return out
 
 
+def _warnings_view(result, t, lang: str) -> list[str]:
+    """Label warnings (conform.labels.label_warnings) in the report language."""
+    names = {s.id: s.name for s in result.sop.steps}
+    out = []
+    for w in getattr(result, "warnings", []) or []:
+        if w.get("code") == "near_label":
+            out.append(t("warn.near_label", step=names.get(w["step"], w["step"]), step_id=w["step"], label=w["label"],
+                         events=format_number(w["events"], lang), similarity=format_percent(w["similarity"], lang)))
+        elif w.get("code") == "few_labels":
+            out.append(t("warn.few_labels", matched=format_number(w["labels_matched"], lang),
+                         labels=format_number(w["labels"], lang)))
+    return out
+
+
 def render_html(result, lang: str = "id") -> str:
     """The report page of an audit, in Bahasa Indonesia (`id`) or English (`en`)."""
     t = translator(lang)
@@ -313,6 +327,7 @@ def render_html(result, lang: str = "id") -> str:
                                  dec=lambda v: format_number(v, lang, 3)),
         fitness_shown=figures.fitness_shown(result),
         deviating_cases=m.get("cases_with_findings", 0),
+        label_warnings=_warnings_view(result, t, lang),
         period=(format_date(span[0], lang), format_date(span[1], lang)) if span else None,
         verdict=_verdict(result, t, lang),
         service=figures.service_standard(result.cases),

@@ -97,4 +97,5 @@ def build_summary(result) -> dict:
         "fitness_shown": figures.fitness_shown(result),
         "definitions": figures.definitions(result, translator("en")),
         "open_cases": p["parameters"].get("open_cases"),
+        "warnings": list(getattr(result, "warnings", []) or []),
     })
