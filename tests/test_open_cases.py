@@ -76,8 +76,9 @@ def test_a_short_extract_reports_skipped_final_steps_not_incomplete(line_sop):
     assert method["rule"] == "data"
     # 'last' waits for b (30+14 observed waits of 1 hour): open; the recent three wait for d
     # (95th percentile of its observed waits: 1 day), two hours is within it
-    assert method["cases_by_rule"] == {"finished": 40, "all_steps_done": 1, "standard": 0, "observed": 4,
-                                       "observed_log": 0, "open_days": 0, "overdue": 0}
+    # the 10 stopped cases waited longer than any step's limit: overdue
+    assert method["cases_by_rule"] == {"finished": 30, "all_steps_done": 1, "standard": 0, "observed": 4,
+                                       "observed_log": 0, "open_days": 0, "overdue": 10}
     d = next(s for s in method["steps"] if s["step"] == "d")
     # 30 waits of a day, and the swapped case's hour before d
     assert (d["waits_observed"], d["limit_days"], d["limit_rule"]) == (31, 1.0, "observed")

@@ -18,10 +18,9 @@ normally waited for:
 
 When the SOP allows several next steps, one of them within its limit is enough. A case that did
 every step the SOP wants (only out of order or with extra steps) is never still open
-(`all_steps_done`). Every other case is judged as `finished`: it reached an SOP end, its prefix
-alignment is no cheaper than its full one, or its last event is older than any step's limit;
-`overdue` counts the cases that had not finished and waited longer than the limit of every
-step the SOP expects next (their missing steps are `skipped`).
+(`all_steps_done`). Every other case is judged on its whole run: `overdue` when it stopped
+short of an SOP end and waited longer than the limit of every step the SOP expects next (its
+missing steps are `skipped`), else `finished`.
 """
 
 from __future__ import annotations
@@ -164,10 +163,24 @@ def decide(
     else:
         rule[question] = _judge(np.flatnonzero(question), case_vid, unfinished, elapsed, case_end,
                                 log_end, limits, calendar)
+    # Older than any limit and stopped short of an end (steps missing after the last event): overdue.
+    stopped = np.array([False] + [_stops_short(aligned[v]) for v in variant_list])[case_vid]
+    rule[~question & ~done_all & stopped & ~maybe] = "overdue"
     is_open = np.isin(rule, OPEN_RULES)
     counts = {r: int((rule == r).sum()) for r in RULES}
     used = {vid: p for vid, p in unfinished.items() if is_open[case_vid == vid].any()}
     return OpenCases(case_ids, is_open, rule, used, limits, open_days, counts)
+
+
+def _stops_short(alignment: VariantAlignment) -> bool:
+    """Whether the run misses steps after the last step the case did where the SOP wants it
+    (a model move after the last synchronous move): it stopped short of an end."""
+    for m in reversed(alignment.moves):
+        if m.kind == "sync":
+            return False
+        if m.kind == "model":
+            return True
+    return False
 
 
 def _waited(case_end: pd.Series, log_end, unit: str, calendar: WorkingCalendar) -> np.ndarray:
