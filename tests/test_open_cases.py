@@ -140,3 +140,18 @@ def test_discover_does_not_count_an_open_case_end_as_a_flow_the_sop_forbids(line
     assert ("a", "■") not in bad.index
     everything = compare(log, line_sop)
     assert everything.set_index(["source", "target"]).loc[("c", "■"), "count"] == 13
+
+
+def test_the_method_section_says_how_and_how_many(line_sop):
+    import re
+
+    from sopaudit.report.html import render_html
+
+    html = render_html(sa.audit(two_week_log(), line_sop, processes=1), "en")
+    block = re.search(r'<div id="open-method">(.*?)</div>', html, re.S).group(1)
+    text = " ".join(re.sub(r"<[^>]+>", " ", block).split())
+    assert "within the 95th percentile of the waits observed before the step the SOP expects next" in text
+    for line in ("judged on the whole run: 30", "did every step (some out of order): never open: 1",
+                 "still open: within the waits observed for the next step: 4",
+                 "stopped: waited longer than the limit for the next step: 10"):
+        assert line in text
