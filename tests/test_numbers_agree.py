@@ -90,3 +90,25 @@ def test_numbers_are_identical_in_the_cli_json_html_and_xlsx(outputs):
     assert sum(xlsx[f"{EN['deviations']}: {EN[f'kind.{k}']}"] for k in DEVIATING) == n
     assert xlsx[f"{EN['deviations']}: {EN['xlsx.definition']}"] == s["definitions"]["deviations"]
     assert xlsx[f"{EN['conformance_rate']}: {EN['xlsx.definition']}"] == s["definitions"]["case_conformance_rate"]
+
+
+def test_a_perfectly_fitting_log_reads_fitness_1_000():
+    import dataclasses
+
+    import sopaudit as sa
+    from sopaudit.report.figures import fitness_shown
+    from sopaudit.report.html import render_html
+
+    log = sa.read_log(DEMO_LOG, case="no_permohonan", activity="tahapan", time="waktu", tz="Asia/Pontianak")
+    sop = sa.load_sop(PASSPORT_SOP)
+    first = sa.audit(log, sop, processes=1)
+    fitting = set(first.cases.loc[first.cases["fitness"] == 1.0, "case_id"])
+    r = sa.audit(log[log["case:concept:name"].astype(str).isin(fitting)], sop, processes=1)
+    assert 0.9999 < r.metrics["fitness"] < 1.0  # pm4py's figure: silent moves cost a little
+    assert fitness_shown(r) == 1.0 and r.summary()["fitness_shown"] == 1.0
+    html = render_html(r, "en")
+    assert re.search(r'id="card-fitness">1\.000<', html)
+    assert f"{len(fitting)} of {len(fitting)} cases fit the SOP exactly" in unescape(html)
+    # one case that does not fit: never 1.000, even when the figure rounds to it
+    almost = dataclasses.replace(first, metrics={**first.metrics, "fitness": 0.99951})
+    assert fitness_shown(almost) == 0.999
