@@ -211,3 +211,26 @@ def test_a_bad_verdict_names_its_row(demo, tmp_path):
 def test_not_an_audit_folder(tmp_path):
     res = CliRunner().invoke(main, ["sample", str(tmp_path), "--size", "3", "-o", str(tmp_path / "w.xlsx")])
     assert res.exit_code == 2 and "is not an audit folder: deviations.csv, cases.csv missing" in res.output
+
+
+def test_evidence_from_the_audited_log(tmp_path):
+    out = tmp_path / "audit"
+    assert CliRunner().invoke(main, ["demo", "--out", str(out), "--lang", "en"]).exit_code == 0
+    flags = ["--case", "no_permohonan", "--activity", "tahapan", "--time", "waktu", "--resource", "petugas",
+             "--tz", "Asia/Pontianak"]
+    res = CliRunner().invoke(main, ["sample", str(out), "--size", "3", "--seed", "1", "--conforming", "2",
+                                    "-o", str(tmp_path / "w.xlsx"), "--log", str(DEMO_LOG), *flags])
+    assert res.exit_code == 0, res.output
+    wb = load_workbook(tmp_path / "w.xlsx", read_only=True)
+    items = list(wb.worksheets[0].iter_rows(min_row=2, values_only=True))
+    evidence = list(wb.worksheets[1].iter_rows(min_row=2, values_only=True))
+    cases = sa.read_log(DEMO_LOG, case="no_permohonan", activity="tahapan", time="waktu",
+                        tz="Asia/Pontianak")["case:concept:name"].astype(str).value_counts()
+    # every event of every sampled case, conforming ones too
+    assert len(evidence) == sum(int(cases[r[4]]) for r in items)
+    # another file than the audited one is refused
+    other = tmp_path / "other.csv"
+    other.write_text(DEMO_LOG.read_text(encoding="utf-8").replace("\n", "\r\n"), encoding="utf-8")
+    res = CliRunner().invoke(main, ["sample", str(out), "--size", "3", "-o", str(tmp_path / "x.xlsx"),
+                                    "--log", str(other), *flags])
+    assert res.exit_code == 2 and "is not the file the audit read" in res.output

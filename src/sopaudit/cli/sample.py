@@ -21,6 +21,14 @@ from sopaudit.core.errors import SopAuditError
               help="Conforming cases to draw, to estimate missed deviations (default: --size).")
 @click.option("--seed", type=int, default=None, help="Random seed (default: a fresh one, written into the worksheet).")
 @click.option("--lang", type=click.Choice(["id", "en"]), default="id", show_default=True, help="Worksheet language.")
+@click.option("--log", "log_path", type=click.Path(path_type=Path), default=None,
+              help="The audited event log, to list every event of each sampled case (with the audit's mapping).")
+@click.option("--mapping", "mapping_file", type=click.Path(path_type=Path), default=None, help="Mapping YAML of --log.")
+@click.option("--case", default=None, help="Case column of --log.")
+@click.option("--activity", default=None, help="Activity column of --log.")
+@click.option("--time", "time_col", default=None, help="Time column of --log.")
+@click.option("--resource", default=None, help="Officer column of --log.")
+@click.option("--tz", default=None, help="Time zone of naive times in --log.")
 @click.option("-o", "--out", type=click.Path(path_type=Path), default=None, help="Worksheet to write (.xlsx).")
 @click.option("--read", "read_path", type=click.Path(path_type=Path), default=None,
               help="Read a filled worksheet back and estimate the confirmed shares.")
@@ -33,7 +41,8 @@ from sopaudit.core.errors import SopAuditError
               help="With --read: also write the estimates as JSON.")
 @user_errors
 def sample_command(audit_dir, size, per_kind, by, conforming, seed, lang, out, read_path, interval, confidence,
-                   precision, json_path) -> None:
+                   precision, json_path, log_path=None, mapping_file=None, case=None, activity=None, time_col=None,
+                   resource=None, tz=None) -> None:
     """Draw a reproducible stratified random sample of the findings and conforming cases in
     AUDIT_DIR (the --out folder of `sopaudit audit`) as a worksheet for checking against the paper
     files; with --read, read the filled worksheet back (docs/verification.md)."""
@@ -56,7 +65,14 @@ def sample_command(audit_dir, size, per_kind, by, conforming, seed, lang, out, r
                             "or --read worksheet.xlsx to read a filled one")
     from sopaudit.verification.sample import verification_sample
 
-    s = verification_sample(audit_dir, size, per_kind=per_kind, by=by, conforming=conforming, seed=seed)
+    log = None
+    if log_path is not None:
+        from sopaudit.ingest import read_log
+
+        given = {"mapping": mapping_file, "case": case, "activity": activity, "time": time_col,
+                 "resource": resource, "tz": tz}
+        log = read_log(log_path, **{k: v for k, v in given.items() if v is not None})
+    s = verification_sample(audit_dir, size, per_kind=per_kind, by=by, conforming=conforming, seed=seed, log=log)
     s.write(out, lang=lang)
     n_find = int((s.items["sample"] == "finding").sum())
     st = s.strata

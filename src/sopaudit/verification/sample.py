@@ -138,6 +138,7 @@ def verification_sample(
     by: tuple[str, ...] | list[str] = (),
     conforming: int | None = None,
     seed: int | None = None,
+    log: pd.DataFrame | None = None,
 ) -> VerificationSample:
     """A reproducible stratified random sample of the findings and conforming cases of `audit`
     (an :class:`sopaudit.AuditResult` or the folder `sopaudit audit` wrote).
@@ -146,7 +147,10 @@ def verification_sample(
     one each), or `size` per stratum with `per_kind=True`. Strata are the finding kinds, split
     further by `by` ("step" and/or "officer"). `conforming` conforming cases are drawn too
     (default: `size`), to estimate deviations the audit missed. `seed` makes the draw
-    reproducible (default: a fresh random seed, recorded in the sample).
+    reproducible (default: a fresh random seed, recorded in the sample). `log`: the audited
+    event log (as `sopaudit.read_log` returns it), so that the evidence lists every event of
+    each sampled case when `audit` is a folder; it must be the file the audit read (same
+    SHA-256), else SampleError.
 
     Examples
     --------
@@ -169,6 +173,8 @@ def verification_sample(
         raise SampleError(f"--conforming {conforming} must not be negative")
     seed = int(seed) if seed is not None else secrets.randbelow(2**31)
     dev, cases, events, source = _tables(audit)
+    if log is not None:
+        events = _checked_log(log, source)
     findings = _findings(dev)
     findings["officer"] = findings["resource"]
     key_cols = ["kind", *by]
@@ -209,6 +215,18 @@ def verification_sample(
     source["drawn_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     return VerificationSample(items=items, evidence=_evidence(items, events), strata=strata, seed=seed,
                               size=int(size), per_stratum=bool(per_kind), by=by, source=source)
+
+
+def _checked_log(log: pd.DataFrame, source: dict) -> pd.DataFrame:
+    """The log, when it is the one the audit read (by the SHA-256 of its file)."""
+    from sopaudit.core.columns import log_info
+
+    audited = [f.get("sha256") for f in source.get("inputs", []) if f.get("role") == "log"]
+    given = log_info(log).sha256
+    if audited and audited[0] and given and given != audited[0]:
+        raise SampleError(f"the log given ({log_info(log).path}) is not the file the audit read (SHA-256 "
+                          f"{given[:12]}... against {audited[0][:12]}... in summary.json); give the audited log")
+    return log
 
 
 def _evidence(items: pd.DataFrame, events: pd.DataFrame | None) -> pd.DataFrame:
