@@ -155,3 +155,25 @@ def test_the_method_section_says_how_and_how_many(line_sop):
                  "still open: within the waits observed for the next step: 4",
                  "stopped: waited longer than the limit for the next step: 10"):
         assert line in text
+
+
+def test_sopaudit_discover_uses_the_audits_open_cases(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from sopaudit.cli import main
+
+    path = tmp_path / "log.csv"
+    log = two_week_log(swapped_recent=False)
+    log["time:timestamp"] = log["time:timestamp"].dt.strftime("%Y-%m-%d %H:%M:%S")
+    log.to_csv(path, index=False)
+    res = CliRunner().invoke(main, ["discover", "--log", str(path), "--sop", str(FIXTURES / "line_sop.yaml"),
+                                    "--out", str(tmp_path / "out"), "--tz", "Asia/Jakarta"])
+    assert res.exit_code == 0, res.output
+    diff = pd.read_csv(tmp_path / "out" / "differences.csv", dtype=str)
+    bad = diff[diff["kind"] == "flow_not_in_sop"].set_index(["source", "target"])
+    assert bad.loc[("c", "■"), ["count", "cases"]].tolist() == ["10", "10"]  # the 3 open cases left out
+    assert ("a", "■") not in bad.index  # the case that only registered is open too
+    models = json.loads((tmp_path / "out" / "models.json").read_text(encoding="utf-8"))
+    assert models["sop"]["open_cases"] == 4
