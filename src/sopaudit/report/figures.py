@@ -134,7 +134,7 @@ def fitting_cases(result) -> int:
     return int((cases["fitness"] >= 1.0).sum()) if "fitness" in cases else 0
 
 
-def definitions(result, t, num=str, dec=lambda v: f"{v:.3f}") -> dict[str, str]:
+def definitions(result, t, num=str, dec=lambda v, digits=3: f"{v:.{digits}f}") -> dict[str, str]:
     """The definition of each headline number, with the numbers in it, as every format states it
     beside the number (`t` the report catalog, `num` and `dec` the number formatters)."""
     m = result.metrics
@@ -146,5 +146,5 @@ def definitions(result, t, num=str, dec=lambda v: f"{v:.3f}") -> dict[str, str]:
                                    finished=num(m.get("finished_cases", m["cases"])), incomplete=num(incomplete)),
         "case_rate_by_kind": t("def.case_rate_by_kind", cases=num(m["cases"])),
         "fitness": t("def.fitness", fitness=dec(fitness_shown(result)), fitting=num(fitting_cases(result)),
-                     cases=num(m["cases"]), raw=f"{m['fitness']:.6f}"),
+                     cases=num(m["cases"]), raw=dec(m["fitness"], 6)),
     }

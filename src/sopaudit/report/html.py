@@ -289,7 +289,8 @@ def _open_cases_view(result, t, lang: str) -> dict | None:
     if not method:
         return None
     if method.get("rule") == "open_days":
-        text = t("open.method_days", days=format_number(method.get("open_days"), lang, 1))
+        days = float(method.get("open_days"))
+        text = t("open.method_days", days=format_number(days, lang, 0 if days.is_integer() else 1))
     else:
         text = t("open.method_data", pct=method.get("percentile"), min=method.get("min_waits"))
     counts = [(t(f"open.rule.{k}"), format_number(v, lang)) for k, v in (method.get("cases_by_rule") or {}).items()
@@ -338,7 +339,7 @@ def render_html(result, lang: str = "id") -> str:
     return _env.get_template("report.html").render(
         lang=lang, t=t, m=m, kinds=ALL_KINDS, deviating=DEVIATING, sop=_sop_view(result, t, lang),
         defs=figures.definitions(result, t, num=lambda v: format_number(v, lang),
-                                 dec=lambda v: format_number(v, lang, 3)),
+                                 dec=lambda v, digits=3: format_number(v, lang, digits)),
         fitness_shown=figures.fitness_shown(result),
         deviating_cases=m.get("cases_with_findings", 0),
         label_warnings=_warnings_view(result, t, lang),

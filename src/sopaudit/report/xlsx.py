@@ -136,7 +136,7 @@ def _summary_rows(result, t, lang: str, cut: dict[str, tuple[int, int]]) -> pd.D
     span = figures.period(result.cases)
     svc = figures.service_standard(result.cases)
     defs = figures.definitions(result, t, num=lambda v: format_number(v, lang),
-                               dec=lambda v: format_number(v, lang, 3))
+                               dec=lambda v, digits=3: format_number(v, lang, digits))
     rows: list[tuple[str, object]] = [
         (t("sop_ref"), f"{h.code} — {h.title}"),
         (t("version"), h.version),
