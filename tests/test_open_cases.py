@@ -177,3 +177,7 @@ def test_sopaudit_discover_uses_the_audits_open_cases(tmp_path):
     assert ("a", "■") not in bad.index  # the case that only registered is open too
     models = json.loads((tmp_path / "out" / "models.json").read_text(encoding="utf-8"))
     assert models["sop"]["open_cases"] == 4
+
+    svg = (tmp_path / "out" / "actual_vs_sop.svg").read_text(encoding="utf-8")
+    # the drawing's legend counts what the table counts: c -> end 10 times in 10 cases
+    assert "Alur yang tidak diizinkan SOP: 1 alur, 10 kali, dalam 10 kasus" in svg

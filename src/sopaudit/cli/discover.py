@@ -192,9 +192,11 @@ def discover_command(log_path, out, sop_path, mapping_path, case, activity, time
         flows = cmp.sop_flows(sop)
         result = run_audit(log, sop)
         # one open-case decision: a case the audit finds still under way has not ended
-        diff = cmp.compare(log, sop, flows=flows, open_cases=cmp.open_case_ids(result))
+        still_open = cmp.open_case_ids(result)
+        diff = cmp.compare(log, sop, flows=flows, open_cases=still_open)
         _write_csv(diff, out / "differences.csv")
-        overlay.draw_actual_vs_sop(log, sop, out / "actual_vs_sop.svg", lang=lang, flows=flows, **thresholds)
+        overlay.draw_actual_vs_sop(log, sop, out / "actual_vs_sop.svg", lang=lang, flows=flows,
+                                   open_cases=still_open, **thresholds)
         overlay.draw_sop_overlay(result, out / "sop_overlay.svg", lang=lang, flows=flows)
         counts = diff.groupby("kind").agg(rows=("kind", "size"), count=("count", "sum"))
         bad = diff[diff["kind"] == "flow_not_in_sop"]

@@ -13,6 +13,7 @@ import dataclasses
 import html
 import logging
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -181,14 +182,20 @@ def draw_actual_vs_sop(
     max_edges: int | None = None,
     flows: SopFlows | None = None,
     style: drawing.Style | None = None,
+    open_cases: Iterable[str] | None = None,
 ) -> str:
     """The actual process map of ``log`` with the flows the SOP does not allow in red and
     dashed, and a legend that counts them (also those hidden by the thresholds). Returns the
-    SVG text and writes it to ``path`` if given. Thresholds as in :meth:`ProcessMap.draw`."""
+    SVG text and writes it to ``path`` if given. Thresholds as in :meth:`ProcessMap.draw`.
+    ``open_cases``: ids of cases still under way (as in :func:`sopaudit.discovery.flows.compare`):
+    their last step -> end is not drawn nor counted, so the legend agrees with the table."""
     tx = _t(lang)
     flows = flows or sop_flows(sop)
     mapped = mapped_log(log, sop)
     pm = discover(mapped)
+    tr = transitions(mapped)
+    if open_cases is not None:
+        pm, tr = _without_open_ends(pm, tr, {str(c) for c in open_cases})
     nodes, edges = actual_graph(
         pm, sop, flows, lang=lang, labels=labels, min_edge_share=min_edge_share,
         min_node_count=min_node_count, max_nodes=max_nodes, max_edges=max_edges)
@@ -197,7 +204,6 @@ def draw_actual_vs_sop(
     not_allowed = np.array([not flows.allows(a, b) for a, b in zip(d["source"], d["target"],
                                                                      strict=True)], dtype=bool)
     bad = d[not_allowed]
-    tr = transitions(mapped)
     bad_cases = tr.merge(bad[["source", "target"]], on=["source", "target"])["case"].nunique()
     drawn = sum(1 for e in edges if e.dashed)
     outside = [a for a in pm.activities["activity"] if a not in steps]
@@ -212,6 +218,19 @@ def draw_actual_vs_sop(
     if outside:
         legend.append((("box", OUTSIDE, "#822727"), tx["outside_acts"].format(n=_num(len(outside), lang))))
     return _draw(nodes, edges, style, sop, title, legend, path)
+
+
+def _without_open_ends(pm: ProcessMap, tr: pd.DataFrame, open_ids: set[str]) -> tuple[ProcessMap, pd.DataFrame]:
+    """The map and transitions less the last step -> end of the open cases (they have not ended)."""
+    ends = tr["case"].isin(open_ids) & (tr["target"] == END)
+    if not ends.any():
+        return pm, tr
+    less = tr[ends].groupby(["source", "target"]).agg(n=("case", "size"), k=("case", "nunique")).reset_index()
+    d = pm.dfg.merge(less, on=["source", "target"], how="left")
+    d["count"] = d["count"] - d["n"].fillna(0).astype(int)
+    d["cases"] = d["cases"] - d["k"].fillna(0).astype(int)
+    d = d[d["count"] > 0].drop(columns=["n", "k"]).reset_index(drop=True)
+    return dataclasses.replace(pm, dfg=d.astype(pm.dfg.dtypes.to_dict())), tr[~ends]
 
 
 def _band(share: float | None) -> str:
