@@ -12,9 +12,11 @@ import pandas as pd
 import pytest
 
 import sopaudit as sa
+from sopaudit import drawing
 from sopaudit.conform.labels import map_activities
 from sopaudit.discovery import flows as F
 from sopaudit.discovery import overlay as C
+from sopaudit.discovery.legend import with_legend
 from sopaudit.discovery.mining import END, START, dfg
 from sopaudit.sop import compile_sop
 
@@ -374,7 +376,7 @@ def test_drawings_write_files(tmp_path, demo_log, passport_sop, demo_result) -> 
 
 
 def test_legend_size_fits_text() -> None:
-    svg = C._with_legend('<svg xmlns="http://www.w3.org/2000/svg" width="100" height="50"></svg>\n',
-                         "T" * 60, "", [(("line", "#000000", ""), "x")], C.drawing.Style())
+    svg = with_legend('<svg xmlns="http://www.w3.org/2000/svg" width="100" height="50"></svg>\n',
+                         "T" * 60, "", [(("line", "#000000", ""), "x")], drawing.Style())
     width = float(re.match(r'<svg [^>]*width="([0-9.]+)"', svg).group(1))
-    assert width >= C.drawing.text_width("T" * 60, 14) + 32
+    assert width >= drawing.text_width("T" * 60, 14) + 32
