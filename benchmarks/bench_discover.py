@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from sopaudit import drawing
-from sopaudit.discovery import beside as C
+from sopaudit.discovery import flows as C
 from sopaudit.discovery import mining as D
 
 ROOT = Path(__file__).resolve().parents[1]

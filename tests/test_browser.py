@@ -95,12 +95,12 @@ def test_filters_and_drill_down_work(browser, reports):
     pg = Page(browser, paths["en"])
     page = pg.page
     n = len(result.deviations)
-    assert page.locator("#f-count").inner_text() == f"{n} of {n} findings shown"
+    assert page.locator("#f-count").inner_text() == f"{n} of {n} rows shown"
     page.select_option("#f-kind", "skipped")
-    assert pg.visible_rows() == 7
+    assert pg.visible_rows() == 9  # 7 skips, and the rejection of the 2 cases that stopped
     page.select_option("#f-step", "wawancara")
     assert pg.visible_rows() == 2  # skipped interviews
-    assert page.locator("#f-count").inner_text() == f"2 of {n} findings shown"
+    assert page.locator("#f-count").inner_text() == f"2 of {n} rows shown"
     page.select_option("#f-kind", "")
     page.select_option("#f-step", "")
     page.select_option("#f-officer", "Andi")

@@ -1,4 +1,4 @@
-"""Tests of sopaudit.discovery.beside: the flows an SOP allows (exact sets, and equal to pm4py's
+"""tests of sopaudit.discovery.flows and overlay: the flows an SOP allows (exact sets, and equal to pm4py's
 exhaustive playout), the differences table on hand-made logs and the demo log, and the two
 drawings (highlighted flows, overlay colours and numbers, escaping, determinism)."""
 
@@ -12,8 +12,11 @@ import pandas as pd
 import pytest
 
 import sopaudit as sa
+from sopaudit import drawing
 from sopaudit.conform.labels import map_activities
-from sopaudit.discovery import beside as C
+from sopaudit.discovery import flows as F
+from sopaudit.discovery import overlay as C
+from sopaudit.discovery.legend import with_legend
 from sopaudit.discovery.mining import END, START, dfg
 from sopaudit.sop import compile_sop
 
@@ -51,7 +54,7 @@ def demo_result(demo_log, passport_sop):
 
 def test_mini_sop_flows_exact(mini_sop) -> None:
     # a, optional b, choice (c | r then end 'rejected'), parallel (d, e), loop f, g
-    f = C.sop_flows(mini_sop)
+    f = F.sop_flows(mini_sop)
     assert f.steps == ("a", "b", "c", "r", "d", "e", "f", "g")
     assert f.starts == {"a"}
     assert f.ends == {"g", "r"}  # the rejection is a legitimate end
@@ -73,7 +76,7 @@ def test_mini_sop_flows_exact(mini_sop) -> None:
 
 
 def test_passport_sop_flows_exact(passport_sop) -> None:
-    f = C.sop_flows(passport_sop)
+    f = F.sop_flows(passport_sop)
     main = ["pra_permohonan", "pembayaran", "kedatangan", "pemeriksaan_berkas", "cek_pencegahan",
             "verifikasi_penyelia", "foto_sidik_jari", "wawancara", "verifikasi_pembayaran",
             "adjudikasi", "persetujuan", "pencetakan", "uji_kualitas", "laminasi", "penyerahan"]
@@ -111,7 +114,7 @@ def test_passport_sop_flows_exact(passport_sop) -> None:
          "parallel", "loop-redo"],
 )
 def test_small_sop_flows_exact(tmp_path, flow, pairs, starts, ends, empty) -> None:
-    f = C.sop_flows(_sop(tmp_path, flow))
+    f = F.sop_flows(_sop(tmp_path, flow))
     assert f.pairs == pairs
     assert f.starts == starts
     assert f.ends == ends
@@ -143,18 +146,18 @@ def test_flows_equal_pm4py_playout(which, mini_sop, passport_sop) -> None:
         max_len = 12
     else:
         sop, max_len = (mini_sop, 12) if which == "mini" else (passport_sop, 22)
-    f = C.sop_flows(sop)
+    f = F.sop_flows(sop)
     pairs, starts, ends = _playout_flows(compile_sop(sop), max_len)
     assert (f.pairs, f.starts, f.ends) == (pairs, starts, ends)
 
 
 def test_imported_net_orders_steps_by_distance() -> None:
     sop = sa.load_sop(dataset("running_example", "running-example.pnml"))
-    f = C.sop_flows(sop)
+    f = F.sop_flows(sop)
     assert f.steps[0] == "register request"
     assert f.steps.index("decide") > f.steps.index("check ticket")
     assert f.steps.index("pay compensation") > f.steps.index("decide")
-    assert C.sop_flows(compile_sop(sop)) == C.sop_flows(sop)  # a compiled net works too
+    assert F.sop_flows(compile_sop(sop)) == F.sop_flows(sop)  # a compiled net works too
 
 
 # ---------------------------------------------------------------------------------------------
@@ -175,8 +178,8 @@ def _mini_log() -> pd.DataFrame:
 
 
 def test_compare_mini_exact(mini_sop) -> None:
-    table = C.compare(_mini_log(), mini_sop)
-    assert list(table.columns) == C.DIFFERENCE_COLUMNS
+    table = F.compare(_mini_log(), mini_sop)
+    assert list(table.columns) == F.DIFFERENCE_COLUMNS
     got = [(r.kind, r.source, r.target, r.count, r.cases, r.example_cases)
            for r in table.itertuples(index=False)]
     assert got == [
@@ -207,23 +210,23 @@ def test_compare_mini_exact(mini_sop) -> None:
 def test_compare_conforming_log(mini_sop) -> None:
     cases = {"1": ["a", "b", "c", "d", "e", "f", "g"], "2": ["a", "r"],
              "3": ["a", "c", "e", "d", "f", "f", "g"]}
-    table = C.compare(make_log(cases), mini_sop)
+    table = F.compare(make_log(cases), mini_sop)
     # nothing outside the SOP; only the one flow no case took
     assert [(r.kind, r.source, r.target, r.count) for r in table.itertuples(index=False)] == [
         ("flow_not_in_log", "b", "r", 0)]
-    table = C.compare(make_log({**cases, "4": ["a", "b", "r"]}), mini_sop)
-    assert table.empty and list(table.columns) == C.DIFFERENCE_COLUMNS
+    table = F.compare(make_log({**cases, "4": ["a", "b", "r"]}), mini_sop)
+    assert table.empty and list(table.columns) == F.DIFFERENCE_COLUMNS
 
 
 def test_compare_does_not_modify_the_log(mini_sop) -> None:
     log = _mini_log()
     before = log.copy()
-    C.compare(log, mini_sop)
+    F.compare(log, mini_sop)
     pd.testing.assert_frame_equal(log, before)
 
 
 def test_compare_demo_log_exact(demo_log, passport_sop) -> None:
-    table = C.compare(demo_log, passport_sop)
+    table = F.compare(demo_log, passport_sop)
     outside = table[table.kind == "activity_not_in_sop"]
     assert list(zip(outside.source, outside["count"], outside.cases, strict=True)) == [("TITIP_BERKAS", 3, 3)]
     bad = table[table.kind == "flow_not_in_sop"]
@@ -373,7 +376,7 @@ def test_drawings_write_files(tmp_path, demo_log, passport_sop, demo_result) -> 
 
 
 def test_legend_size_fits_text() -> None:
-    svg = C._with_legend('<svg xmlns="http://www.w3.org/2000/svg" width="100" height="50"></svg>\n',
-                         "T" * 60, "", [(("line", "#000000", ""), "x")], C.drawing.Style())
+    svg = with_legend('<svg xmlns="http://www.w3.org/2000/svg" width="100" height="50"></svg>\n',
+                         "T" * 60, "", [(("line", "#000000", ""), "x")], drawing.Style())
     width = float(re.match(r'<svg [^>]*width="([0-9.]+)"', svg).group(1))
-    assert width >= C.drawing.text_width("T" * 60, 14) + 32
+    assert width >= drawing.text_width("T" * 60, 14) + 32

@@ -4,7 +4,6 @@ comparison."""
 from __future__ import annotations
 
 import sopaudit as sa
-
 from test_report_support import demo_result
 
 

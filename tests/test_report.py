@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from sopaudit.core.kinds import ALL_KINDS
+from sopaudit.core.kinds import ALL_KINDS, DEVIATING
 from sopaudit.report import ReportOptionError, parse_formats, write_report
 from sopaudit.report.html import render_html
 from sopaudit.report.i18n import catalog, format_date, format_month, format_number, format_percent
@@ -65,24 +65,27 @@ def _html(written, lang):
 def test_html_numbers_agree_with_the_result(demo, written):
     html = _html(written, "en")
     m = demo.metrics
-    # The demo sample has two cases still open (see test_cli); the rate is over the finished ones.
-    conf, finished = m["conforming_cases"], m["cases"] - 2
-    assert m["incomplete_cases"] == 2 and conf == int(demo.cases["conforming"].sum())
+    # No demo case is still open (see test_cli); the rate is over the finished ones (all 63).
+    conf, finished = m["conforming_cases"], m["finished_cases"]
+    assert m["incomplete_cases"] == 0 and finished == m["cases"] and conf == int(demo.cases["conforming"].sum())
     assert element_text(html, "card-cases") == str(m["cases"])
     assert element_text(html, "card-rate") == _pct(conf / finished)
     assert element_text(html, "card-findings") == str(len(_open(demo.deviations)))
-    assert element_text(html, "card-incomplete") == "2"
-    assert element_text(html, "card-fitness") == f"{m['fitness']:.3f}"
+    assert element_text(html, "card-incomplete") == "0"
+    assert element_text(html, "card-fitness") == f"{m['fitness']:.3f}" == "0.977"
     tables = html_tables(html)
     kinds = {r[0]: r[1:4] for r in tables["kinds-table"][1:]}
-    for kind, label in KIND_LABELS_EN.items():
+    for kind in DEVIATING:  # the rows sum to the total; unfinished cases are not findings
         n, cases = m["deviations_by_kind"][kind], m["cases_with_kind"][kind]
-        assert kinds[label] == [str(n), str(cases), _pct(cases / m["cases"])]
+        assert kinds[KIND_LABELS_EN[kind]] == [str(n), str(cases), _pct(cases / m["cases"])]
+    assert kinds["All findings"][:2] == [str(m["deviations"]), str(m["cases_with_findings"])]
+    assert KIND_LABELS_EN["incomplete"] not in kinds
     # Top deviations, recomputed here from the findings: (kind, step) by findings, then kind order.
     dev = demo.deviations
-    top = (_open(dev).groupby(["kind", "step_name"]).agg(n=("case_id", "size"), cases=("case_id", "nunique"))
+    # (ties by step id, as figures.top_deviations orders them)
+    top = (_open(dev).groupby(["kind", "step", "step_name"]).agg(n=("case_id", "size"), cases=("case_id", "nunique"))
            .reset_index().assign(o=lambda d: d["kind"].map(ALL_KINDS.index))
-           .sort_values(["n", "o", "step_name"], ascending=[False, True, True]))
+           .sort_values(["n", "o", "step"], ascending=[False, True, True]))
     expected = [[KIND_LABELS_EN[r.kind], r.step_name, str(r.n), str(r.cases), _pct(r.cases / m["cases"])]
                 for r in top.itertuples()]
     assert tables["top-table"][1:] == expected[: len(tables["top-table"]) - 1]
@@ -101,7 +104,7 @@ def test_html_numbers_agree_with_the_result(demo, written):
     assert [r[4] for r in found] == [str(v) if pd.notna(v) else "" for v in dev["event_row"]]
     assert (f"{conf} of {finished} cases ({_pct(conf / finished)}) followed the SOP; {finished - conf} cases "
             "deviated.") in html
-    assert "2 cases had not finished when the log ends" in html
+    assert "cases had not finished when the log ends" not in html  # none is still open
     within = demo.cases["within_service_standard"]
     measured, ok = int(within.notna().sum()), int(within.fillna(False).sum())
     assert element_text(html, "card-service") == f"{100 * ok / measured:.1f}%"
@@ -131,7 +134,7 @@ def test_summary_json_agrees_with_the_result(demo, written):
     s = json.loads(written["en"]["summary"].read_text(encoding="utf-8"))
     m = demo.metrics
     assert s["schema_version"] == "1.2"
-    assert s["warnings"] == []  # the demo's mapping reads its cases and times
+    assert s["warnings"] == []  # the demo's labels and mapping read its steps, cases and times
     for key in ("cases", "events", "variants", "conforming_cases", "finished_cases", "incomplete_cases",
                 "deviations", "deviations_by_kind", "cases_with_kind", "accepted_deviations"):
         assert s[key] == m[key], key
@@ -182,8 +185,9 @@ def test_workbook_agrees_with_the_result(demo, written):
     assert summary["Conforming cases"] == m["conforming_cases"]
     assert summary["Case conformance rate"] == pytest.approx(m["conforming_cases"] / m["finished_cases"])
     assert summary["Findings"] == m["deviations"] == len(_open(demo.deviations))
-    for kind, label in KIND_LABELS_EN.items():
-        assert summary[f"Findings: {label}"] == m["deviations_by_kind"][kind]
+    for kind in DEVIATING:
+        assert summary[f"Findings: {KIND_LABELS_EN[kind]}"] == m["deviations_by_kind"][kind]
+    assert f"Findings: {KIND_LABELS_EN['incomplete']}" not in summary
     assert summary["First event"] == dt.datetime(2024, 3, 1, 19, 52)
     ws = wb["Findings"]
     rows = list(ws.iter_rows(values_only=True))
@@ -381,7 +385,7 @@ def test_the_sop_beside_the_actual_process(demo, written):
 def test_without_the_comparison_drawings_the_report_draws_its_own(demo, monkeypatch):
     import sys
 
-    monkeypatch.setitem(sys.modules, "sopaudit.discovery.beside", None)  # as if the discovery stage were absent
+    monkeypatch.setitem(sys.modules, "sopaudit.discovery.overlay", None)  # as if the discovery stage were absent
     html = render_html(demo, "en")
     _check_sides(html, demo)
     sop_side, actual_side = _sides(html)
@@ -398,7 +402,7 @@ def test_an_sop_without_a_flow_is_shown_as_its_list_of_steps(demo, monkeypatch):
     import sys
 
     # Without the discovery stage's SOP map, an imported SOP (no written flow) is a list of steps.
-    monkeypatch.setitem(sys.modules, "sopaudit.discovery.beside", None)
+    monkeypatch.setitem(sys.modules, "sopaudit.discovery.overlay", None)
     r = dataclasses.replace(demo, sop=dataclasses.replace(demo.sop, flow=None))
     html = render_html(r, "en")
     side = html[html.index('id="sop-side"'):html.index('id="actual-side"')]
@@ -523,7 +527,7 @@ def test_a_million_cases_keep_the_page_under_10_mb(passport_sop, monkeypatch):
     # The report's own process map (discover + draw) instead of the discovery stage's comparison
     # map, which takes ~18 s on these 3 million events; the page size does not depend on it
     # (both maps draw at most 30 activities).
-    monkeypatch.setitem(sys.modules, "sopaudit.discovery.beside", None)
+    monkeypatch.setitem(sys.modules, "sopaudit.discovery.overlay", None)
     r = big_result(passport_sop)
     started = time.time()
     html = render_html(r, "en")

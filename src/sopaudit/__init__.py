@@ -19,7 +19,9 @@ _API = {
     "discover": "sopaudit.discovery.mining",
     "load_sop": "sopaudit.sop.load",
     "read_log": "sopaudit.ingest.read",
+    "read_verification": "sopaudit.verification.estimate",
     "simulate": "sopaudit.simulation.engine",
+    "verification_sample": "sopaudit.verification.sample",
 }
 
 __all__ = sorted([*_API, "__version__"])

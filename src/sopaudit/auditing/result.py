@@ -52,6 +52,8 @@ class AuditResult:
     service: pd.DataFrame = field(default_factory=pd.DataFrame)
     # Per SOP step: how many events the role check could check, and why not the others.
     role_coverage: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # Labels that do not meet the SOP (conform.labels.label_warnings): near matches, few matches.
+    warnings: list = field(default_factory=list)
 
     def case(self, case_id: str) -> CaseView:
         """The events and findings of one case, with the source row of every event."""

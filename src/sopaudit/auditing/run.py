@@ -15,14 +15,15 @@ from sopaudit import __version__
 from sopaudit.auditing.result import AuditResult
 from sopaudit.calendar.workdays import WorkingCalendar
 from sopaudit.conform.accept import AllowEntry, apply_allow_list, load_allow_list
-from sopaudit.conform.align import LOG_COST, VariantAlignment, align_prefixes, align_variants
+from sopaudit.conform.align import VariantAlignment, align_variants
 from sopaudit.conform.branches import decisions, wrong_branch_findings
 from sopaudit.conform.classify import classify, end_reached
-from sopaudit.conform.labels import map_activities
+from sopaudit.conform.labels import label_warnings, map_activities
+from sopaudit.conform.open_cases import OpenCases, decide
 from sopaudit.conform.rules import check_rules
 from sopaudit.core.columns import ACTIVITY, CASE, RESOURCE, ROW, TIME, log_info
 from sopaudit.core.errors import InputFileError
-from sopaudit.core.kinds import ALL_KINDS, DEFAULT_OPEN_DAYS, DEVIATING
+from sopaudit.core.kinds import ALL_KINDS, DEVIATING
 from sopaudit.ingest.source import sha256_file
 from sopaudit.sop.compile import compile_sop
 from sopaudit.sop.model import SOP
@@ -65,7 +66,7 @@ def audit(
     calendar: WorkingCalendar | None = None,
     roles: str | Path | pd.DataFrame | None = None,
     accepted: str | Path | list[AllowEntry] | None = None,
-    open_days: float = DEFAULT_OPEN_DAYS,
+    open_days: float | None = None,
     precision: bool = False,
     processes: int | None = None,
 ) -> AuditResult:
@@ -75,8 +76,10 @@ def audit(
     holidays, cuti bersama off, 08:00-16:00 in the log's time zone). `roles` maps officers to
     roles (a file or a table, see docs/time-and-roles.md); without it roles are not checked, but
     separation of duties still is. `accepted` is an allow-list file (or loaded entries) of justified deviations. A case that has
-    not reached an SOP end and whose last event is within `open_days` of the log's last event is
-    `incomplete` rather than deviating. `processes` sets the worker processes for the alignments
+    not reached an SOP end is still open (`incomplete` rather than deviating) when the time since
+    its last event is within the 95th percentile of the observed waits for the step the SOP
+    expects next, or the SOP's stated wait for it (docs/deviations.md); `open_days` overrides
+    this: open when the last event is within that many days of the log's last event. `processes` sets the worker processes for the alignments
     (default: the machine's cores). `precision` adds pm4py's alignment-based precision (how
     much behaviour the SOP allows that the cases never show) to the metrics; it is slow on large
     logs. The input DataFrame is never modified.
@@ -85,6 +88,9 @@ def audit(
     started = time.time()
     info = log_info(log)
     allow = load_allow_list(accepted) if isinstance(accepted, str | Path) else list(accepted or [])
+    warnings = label_warnings(log, sop)
+    for w in warnings:
+        logger.warning("%s", w["message"])
     events = map_activities(log, sop)
     events = events.sort_values([CASE, TIME, ROW], kind="mergesort").reset_index(drop=True)
     events[CASE] = events[CASE].astype("string")
@@ -100,11 +106,11 @@ def audit(
     by_id = [None] + [aligned[v] for v in variant_list]  # variant id -> alignment
 
     case_ids = pd.Index(traces.index.astype("string"), name="case_id")
-    case_end = events.groupby(CASE, sort=True)[TIME].max().reindex(case_ids)
-    open_mask = (case_end >= events[TIME].max() - pd.Timedelta(days=open_days)).to_numpy()
-
-    flow, use_prefix, unfinished = _control_flow_findings(variant_list, variant_ids, aligned, net, case_ids,
-                                                          case_vid, open_mask)
+    cal = calendar or WorkingCalendar(tz=info.tz or str(events[TIME].dt.tz))
+    still_open = decide(events, sop, net, case_ids, case_vid, variant_list, aligned, cal, open_days)
+    unfinished = still_open.prefixes
+    flow, use_prefix = _control_flow_findings(variant_list, variant_ids, aligned, net, case_ids, case_vid,
+                                              still_open)
     case_attrs = events.groupby(CASE, sort=True).first().reindex(case_ids)
     # Decisions come from the alignment each case is judged on: the prefix one for open cases.
     judged = [(variant_ids[v], False, aligned[v]) for v in variant_list]
@@ -120,7 +126,6 @@ def audit(
                          evidence_pos=[()] * len(rules))
     parts = [p for p in (flow, branch, rules) if len(p)]
     deviations = _with_evidence(pd.concat(parts, ignore_index=True) if parts else flow, events, sop)
-    cal = calendar or WorkingCalendar(tz=info.tz or str(events[TIME].dt.tz))
     late_steps, timing = check_step_times(events, sop, cal)
     late_cases, service = check_service_standard(events, sop, cal)
     duties = check_separation_of_duties(events, sop)
@@ -132,7 +137,7 @@ def audit(
     deviations, accepted_table = apply_allow_list(deviations, case_attrs, case_start, allow)
 
     cases = _cases_table(events, traces, case_vid, by_id, deviations, service)
-    steps = _steps_table(sop, case_vid, by_id, deviations)
+    steps = _steps_table(sop, case_vid, by_id, deviations, use_prefix, unfinished)
     variants = pd.DataFrame({
         "variant_id": np.arange(1, len(variant_list) + 1),
         "variant": [" → ".join(v) for v in variant_list],
@@ -160,6 +165,7 @@ def audit(
         "sop": {"code": sop.header.code, "title": sop.header.title, "version": sop.header.version},
         "parameters": {"costs": "log move 1, visible model move 1, synchronous and silent moves 0",
                        "timezone": info.tz, "open_days": open_days, "precision": precision,
+                       "open_cases": still_open.method(),
                        "calendar": {"country": cal.country, "tz": cal.tz, "office_hours": list(cal.office_hours),
                                     "cuti_bersama_working": cal.cuti_bersama_working,
                                     "closures": len(cal.closures)},
@@ -174,7 +180,8 @@ def audit(
     return AuditResult(cases=cases, deviations=deviations, steps=steps, variants=variants,
                        metrics=metrics, provenance=provenance, log=events.drop(columns=[POS]),
                        sop=sop, rejected=list(info.rejected), quality=dict(info.quality),
-                       accepted=accepted_table, timing=timing, service=service, role_coverage=coverage)
+                       accepted=accepted_table, timing=timing, service=service, role_coverage=coverage,
+                       warnings=warnings)
 
 
 def _precision(events: pd.DataFrame, net) -> float:
@@ -199,13 +206,12 @@ def _traces(events: pd.DataFrame) -> pd.Series:
                      index=pd.Index(cases[np.r_[0, starts]], name=CASE), dtype=object)
 
 
-def _control_flow_findings(variant_list, variant_ids, aligned, net, case_ids, case_vid, open_mask):
+def _control_flow_findings(variant_list, variant_ids, aligned, net, case_ids, case_vid, still_open: OpenCases):
     """Variant findings expanded to the cases of each variant (a merge, not a loop over cases);
-    also returns which cases are judged on their prefix alignment, and those alignments.
+    also returns which cases are judged on their prefix alignment.
 
-    A case still open (its last event is recent) that is better explained as the beginning of an
-    SOP run than as a finished one is judged on its prefix alignment plus one `incomplete`
-    finding naming the steps the SOP expects next, instead of skips it may still do."""
+    A case still open (conform/open_cases.py) is judged on its prefix alignment plus one
+    `incomplete` finding naming the steps the SOP expects next, instead of skips it may still do."""
     columns = ["variant_id", "kind", "step", "event_pos", "detail", "related", "expected_after",
                "detail_code", "evidence_pos"]
 
@@ -215,27 +221,20 @@ def _control_flow_findings(variant_list, variant_ids, aligned, net, case_ids, ca
                  f.evidence) for f in classify(va, net.labels)]
 
     full = pd.DataFrame([r for v in variant_list for r in rows_of(aligned[v].moves, v)], columns=columns)
-    open_vids = np.unique(case_vid[open_mask])
-    prefixes = align_prefixes([variant_list[i - 1] for i in open_vids], net)
-    unfinished = {variant_ids[v]: p for v, p in prefixes.items()
-                  if not p.finished and p.cost // LOG_COST < aligned[v].cost // LOG_COST}
     pre_rows = []
-    for v, p in sorted(prefixes.items()):
-        vid = variant_ids[v]
-        if vid not in unfinished:
-            continue
+    for vid, p in sorted(still_open.prefixes.items()):
+        v = variant_list[vid - 1]
         pre_rows.extend(rows_of(p.moves, v))
         pre_rows.append((vid, "incomplete", p.next_steps[0], None,
                          "not finished when the log ends; next SOP step(s): "
                          + ", ".join(f"'{s}'" for s in p.next_steps),
                          "; ".join(p.next_steps[1:]), v[-1] if v else "", "incomplete", ()))
     prefix = pd.DataFrame(pre_rows, columns=columns)
-    cv = pd.DataFrame({"case_id": case_ids, "variant_id": case_vid,
-                       "use_prefix": open_mask & np.isin(case_vid, list(unfinished))})
+    cv = pd.DataFrame({"case_id": case_ids, "variant_id": case_vid, "use_prefix": still_open.open})
     dev = pd.concat([cv[~cv["use_prefix"]].merge(full, on="variant_id", how="inner"),
                      cv[cv["use_prefix"]].merge(prefix, on="variant_id", how="inner")], ignore_index=True)
     dev["event_pos"] = dev["event_pos"].astype("Int64")
-    return dev.drop(columns=["use_prefix"]), cv["use_prefix"].to_numpy(), unfinished
+    return dev.drop(columns=["use_prefix"]), cv["use_prefix"].to_numpy()
 
 
 def _with_evidence(dev: pd.DataFrame, events: pd.DataFrame, sop: SOP) -> pd.DataFrame:
@@ -312,20 +311,24 @@ def _cases_table(events, traces, case_vid, by_id, deviations, service) -> pd.Dat
     return cases[front + [c for c in cases.columns if c not in front]]
 
 
-def _steps_table(sop, case_vid, by_id, deviations) -> pd.DataFrame:
+def _steps_table(sop, case_vid, by_id, deviations, use_prefix, prefixes) -> pd.DataFrame:
     """Per SOP step: the cases whose path through the SOP required it, and what they did."""
-    # A case "required" a step when its optimal path through the SOP passes the step (a
-    # synchronous or model move of it); counted per variant, weighted by its cases.
-    n_case = np.bincount(case_vid, minlength=len(by_id))
+    # A case "required" a step when the path it is judged on passes the step (a synchronous or
+    # model move of it): its optimal run, or for a case still open the prefix it did so far (so
+    # it counts only what it did). Counted per variant, weighted by its cases.
+    n_full = np.bincount(case_vid[~use_prefix], minlength=len(by_id))
+    n_open = np.bincount(case_vid[use_prefix], minlength=len(by_id))
     required: dict[str, int] = {}
     for vid in range(1, len(by_id)):
-        for s in {m.model for m in by_id[vid].moves if m.model is not None}:
-            required[s] = required.get(s, 0) + int(n_case[vid])
+        for n, moves in ((n_full[vid], by_id[vid].moves), (n_open[vid], prefixes[vid].moves if n_open[vid] else ())):
+            for s in {m.model for m in moves if m.model is not None}:
+                required[s] = required.get(s, 0) + int(n)
     open_dev = deviations[~deviations["accepted"]]
     per = {k: open_dev[open_dev["kind"] == k].groupby("step")["case_id"].nunique()
            for k in ("skipped", "out_of_order", "repeated", "incomplete")}
-    # In order: required, and neither skipped, nor out of order, nor still awaited.
-    not_in_order = open_dev[open_dev["kind"].isin(["skipped", "out_of_order", "incomplete"])]
+    # In order: required, and neither skipped nor out of order (a step an open case still awaits
+    # is not required of it: cases_waiting counts those).
+    not_in_order = open_dev[open_dev["kind"].isin(["skipped", "out_of_order"])]
     not_in_order = not_in_order.groupby("step")["case_id"].nunique()
     rows = []
     for s in sop.steps:
@@ -361,7 +364,9 @@ def _metrics(events, cases, deviations, case_vid, by_id) -> dict:
         "case_conformance_rate": float(cases["conforming"].sum() / finished) if finished else 0.0,
         # Same formula as pm4py's alignment-based log fitness: 1 - sum(cost) / sum(best worst cost).
         "fitness": 1.0 - sum_cost / sum_bwc if sum_bwc > 0 else 0.0,
+        # Findings: every finding of a deviating kind not accepted (report/figures.definitions).
         "deviations": int(open_dev["kind"].isin(DEVIATING).sum()),
+        "cases_with_findings": int((cases["n_deviations"] > 0).sum()),
         "accepted_deviations": int(deviations["accepted"].sum()),
         "deviations_by_kind": by_kind,
         "cases_with_kind": cases_by_kind,

@@ -8,7 +8,6 @@ import click
 
 from sopaudit.cli.errors import user_errors
 from sopaudit.core.errors import SopAuditError
-from sopaudit.core.kinds import DEFAULT_OPEN_DAYS
 
 DEMO_SOP = Path("reference_models") / "paspor_baru_mpaspor.yaml"
 DEMO_LOG = Path("event_logs") / "paspor_demo_synthetic.csv"
@@ -17,18 +16,27 @@ DEMO_MAPPING = {"case": "no_permohonan", "activity": "tahapan", "time": "waktu",
 
 
 def _print_summary(result, written: dict[str, Path]) -> None:
+    from sopaudit.core.kinds import DEVIATING
+    from sopaudit.report.figures import fitness_shown
+
     m = result.metrics
     click.echo(f"SOP        {result.sop.header.code}  {result.sop.header.title}")
     click.echo(f"cases      {m['cases']:,}   events {m['events']:,}   variants {m['variants']:,}")
     if result.rejected:
         click.echo(f"rejected   {len(result.rejected):,} input rows (listed in rejected_rows.csv)")
-    precision = f"   precision {m['precision']:.4f}" if m.get("precision") is not None else ""
+    precision = f"   precision {m['precision']:.3f}" if m.get("precision") is not None else ""
     click.echo(f"conforming {m['conforming_cases']:,} of {m['finished_cases']:,} finished cases "
-               f"({100 * m['case_conformance_rate']:.1f}%)   fitness {m['fitness']:.4f}{precision}")
+               f"({100 * m['case_conformance_rate']:.1f}%)   fitness {fitness_shown(result):.3f}{precision}")
     if m["incomplete_cases"]:
-        click.echo(f"open       {m['incomplete_cases']:,} cases not finished when the log ends")
-    kinds = "   ".join(f"{k} {v:,}" for k, v in m["deviations_by_kind"].items() if v) or "none"
-    click.echo(f"findings   {m['deviations']:,}:   {kinds}")
+        click.echo(f"open       {m['incomplete_cases']:,} cases not finished when the log ends (not findings; "
+                   "not in the rate)")
+    kinds = "   ".join(f"{k} {m['deviations_by_kind'][k]:,}" for k in DEVIATING if m["deviations_by_kind"][k]) or "none"
+    click.echo(f"findings   {m['deviations']:,} in {m['cases_with_findings']:,} cases "
+               f"(deviating kinds, not accepted; of all {m['cases']:,} cases):   {kinds}")
+    if m.get("accepted_deviations"):
+        click.echo(f"accepted   {m['accepted_deviations']:,} deviations (allow-list; not counted above)")
+    for w in getattr(result, "warnings", []):
+        click.echo(f"WARNING    {w['message']}")
     for w in (result.quality or {}).get("warnings", []):
         click.echo(f"WARNING    {w['message']}")
     if "report" in written:
@@ -88,8 +96,10 @@ def _audit_to_dir(log_path, sop_path, out, mapping: dict, tz: str, lang: str, fo
               help="Office-specific closed days (CSV or YAML, docs/calendar.md).")
 @click.option("--cuti-bersama-working", is_flag=True,
               help="Count collective leave days (cuti bersama) as working days (the office stayed open).")
-@click.option("--open-days", type=float, default=DEFAULT_OPEN_DAYS, show_default=True,
-              help="A case whose last event is this many days before the end of the log may still be open.")
+@click.option("--open-days", type=float, default=None,
+              help="Override: a case whose last event is this many days before the end of the log may still be "
+              "open (default: decided from the waits observed for the step the SOP expects next, or its stated "
+              "wait; docs/deviations.md).")
 @user_errors
 def audit(log_path, sop_path, out, case, activity, time_col, resource, tz, lang, processes, accepted,
           precision, formats, roles, closures, cuti_bersama_working, open_days, mapping_file=None,

@@ -150,7 +150,8 @@ def discover_command(log_path, out, sop_path, mapping_path, case, activity, time
     sop_overlay.svg."""
     from sopaudit.auditing.run import audit as run_audit
     from sopaudit.core.columns import log_info
-    from sopaudit.discovery import beside as cmp
+    from sopaudit.discovery import flows as cmp
+    from sopaudit.discovery import overlay
     from sopaudit.discovery.mining import discover
     from sopaudit.ingest import read_log
     from sopaudit.sop import load_sop
@@ -189,17 +190,21 @@ def discover_command(log_path, out, sop_path, mapping_path, case, activity, time
 
     if sop is not None:
         flows = cmp.sop_flows(sop)
-        diff = cmp.compare(log, sop, flows=flows)
-        _write_csv(diff, out / "differences.csv")
-        cmp.draw_actual_vs_sop(log, sop, out / "actual_vs_sop.svg", lang=lang, flows=flows, **thresholds)
         result = run_audit(log, sop)
-        cmp.draw_sop_overlay(result, out / "sop_overlay.svg", lang=lang, flows=flows)
+        # one open-case decision: a case the audit finds still under way has not ended
+        still_open = cmp.open_case_ids(result)
+        diff = cmp.compare(log, sop, flows=flows, open_cases=still_open)
+        _write_csv(diff, out / "differences.csv")
+        overlay.draw_actual_vs_sop(log, sop, out / "actual_vs_sop.svg", lang=lang, flows=flows,
+                                   open_cases=still_open, **thresholds)
+        overlay.draw_sop_overlay(result, out / "sop_overlay.svg", lang=lang, flows=flows)
         counts = diff.groupby("kind").agg(rows=("kind", "size"), count=("count", "sum"))
         bad = diff[diff["kind"] == "flow_not_in_sop"]
         models["sop"] = {
             "code": sop.header.code, "path": str(sop_path), "sha256": sop.sha256,
             "fitness": result.metrics["fitness"],
             "conforming_cases": result.metrics["conforming_cases"],
+            "open_cases": result.metrics["incomplete_cases"],
             "differences": {k: int(counts["rows"].get(k, 0)) for k in cmp.DIFFERENCE_KINDS},
             "flows_not_in_sop_times": int(bad["count"].sum()),
         }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+
 import numpy as np
 import pandas as pd
 
@@ -27,4 +29,53 @@ def map_activities(log: pd.DataFrame, sop: SOP) -> pd.DataFrame:
     for col in [c for c in out.columns if isinstance(c, str) and c.startswith("case:") and c != CASE]:
         if col[5:] and col[5:] not in out.columns:
             out[col[5:]] = out[col]
+    return out
+
+
+NEAR = 0.8  # difflib similarity from which a log label is offered as an alias of a step
+FEW = 0.5  # below this share of the log's labels (or events) matching a step, the SOP may be the wrong one
+
+
+def _similarity(a: str, b: str) -> float:
+    return difflib.SequenceMatcher(None, a.casefold(), b.casefold()).ratio()
+
+
+def label_warnings(log: pd.DataFrame, sop: SOP) -> list[dict]:
+    """Warnings about labels that do not meet the SOP, before they turn into alarming findings:
+
+    - `near_label`: an SOP step matches no label of the log while an unmatched label is a near
+      match (difflib similarity >= `NEAR` to the step's id, name or an alias, ignoring case):
+      probably a typo or another spelling; the warning suggests the label as an alias;
+    - `few_labels`: fewer than `FEW` of the log's distinct labels, or of its events, match any
+      SOP step: perhaps the SOP of another service, or labels that need a mapping.
+
+    Each warning is a dict with `code`, `step`, `label`, `similarity`, `events` and an English
+    `message` (the report words it in its language)."""
+    aliases = sop.alias_map()
+    counts = log[ACTIVITY].astype("string").value_counts(dropna=True)
+    matched = {lab for lab in counts.index if lab in aliases}
+    used_steps = {aliases[lab] for lab in matched}
+    unmatched = [lab for lab in counts.index if lab not in aliases]
+    out: list[dict] = []
+    for s in sop.steps:
+        if s.id in used_steps or not unmatched:
+            continue
+        names = (s.id, s.name, *s.aliases)
+        best = max(((max(_similarity(lab, n) for n in names), lab) for lab in unmatched),
+                   key=lambda x: (x[0], int(counts[x[1]]), x[1]))
+        if best[0] >= NEAR:
+            sim, lab = best
+            out.append({"code": "near_label", "step": s.id, "label": lab, "similarity": round(sim, 3),
+                        "events": int(counts[lab]),
+                        "message": f"SOP step '{s.id}' ({s.name}) matches no label of the log, but the log has "
+                                   f"'{lab}' ({int(counts[lab]):,} events, {100 * sim:.0f}% similar): if it is the "
+                                   f"same step, add it to the step's aliases (aliases: [{lab}])"})
+    n_labels, n_events = len(counts), int(counts.sum())
+    ev_matched = int(counts[list(matched)].sum()) if matched else 0
+    if n_labels and (len(matched) / n_labels < FEW or ev_matched / max(n_events, 1) < FEW):
+        out.append({"code": "few_labels", "step": "", "label": "", "similarity": None,
+                    "events": ev_matched, "labels_matched": len(matched), "labels": n_labels,
+                    "message": f"only {len(matched)} of the log's {n_labels} labels ({100 * ev_matched / n_events:.0f}% "
+                               "of its events) match an SOP step: check that the SOP belongs to this log, or map "
+                               "the labels (step aliases or a label table, docs/mapping.md)"})
     return out

@@ -12,7 +12,3 @@ ALL_KINDS = CONTROL_FLOW + TIME + ROLES + OTHER
 # Findings of these kinds make a case non-conforming (unless accepted). `incomplete` cases are
 # reported apart: they are neither conforming nor deviating until they finish.
 DEVIATING = CONTROL_FLOW + TIME + ROLES + ("rule",)
-
-# A case whose last event is this close to the end of the log, and which has not reached an
-# end of the SOP, is still open: reported as `incomplete`, not with skipped steps.
-DEFAULT_OPEN_DAYS = 14

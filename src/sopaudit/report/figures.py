@@ -7,6 +7,8 @@ number.
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 from sopaudit.core.kinds import ALL_KINDS, DEVIATING
@@ -113,3 +115,36 @@ def officers(result, n: int | None = 30) -> pd.DataFrame:
 def kinds_present(counts: dict) -> list[str]:
     """Kinds with at least one finding, in taxonomy order."""
     return [k for k in ALL_KINDS if counts.get(k, 0)]
+
+
+def fitness_shown(result) -> float:
+    """Fitness as every report format shows it (three decimals): 1.000 exactly when every case
+    fits the SOP; otherwise pm4py's figure cut (not rounded) to three decimals, so a log with
+    one deviation never reads 1.000. pm4py's figure charges each silent move a tiny cost, so a
+    perfectly fitting log has 0.9999... there (kept unrounded in `metrics['fitness']`)."""
+    cases = result.cases
+    if len(cases) and "fitness" in cases and bool((cases["fitness"] >= 1.0).all()):
+        return 1.0
+    return math.floor(float(result.metrics["fitness"]) * 1000) / 1000
+
+
+def fitting_cases(result) -> int:
+    """Cases whose alignment has no deviating move (case fitness 1)."""
+    cases = result.cases
+    return int((cases["fitness"] >= 1.0).sum()) if "fitness" in cases else 0
+
+
+def definitions(result, t, num=str, dec=lambda v, digits=3: f"{v:.{digits}f}") -> dict[str, str]:
+    """The definition of each headline number, with the numbers in it, as every format states it
+    beside the number (`t` the report catalog, `num` and `dec` the number formatters)."""
+    m = result.metrics
+    incomplete = m.get("incomplete_cases", 0)
+    return {
+        "deviations": t("def.deviations", n=num(m["deviations"]), incomplete=num(incomplete),
+                        accepted=num(m.get("accepted_deviations", 0))),
+        "case_conformance_rate": t("def.case_conformance_rate", conf=num(m["conforming_cases"]),
+                                   finished=num(m.get("finished_cases", m["cases"])), incomplete=num(incomplete)),
+        "case_rate_by_kind": t("def.case_rate_by_kind", cases=num(m["cases"])),
+        "fitness": t("def.fitness", fitness=dec(fitness_shown(result)), fitting=num(fitting_cases(result)),
+                     cases=num(m["cases"]), raw=dec(m["fitness"], 6)),
+    }

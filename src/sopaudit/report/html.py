@@ -252,7 +252,7 @@ def _provenance_view(result, lang: str) -> dict:
         "run_at_iso": p.get("run_at", ""), "seconds": p.get("seconds"),
         "rows_read": p.get("log_rows_read"), "rows_rejected": p.get("log_rows_rejected", len(result.rejected)),
         "inputs": p.get("inputs", []),
-        "parameters": [(k, _str(v)) for k, v in sorted((p.get("parameters") or {}).items())],
+        "parameters": [(k, _str(v)) for k, v in sorted((p.get("parameters") or {}).items()) if k != "open_cases"],
     }
 
 
@@ -293,6 +293,35 @@ def _verdict(result, t, lang: str) -> list[str]:
     return out
 
 
+def _open_cases_view(result, t, lang: str) -> dict | None:
+    """How still-open cases were decided (conform/open_cases.py) and how many each rule classified."""
+    method = (result.provenance.get("parameters") or {}).get("open_cases")
+    if not method:
+        return None
+    if method.get("rule") == "open_days":
+        days = float(method.get("open_days"))
+        text = t("open.method_days", days=format_number(days, lang, 0 if days.is_integer() else 1))
+    else:
+        text = t("open.method_data", pct=method.get("percentile"), min=method.get("min_waits"))
+    counts = [(t(f"open.rule.{k}"), format_number(v, lang)) for k, v in (method.get("cases_by_rule") or {}).items()
+              if v and t.has(f"open.rule.{k}")]
+    return {"text": text, "counts": counts}
+
+
+def _warnings_view(result, t, lang: str) -> list[str]:
+    """Label warnings (conform.labels.label_warnings) in the report language."""
+    names = {s.id: s.name for s in result.sop.steps}
+    out = []
+    for w in getattr(result, "warnings", []) or []:
+        if w.get("code") == "near_label":
+            out.append(t("warn.near_label", step=names.get(w["step"], w["step"]), step_id=w["step"], label=w["label"],
+                         events=format_number(w["events"], lang), similarity=format_percent(w["similarity"], lang)))
+        elif w.get("code") == "few_labels":
+            out.append(t("warn.few_labels", matched=format_number(w["labels_matched"], lang),
+                         labels=format_number(w["labels"], lang)))
+    return out
+
+
 def render_html(result, lang: str = "id") -> str:
     """The report page of an audit, in Bahasa Indonesia (`id`) or English (`en`)."""
     t = translator(lang)
@@ -318,7 +347,13 @@ def render_html(result, lang: str = "id") -> str:
         "lang": lang,
     }
     return _env.get_template("report.html").render(
-        lang=lang, t=t, m=m, kinds=ALL_KINDS, sop=_sop_view(result, t, lang),
+        lang=lang, t=t, m=m, kinds=ALL_KINDS, deviating=DEVIATING, sop=_sop_view(result, t, lang),
+        defs=figures.definitions(result, t, num=lambda v: format_number(v, lang),
+                                 dec=lambda v, digits=3: format_number(v, lang, digits)),
+        fitness_shown=figures.fitness_shown(result),
+        deviating_cases=m.get("cases_with_findings", 0),
+        label_warnings=_warnings_view(result, t, lang),
+        open_method=_open_cases_view(result, t, lang),
         period=(format_date(span[0], lang), format_date(span[1], lang)) if span else None,
         verdict=_verdict(result, t, lang),
         warnings=mapping_warnings(result, t, lang),

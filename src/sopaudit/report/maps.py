@@ -48,11 +48,13 @@ class ProcessDrawings:
 def process_drawings(result, overlay: dict[str, dict], t: Translator, lang: str) -> ProcessDrawings:
     """The SOP and the actual process of an audit, drawn for the report (see the module doc)."""
     try:
-        from sopaudit.discovery.beside import draw_actual_vs_sop, draw_sop_overlay
+        from sopaudit.discovery.overlay import draw_actual_vs_sop, draw_sop_overlay
     except ImportError:
         return ProcessDrawings(sop_flowchart_svg(result, overlay, t, lang),
                                actual_process_svg(result, t, lang, MAX_NODES), legends_inside=False)
-    actual = (draw_actual_vs_sop(result.log, result.sop, lang=lang, max_nodes=MAX_NODES)
+    still_open = set(result.cases.loc[result.cases["status"] == "incomplete", "case_id"].astype(str)) \
+        if "status" in result.cases else None
+    actual = (draw_actual_vs_sop(result.log, result.sop, lang=lang, max_nodes=MAX_NODES, open_cases=still_open)
               if len(result.log) else None)
     return ProcessDrawings(draw_sop_overlay(result, lang=lang), actual, legends_inside=True)
 

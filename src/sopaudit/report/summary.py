@@ -12,7 +12,9 @@ import math
 import numpy as np
 import pandas as pd
 
+from sopaudit.core.kinds import DEVIATING
 from sopaudit.report import figures
+from sopaudit.report.i18n import translator
 
 SCHEMA_VERSION = "1.2"
 
@@ -89,6 +91,12 @@ def build_summary(result) -> dict:
         "log_rows_read": p.get("log_rows_read"),
         "seconds": p.get("seconds"),
         "precision": m.get("precision"),
-        # schema 1.2
-        "warnings": list((result.quality or {}).get("warnings", [])),
+        # schema 1.2: one definition per number, the same sentences as the report (English)
+        "findings_by_kind": {k: m["deviations_by_kind"].get(k, 0) for k in DEVIATING},
+        "cases_with_findings": m.get("cases_with_findings"),
+        "fitness_shown": figures.fitness_shown(result),
+        "definitions": figures.definitions(result, translator("en")),
+        "open_cases": p["parameters"].get("open_cases"),
+        # label warnings of the audit, then the mapping warnings of the ingest
+        "warnings": [*(getattr(result, "warnings", []) or []), *(result.quality or {}).get("warnings", [])],
     })

@@ -21,9 +21,10 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from sopaudit.core.kinds import DEVIATING
 from sopaudit.report import figures
 from sopaudit.report.details import DetailWriter
-from sopaudit.report.i18n import translator
+from sopaudit.report.i18n import format_number, translator
 from sopaudit.report.quality import quality_rows
 from sopaudit.report.safety import xlsx_text
 
@@ -134,6 +135,8 @@ def _summary_rows(result, t, lang: str, cut: dict[str, tuple[int, int]]) -> pd.D
     h = result.sop.header
     span = figures.period(result.cases)
     svc = figures.service_standard(result.cases)
+    defs = figures.definitions(result, t, num=lambda v: format_number(v, lang),
+                               dec=lambda v, digits=3: format_number(v, lang, digits))
     rows: list[tuple[str, object]] = [
         (t("sop_ref"), f"{h.code} — {h.title}"),
         (t("version"), h.version),
@@ -145,13 +148,19 @@ def _summary_rows(result, t, lang: str, cut: dict[str, tuple[int, int]]) -> pd.D
         (t("xlsx.finished_cases"), m.get("finished_cases")),
         (t("conforming_cases"), m["conforming_cases"]),
         (t("conformance_rate"), m["case_conformance_rate"]),
+        (_defined(t("conformance_rate"), t), defs["case_conformance_rate"]),
         (t("incomplete_cases"), m.get("incomplete_cases")),
         (t("service_share"), svc["share_within"] if svc else None),
         (t("xlsx.service_measured"), svc["cases_measured"] if svc else None),
-        (t("fitness"), m["fitness"]),
+        (t("fitness"), round(figures.fitness_shown(result), 3)),
+        (_defined(t("fitness"), t), defs["fitness"]),
         (t("deviations"), m["deviations"]),
+        (_defined(t("deviations"), t), defs["deviations"]),
     ]
-    rows += [(f"{t('deviations')}: {t('kind.' + k)}", v) for k, v in m["deviations_by_kind"].items()]
+    # the breakdown sums to the findings: deviating kinds only (not-finished cases are counted above)
+    rows += [(f"{t('deviations')}: {t('kind.' + k)}", m["deviations_by_kind"].get(k, 0)) for k in DEVIATING]
+    rows += [(f"{t('share_cases')}: {t('kind.' + k)}", m["case_rate_by_kind"].get(k, 0.0)) for k in DEVIATING]
+    rows.append((_defined(t("share_cases"), t), defs["case_rate_by_kind"]))
     rows += [
         (t("xlsx.accepted_findings"), m.get("accepted_deviations", 0)),
         (t("rows_rejected"), len(result.rejected)),
@@ -165,9 +174,15 @@ def _summary_rows(result, t, lang: str, cut: dict[str, tuple[int, int]]) -> pd.D
     return pd.DataFrame(rows, columns=["item", "value"]).astype({"value": object})
 
 
+def _defined(label: str, t) -> str:
+    return f"{label}: {t('xlsx.definition')}"
+
+
 def _share_rows(summary: pd.DataFrame, t) -> frozenset[int]:
     shares = {t("conformance_rate"), t("service_share")}
-    return frozenset(i for i, item in enumerate(summary["item"]) if item in shares)
+    share_of = f"{t('share_cases')}: "
+    return frozenset(i for i, item in enumerate(summary["item"])
+                     if item in shares or (item.startswith(share_of) and not item.endswith(t("xlsx.definition"))))
 
 
 def write_xlsx(result, path: str | Path, lang: str = "id") -> Path:
