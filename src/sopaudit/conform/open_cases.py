@@ -31,12 +31,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from sopaudit.calendar.measure import measure
 from sopaudit.calendar.workdays import WorkingCalendar
 from sopaudit.conform.align import LOG_COST, PrefixAlignment, VariantAlignment, align_prefixes
 from sopaudit.core.columns import ACTIVITY, CASE, TIME
 from sopaudit.sop.compile import CompiledNet
 from sopaudit.sop.model import SOP
-from sopaudit.standards.timing import measure
 
 PERCENTILE = 95  # of the observed waits for a step
 MIN_WAITS = 5  # observed waits a step needs before its own percentile is used

@@ -33,20 +33,16 @@ import logging
 import numpy as np
 import pandas as pd
 
+from sopaudit.calendar.measure import DECIMALS, NAT, UNITS, measure, stamps
 from sopaudit.calendar.workdays import WorkingCalendar
 from sopaudit.core.columns import ROW, TIME
 from sopaudit.sop.model import SOP, Duration
 from sopaudit.standards.ordered import (
-    DECIMALS,
-    NAT,
     UNIT_NAMES,
-    UNITS,
     OrderedLog,
     amounts,
     combine_findings,
     finding_frame,
-    measure,
-    stamps,
 )
 
 logger = logging.getLogger(__name__)

@@ -22,13 +22,11 @@ import pandas as pd
 from sopaudit.core.columns import ACTIVITY, CASE, LABEL, RESOURCE, ROW, TIME
 from sopaudit.core.errors import InputFileError, SopAuditError
 from sopaudit.core.kinds import ALL_KINDS, DEVIATING
+from sopaudit.verification.worksheet import EVIDENCE_COLUMNS, ITEM_COLUMNS
 
 STRATA = ("kind", "step", "officer")  # "kind" is always part of the stratum
 CONFORMING = "conforming"  # stratum (and `kind` of the items) of the conforming-case sample
 
-ITEM_COLUMNS = ["item", "sample", "stratum", "kind", "case_id", "step", "step_name", "detail",
-                "event_row", "evidence_rows", "event_time", "resource", "case_path"]
-EVIDENCE_COLUMNS = ["item", "case_id", "row", "time", "activity", "step", "resource"]
 
 
 class SampleError(SopAuditError):

@@ -10,6 +10,7 @@ verdicts typed as the codes (`confirmed`, `not_confirmed`, `cannot_tell`).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from openpyxl import Workbook, load_workbook
@@ -20,7 +21,15 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from sopaudit.core.errors import InputFileError
 from sopaudit.report.i18n import LANGS, catalog, translator
 from sopaudit.report.safety import xlsx_text
-from sopaudit.verification.sample import EVIDENCE_COLUMNS, ITEM_COLUMNS, VerificationSample
+
+if TYPE_CHECKING:  # the sample writes itself through this module
+    from sopaudit.verification.sample import VerificationSample
+
+# The worksheet's columns: what the sample holds per item and per evidence row.
+ITEM_COLUMNS = ["item", "sample", "stratum", "kind", "case_id", "step", "step_name", "detail",
+                "event_row", "evidence_rows", "event_time", "resource", "case_path"]
+EVIDENCE_COLUMNS = ["item", "case_id", "row", "time", "activity", "step", "resource"]
+
 
 VERDICTS = ("confirmed", "not_confirmed", "cannot_tell")
 ENTRY_COLUMNS = ["verdict", "comment", "paper_ref"]
