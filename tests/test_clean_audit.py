@@ -14,7 +14,7 @@ from sopaudit.report.csvfiles import iso_times
 
 from conftest import dataset, make_log
 
-FILES = {"report.html", "findings.xlsx", "summary.json", "deviations.csv", "cases.csv", "steps.csv",
+FILES = {"report.html", "findings.xlsx", "summary.json", "quality.json", "deviations.csv", "cases.csv", "steps.csv",
          "variants.csv"}
 
 
@@ -57,5 +57,5 @@ def test_readme_tour_command(tmp_path, lang, model):
                                     "--lang", lang])
     assert res.exit_code == 0, res.output
     assert "findings   0" in res.output
-    assert FILES | {"quality.json"} == {p.name for p in out.iterdir()}
+    assert {p.name for p in out.iterdir()} == FILES
     assert json.loads((out / "summary.json").read_text(encoding="utf-8"))["deviations"] == 0

@@ -39,22 +39,21 @@ def _audit_to_dir(log_path, sop_path, out, mapping: dict, tz: str, lang: str, fo
     from sopaudit.auditing.run import audit as run_audit
     from sopaudit.calendar.workdays import WorkingCalendar
     from sopaudit.core.columns import log_info
+    from sopaudit.core.outdir import check_out_dir
     from sopaudit.ingest import read_log
-    from sopaudit.ingest.write import write_quality, write_rejected
     from sopaudit.sop.load import load_sop
 
+    # a bad --out is found before the audit, not after it
+    check_out_dir(out, [log_path, sop_path, mapping.get("mapping"), closures, options.get("accepted"),
+                        options.get("roles")])
     sop = load_sop(sop_path)  # first: an SOP error is cheap to find, a large log is not
     log = read_log(log_path, tz=tz, **mapping)
     calendar = WorkingCalendar(tz=log_info(log).tz or "Asia/Jakarta", cuti_bersama_working=cuti_bersama_working)
     if closures is not None:
         calendar = calendar.with_closures_file(closures)
     result = run_audit(log, sop, calendar=calendar, **options)
-    written = result.write(out, formats=formats, lang=lang)  # None: every format
-    # The ingest's data-quality report and its unreadable rows beside the report.
-    written["quality"] = write_quality(log, Path(out) / "quality.json")
-    rejected = write_rejected(log_info(log).rejected, Path(out) / "rejected_rows.csv")
-    if rejected is not None:
-        written["rejected"] = rejected
+    # None: every format; with the ingest's quality report and unreadable rows, all or nothing
+    written = result.write(out, formats=formats, lang=lang)
     return result, written
 
 

@@ -148,10 +148,8 @@ def discover_command(log_path, out, sop_path, mapping_path, case, activity, time
     """Discover the actual process of an event log and write it into OUT: dfg.csv, variants.csv,
     map.svg, map.png and models.json; with --sop also differences.csv, actual_vs_sop.svg and
     sop_overlay.svg."""
-    from sopaudit.auditing.run import audit as run_audit
     from sopaudit.core.columns import log_info
-    from sopaudit.discovery import beside as cmp
-    from sopaudit.discovery.mining import discover
+    from sopaudit.core.outdir import check_out_dir, staged_folder
     from sopaudit.ingest import read_log
     from sopaudit.sop import load_sop
 
@@ -161,6 +159,8 @@ def discover_command(log_path, out, sop_path, mapping_path, case, activity, time
         raise SopAuditError(f"--max-nodes {max_nodes} must be at least 1")
     if not 0 <= min_edge_share <= 1:
         raise SopAuditError(f"--min-edge-share {min_edge_share} must be a share between 0 and 1")
+    inputs = [log_path, sop_path, mapping_path]
+    check_out_dir(out, inputs, "-o")  # a bad output folder is found before any work
     sop = load_sop(sop_path) if sop_path is not None else None  # first: a bad SOP is cheap to find
     given = {"mapping": mapping_path, "case": case, "activity": activity, "time": time_col,
              "resource": resource, "tz": tz}
@@ -169,7 +169,18 @@ def discover_command(log_path, out, sop_path, mapping_path, case, activity, time
     info = log_info(log)
     n_all = int(log["case:concept:name"].nunique())
     log, applied = _filters(log, log_path, date_from, date_to, attribute, values, coverage)
-    out.mkdir(parents=True, exist_ok=True)
+    # all or nothing, models.json (the summary) last; files of an earlier run not written now are removed
+    with staged_folder(out, (*FILES, *SOP_FILES, "rejected_rows.csv"), mark="models.json", inputs=inputs) as tmp:
+        pm, nodes, edges, models, written = _write_files(tmp, log, log_path, info, sop, sop_path, noise, lang,
+                                                         applied, max_nodes, min_edge_share)
+    _print(log_path, out, pm, nodes, edges, models, written, info, applied, n_all, sop)
+
+
+def _write_files(out, log, log_path, info, sop, sop_path, noise, lang, applied, max_nodes, min_edge_share):
+    from sopaudit.auditing.run import audit as run_audit
+    from sopaudit.discovery import beside as cmp
+    from sopaudit.discovery.mining import discover
+
     written: list[str] = []
 
     pm = discover(log)
@@ -208,6 +219,10 @@ def discover_command(log_path, out, sop_path, mapping_path, case, activity, time
                                      encoding="utf-8")
     if write_rejected(info.rejected, out / "rejected_rows.csv") is not None:
         written.append("rejected_rows.csv")
+    return pm, nodes, edges, models, written
+
+
+def _print(log_path, out, pm, nodes, edges, models, written, info, applied, n_all, sop) -> None:
 
     shown = sum(1 for n in nodes if n.id not in ("▶", "■"))
     click.echo(f"log        {log_path}: {pm.n_cases:,} cases, {pm.n_events:,} events, "

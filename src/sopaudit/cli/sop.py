@@ -74,17 +74,20 @@ def show(file: Path, width: int | None) -> None:
 @user_errors
 def draw(file: Path, out: Path) -> None:
     """Draw the SOP as an SOP AP flowchart (SVG or PNG, by the suffix of OUT)."""
+    from sopaudit.core.outdir import check_out_file, staged_files
     from sopaudit.sop import load_sop
     from sopaudit.sop.draw import draw_sop
 
     fmt = out.suffix.lower().lstrip(".")
     if fmt not in ("svg", "png"):
         raise SopAuditError(f"{out}: the drawing is written as .svg or .png; name the output file so")
+    check_out_file(out, [file])
     sop = load_sop(file)
     if sop.flow is None:
         raise SopError(str(file), [f"{file}: an imported BPMN/PNML model has no SOP flow to draw; "
                                    "open it in its modelling tool"])
-    draw_sop(sop, out, fmt)
+    with staged_files(out, inputs=[file]) as (tmp,):
+        draw_sop(sop, tmp, fmt)
     click.echo(f"wrote {out}")
 
 
@@ -95,10 +98,12 @@ def draw(file: Path, out: Path) -> None:
 @user_errors
 def export(file: Path, to: str, out: Path) -> None:
     """Export an SOP to BPMN 2.0 (with diagram layout, opens in bpmn.io) or to PNML."""
+    from sopaudit.core.outdir import check_out_file, staged_files
     from sopaudit.sop import compile_sop, load_sop
     from sopaudit.sop.bpmn_write import write_bpmn
     from sopaudit.sop.pnml import write_pnml
 
+    check_out_file(out, [file])
     sop = load_sop(file)
     if to == "bpmn":
         if sop.flow is None:
@@ -107,5 +112,6 @@ def export(file: Path, to: str, out: Path) -> None:
         text = write_bpmn(sop)
     else:
         text = write_pnml(compile_sop(sop), sop.header.code or file.stem)
-    out.write_text(text, encoding="utf-8")
+    with staged_files(out, inputs=[file]) as (tmp,):
+        tmp.write_text(text, encoding="utf-8")
     click.echo(f"wrote {out}")
