@@ -84,7 +84,7 @@ def kind_of(path: str | Path) -> str:
 
 def open_source(path: str | Path, *, sheet: str | None = None, query: str | None = None,
                 encoding: str | None = None, newlines_in_values: bool | None = None,
-                threads: bool = True) -> Source:
+                threads: bool = True, careful: bool = False) -> Source:
     """Open `path` with the reader its extension names. `encoding`, `newlines_in_values` and
     `threads` force CSV settings (used when a first pass found they must change)."""
     kind = kind_of(path)
@@ -102,7 +102,8 @@ def open_source(path: str | Path, *, sheet: str | None = None, query: str | None
     if kind == "csv":
         from sopaudit.ingest.csvfile import open_csv
 
-        return open_csv(path, encoding=encoding, newlines_in_values=newlines_in_values, threads=threads)
+        return open_csv(path, encoding=encoding, newlines_in_values=newlines_in_values, threads=threads,
+                        careful=careful)
     if kind == "xlsx":
         return _open_xlsx(path, sheet)
     if kind == "parquet":
