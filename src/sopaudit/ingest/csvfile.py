@@ -300,7 +300,10 @@ def _has_line_break(batch: pa.RecordBatch) -> bool:
     """Whether a value holds a line break: a quoted value went on over several lines, which the
     careful reader checks (a stray quote must not swallow rows)."""
     for col in batch.columns:
-        if pc.any(pc.match_substring(col, "\n")).as_py() or pc.any(pc.match_substring(col, "\r")).as_py():
+        data = col.buffers()[2] if col.type in (pa.string(), pa.large_string()) else None
+        # the raw characters of the column at once: memchr speed, no per-value work
+        raw = bytes(data) if data is not None else b""
+        if b"\n" in raw or b"\r" in raw:
             return True
     return False
 
