@@ -18,6 +18,7 @@ from pathlib import Path
 import yaml
 
 from sopaudit.core.errors import ProblemListError
+from sopaudit.core.yamlguard import check_yaml
 from sopaudit.sop.load import DURATION_UNITS
 
 CF_KINDS = ("skipped", "out_of_order", "repeated", "unexpected", "wrong_branch")
@@ -385,6 +386,7 @@ def load_scenario(path: str | Path, sop=None) -> Scenario:
     except UnicodeDecodeError as exc:
         raise ScenarioError(str(path), [f"{path}: not UTF-8 text ({exc}); save the file as UTF-8"]) from None
     try:
+        check_yaml(text)  # nesting depth and alias expansion bounded
         doc = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
