@@ -156,6 +156,7 @@ def _build(source: Source, mapping: Mapping, *, strict: bool, calendar: WorkingC
 
     # ---- times: naive wall-clock times become UTC through the zone
     end_t = data.times[res.time]
+    end_far = _out_of_range(end_t.us)
     end_t.us, end_gap = localise(_in_range(end_t.us), end_t.aware, tz)
     start_unread = None
     if res.start:
@@ -176,6 +177,8 @@ def _build(source: Source, mapping: Mapping, *, strict: bool, calendar: WorkingC
         reasons.append((end_t.conflict, f"time in column '{res.time}' can only be read {other}, but the column is {mine}"))
     if end_gap is not None:
         reasons.append((end_gap, f"time in column '{res.time}' does not exist in {tz} (a daylight-saving change)"))
+    reasons.append((end_far, f"time in column '{res.time}' is outside the years {YEARS[0]}-{YEARS[1]} "
+                             "(a year such as 0024 or 2300); check the year in the export"))
     reasons.append((end_t.us == NAT, f"missing or unreadable time in column '{res.time}'"))
     kind = None
     if res.lifecycle:
@@ -292,9 +295,16 @@ def _build(source: Source, mapping: Mapping, *, strict: bool, calendar: WorkingC
     return frame
 
 
-# Times outside the years 1000-9999 cannot be shown or compared by Python's datetime: unreadable.
-_MIN_US = -30_610_224_000_000_000  # 1000-01-01
-_MAX_US = 253_402_300_799_000_000  # 9999-12-31 23:59:59
+# Times the audit can compute with: pandas' nanosecond times end in 1677 and 2262 (with a margin
+# for time zones). A time outside is rejected with its row, never read as another year.
+YEARS = (1678, 2261)
+_MIN_US = -9_214_560_000_000_000  # 1678-01-01 00:00 UTC
+_MAX_US = 9_214_646_399_999_999  # 2261-12-31 23:59:59.999999 UTC
+
+
+def _out_of_range(us: np.ndarray) -> np.ndarray:
+    """Times read but outside YEARS."""
+    return (us != NAT) & ((us < _MIN_US) | (us > _MAX_US))
 
 
 def _in_range(us: np.ndarray) -> np.ndarray:
