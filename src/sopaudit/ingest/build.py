@@ -194,6 +194,8 @@ def _build(source: Source, mapping: Mapping, *, strict: bool, calendar: WorkingC
     del reasons, end_gap
     accepted = np.flatnonzero(~rejected_mask)
     logger.debug("rejected %d rows", len(rejected))
+    bad_codes = np.unique(case_codes[rejected_mask & (case_codes >= 0)])
+    rejected_cases = tuple(data.text[res.case].values.take(pa.array(bad_codes.astype(np.int64))).to_pylist())
     del rejected_mask
     end_us = end_t.us
 
@@ -291,6 +293,7 @@ def _build(source: Source, mapping: Mapping, *, strict: bool, calendar: WorkingC
     frame.attrs[INFO_KEY] = LogInfo(
         path=where, sha256=source.sha256, tz=tz, mapping=mapping_record,
         rows_read=rows_read, rejected=tuple(rejected), quality=quality, source=info_details,
+        rejected_cases=rejected_cases,
     )
     return frame
 
