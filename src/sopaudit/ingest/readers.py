@@ -65,6 +65,9 @@ def kind_of(path: str | Path) -> str:
     """The reader for `path`, from its extension (or 'sql' for a database URL)."""
     if is_sql_url(path):
         return "sql"
+    if Path(path).is_dir():
+        raise InputFileError(f"{path}: this is a folder, not a log file; give the exported file itself "
+                             "(.csv, .xlsx, .parquet or .xes)")
     name = Path(path).name.lower()
     for suffix, kind in ((".xes.gz", "xes"), (".xes", "xes"), (".csv.gz", "csv"), (".csv", "csv"),
                          (".txt", "csv"), (".tsv", "csv"), (".tsv.gz", "csv"), (".xlsx", "xlsx"),
@@ -78,7 +81,8 @@ def kind_of(path: str | Path) -> str:
         )
     raise InputFileError(
         f"{path}: unknown log file type; use .csv (.txt, .tsv, .csv.gz), .xlsx, .parquet, .xes, "
-        ".xes.gz, or a database URL with --query"
+        ".xes.gz, or a database URL with a query (`query:` in the mapping file, or --query of "
+        "`sopaudit ingest`)"
     )
 
 
@@ -90,11 +94,11 @@ def open_source(path: str | Path, *, sheet: str | None = None, query: str | None
     kind = kind_of(path)
     if kind == "sql":
         if not query:
-            raise MappingError(f"{_mask_url(str(path))}: a database URL needs a query; pass --query 'SELECT ...' or put query: in the mapping")
+            raise MappingError(f"{_mask_url(str(path))}: a database URL needs a query; put `query: SELECT ...` in the mapping file (or pass --query 'SELECT ...' to `sopaudit ingest`)")
         return _open_sql(str(path), query)
     path = Path(path)
     if not path.is_file():
-        raise InputFileError(f"{path}: the log file does not exist; check the path given to --log")
+        raise InputFileError(f"{path}: the log file does not exist; check its path")
     if query:
         raise MappingError(f"{path}: --query is for database URLs, not for a {kind.upper()} file")
     if sheet and kind != "xlsx":
@@ -283,6 +287,13 @@ def _open_xlsx(path: Path, sheet: str | None) -> Source:
             ) from None
     finally:
         wb.close()
+    uncached = _uncached_formulas(path, ws.title, names, columns, numbers)
+    if uncached:
+        shown = ", ".join(f"row {r} column {c!r}" for r, c in uncached[:20])
+        more = f" and {len(uncached) - 20:,} more" if len(uncached) > 20 else ""
+        notes.append(f"{len(uncached):,} cell(s) hold a formula without a computed value ({shown}{more}); they "
+                     "are read as empty. The workbook was saved without calculating (e.g. by a script): open "
+                     "it in Excel or LibreOffice and save it again")
     arrays = []
     for name, values in zip(names, columns, strict=True):
         arr, mixed = _xlsx_column(values)
@@ -296,6 +307,33 @@ def _open_xlsx(path: Path, sheet: str | None) -> Source:
         details["notes"] = notes
     return Source(str(path), "xlsx", names, iter([batch] if numbers else []), "", details,
                   rows=numbers, hash_path=str(path))
+
+
+def _uncached_formulas(path: Path, title: str, names: list[str], columns: list[list], numbers: list[int]
+                       ) -> list[tuple[int, str]]:
+    """(row, column) of the cells read as empty that hold a formula: data_only reads a formula's
+    last computed value, which a workbook written by a script may not have."""
+    with zipfile.ZipFile(path) as zf:
+        sheets = [n for n in zf.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml")]
+        if not any(b"<f" in zf.read(n) for n in sheets):
+            return []
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        at = {number: i for i, number in enumerate(numbers)}
+        out = []
+        for number, row in enumerate(wb[title].iter_rows(min_row=2, values_only=True), start=1):
+            i = at.get(number)
+            if i is None or row is None:
+                continue
+            for c, name in enumerate(names[: len(row)]):
+                v = row[c]
+                if isinstance(v, str) and v.startswith("=") and columns[c][i] is None:
+                    out.append((number, name))
+        return out
+    finally:
+        wb.close()
 
 
 def _xlsx_column(values: list) -> tuple[pa.Array, bool]:
@@ -354,7 +392,16 @@ def _open_sql(url: str, query: str) -> Source:
             raise InputFileError(f"{shown}: the SQLite database file {db!r} does not exist; check the path in the URL")
         # Read-only at the SQLite level: a mistyped path cannot create a file, a query cannot write.
         uri = f"file:{Path(db).resolve().as_posix()}?mode=ro"
-        kwargs["creator"] = lambda: sqlite3.connect(uri, uri=True)
+
+        def connect() -> sqlite3.Connection:
+            conn = sqlite3.connect(uri, uri=True)
+            # ATTACH DATABASE would open (and create) another file, outside the read-only one
+            conn.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
+            conn.set_authorizer(lambda action, *_: sqlite3.SQLITE_DENY if action == sqlite3.SQLITE_ATTACH
+                                else sqlite3.SQLITE_OK)
+            return conn
+
+        kwargs["creator"] = connect
     try:
         engine = sa.create_engine(url, **kwargs)
     except (sa.exc.ArgumentError, ImportError, sa.exc.NoSuchModuleError) as exc:
