@@ -18,7 +18,22 @@ MAX_ALIAS_NODES = 100_000  # nodes that aliases may add to the document
 
 
 class YamlLimitError(yaml.MarkedYAMLError):
-    """A YAML document beyond the bounds of a configuration file."""
+    """A YAML document beyond the bounds of a configuration file (or not UTF-8 text)."""
+
+
+def read_yaml_text(path) -> str:
+    """The text of a YAML file (UTF-8, with or without BOM); bytes that are not UTF-8 are a
+    YamlLimitError at their line and column, so loaders report them like a syntax error."""
+    with open(path, "rb") as fh:
+        data = fh.read()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start)
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1)
+        mark = yaml.Mark(str(path), exc.start, line, column, None, None)
+        raise YamlLimitError(None, None, f"byte 0x{data[exc.start]:02x} is not UTF-8 text; save the file as "
+                             "UTF-8", mark) from None
 
 
 def check_yaml(text: str) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -244,8 +245,10 @@ def _check_xlsx_archive(path: Path) -> None:
                             "declares a DTD or entities, which can expand without bound or read "
                             "other files; save the workbook again from Excel or LibreOffice"
                         )
-    except zipfile.BadZipFile:
-        raise InputFileError(f"{path}: not a readable XLSX file (not a ZIP archive, or truncated)") from None
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, zlib.error) as exc:
+        # a damaged archive fails in many ways: a bad offset (OSError), an unknown compression...
+        raise InputFileError(f"{path}: not a readable XLSX file (not a ZIP archive, or truncated: "
+                             f"{type(exc).__name__})") from None
 
 
 def _open_xlsx(path: Path, sheet: str | None) -> Source:

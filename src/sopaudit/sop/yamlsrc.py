@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from sopaudit.core.yamlguard import check_yaml
+from sopaudit.core.yamlguard import check_yaml, read_yaml_text
 
 
 class LocDict(dict):
@@ -71,6 +71,6 @@ def load_yaml(path: str | Path, text: str | None = None):
     """Parse a YAML file into LocDict/LocList/scalars; syntax errors become (line, col, msg).
     A document nested too deep or whose aliases expand too far is refused (core/yamlguard.py)."""
     if text is None:
-        text = Path(path).read_text(encoding="utf-8-sig")
+        text = read_yaml_text(Path(path))
     check_yaml(text)
     return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader subclass
