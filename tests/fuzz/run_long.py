@@ -20,9 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from hypothesis import HealthCheck, given, seed, settings  # noqa: E402
-
 from harness import files, readers  # noqa: E402
+from hypothesis import HealthCheck, given, seed, settings  # noqa: E402
 
 
 def run(reader, examples: int, random_seed: int) -> tuple[Counter, str | None, float]:

@@ -10,9 +10,8 @@ import pytest
 
 hypothesis = pytest.importorskip("hypothesis")
 
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-
 from harness import files, readers  # noqa: E402
+from hypothesis import HealthCheck, given, settings  # noqa: E402
 
 READERS = {r.name: r for r in readers()}
 SHORT = settings(max_examples=25, deadline=None, derandomize=True, database=None,
