@@ -59,3 +59,19 @@ def test_readme_tour_command(tmp_path, lang, model):
     assert "findings   0" in res.output
     assert {p.name for p in out.iterdir()} == FILES
     assert json.loads((out / "summary.json").read_text(encoding="utf-8"))["deviations"] == 0
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_clean_audit_from_the_cli(tmp_path, lang):
+    from conftest import FIXTURES
+
+    rows = [("1", s, f"2024-03-04 08:{10 * i:02d}") for i, s in enumerate(["a", "c", "d", "e", "f", "g"])]
+    log = tmp_path / "log.csv"
+    log.write_text("case,activity,time\n" + "\n".join(",".join(r) for r in rows) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main, ["audit", "--log", str(log), "--sop", str(FIXTURES / "mini_sop.yaml"),
+                                    "--case", "case", "--activity", "activity", "--time", "time",
+                                    "--out", str(out), "--lang", lang])
+    assert res.exit_code == 0, res.output
+    assert "findings   0" in res.output
+    assert {p.name for p in out.iterdir()} == FILES

@@ -24,7 +24,7 @@ SECONDS = 10.0  # one read of a small file never takes this long
 TOKENS = ['"', "'", "\n", "\r", "\r\n", "\x00", "\t", ",", ";", "|", ": ", "- ", "? ", "&a ", "*a", "!!python/object:os.system ",
           "{", "}", "[", "]", "<", ">", "&", "&amp;", "&e;", "<!DOCTYPE x [<!ENTITY e 'x'>]>", "<![CDATA[", "]]>", "\ufeff",
           "0024-03-04", "2300-01-01 10:00", "9999-99-99", "31/02/2024", "NaN", "1e309", "-0", "=HYPERLINK(1)",
-          "\u202e", "\U0001f600", "x" * 300, "[" * 200, "#", "%", "\\", "é"]
+          "\u202e", "\U0001f600", ' encoding="TF-8"', "<?xml version='1.0' encoding='x'?>", "x" * 300, "[" * 200, "#", "%", "\\", "é"]
 
 
 class Hang(BaseException):  # noqa: N818 - a BaseException so no reader's `except Exception` hides it

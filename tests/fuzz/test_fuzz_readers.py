@@ -14,7 +14,7 @@ from harness import files, readers  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 
 READERS = {r.name: r for r in readers()}
-SHORT = settings(max_examples=25, deadline=None, derandomize=True, database=None,
+SHORT = settings(max_examples=15, deadline=None, derandomize=True, database=None,
                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
