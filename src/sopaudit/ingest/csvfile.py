@@ -225,10 +225,9 @@ def open_csv(path: Path, encoding: str | None = None, newlines_in_values: bool |
                     f"{path}, line {line}: a single record is longer than {BLOCK_SIZE >> 20} MiB; an "
                     "export row is never that long (a binary file?). Fix or cut that line and read again."
                 ) from None
-            raise InputFileError(
-                f"{path}, row {done + len(invalid) + 1}: cannot read the CSV from here on ({msg}); "
-                "check the quoting and the separator"
-            ) from None
+            # e.g. "parser got out of sync with chunker" (a quote opened late in a block): the
+            # careful reader accounts for every line and names the broken one
+            raise Reopen(careful=True) from None
         except (OSError, EOFError) as exc:
             raise InputFileError(
                 f"{path}, row {done + len(invalid) + 1}: the file ends early or cannot be read ({exc}); "
