@@ -51,8 +51,8 @@ def _check_place(path: Path, real: Path, what: str, flag: str) -> None:
 
 def _check_inputs(real_out: Path, inputs: Iterable, flag: str, path: Path, folder: bool) -> None:
     for item in inputs:
-        if not item or "://" in str(item):
-            continue
+        if not item or "://" in str(item) or not os.path.lexists(item):
+            continue  # a database URL, or a name that is no file (an SOP built in memory)
         src = _real(Path(item))
         if src == real_out or (folder and real_out in src.parents):
             where = "is" if src == real_out else "holds"
