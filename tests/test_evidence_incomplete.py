@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 import sopaudit as sa
+from sopaudit.core.columns import log_info
 
 from conftest import FIXTURES
 
@@ -58,3 +59,16 @@ def test_no_remark_without_rejected_rows(mini_sop, tmp_path):
     assert not res.deviations["evidence_incomplete"].any()
     html = res.write(tmp_path, formats="html", lang="en")["report"].read_text(encoding="utf-8")
     assert 'id="evidence-incomplete"' not in html
+
+
+@pytest.mark.parametrize("broken", ['1,c,2024-03-04 08:10,extra', '1,"c,2024-03-04 08:10'])
+def test_a_row_that_cannot_be_split_still_names_its_case(tmp_path, broken):
+    rows = [",".join(r) for r in ROWS]
+    rows[1] = broken  # a stray separator, or a stray quote
+    path = tmp_path / "log.csv"
+    path.write_text("case,activity,time\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    log = sa.read_log(path, case="case", activity="activity", time="time")
+    assert [r for r, _ in log_info(log).rejected] == [2]
+    assert log_info(log).rejected_cases == ("1",)
+    dev = sa.audit(log, sa.load_sop(FIXTURES / "mini_sop.yaml")).deviations
+    assert dev.groupby("case_id")["evidence_incomplete"].agg(set).to_dict() == {"1": {True}, "2": {False}}

@@ -196,6 +196,7 @@ def _build(source: Source, mapping: Mapping, *, strict: bool, calendar: WorkingC
     logger.debug("rejected %d rows", len(rejected))
     bad_codes = np.unique(case_codes[rejected_mask & (case_codes >= 0)])
     rejected_cases = tuple(data.text[res.case].values.take(pa.array(bad_codes.astype(np.int64))).to_pylist())
+    rejected_cases += _unsplit_cases(source, res.case, data.text[res.case].values, rejected_cases)
     del rejected_mask
     end_us = end_t.us
 
@@ -303,6 +304,20 @@ def _build(source: Source, mapping: Mapping, *, strict: bool, calendar: WorkingC
 YEARS = (1678, 2261)
 _MIN_US = -9_214_560_000_000_000  # 1678-01-01 00:00 UTC
 _MAX_US = 9_214_646_399_999_999  # 2261-12-31 23:59:59.999999 UTC
+
+
+def _unsplit_cases(source: Source, case_col: str, known: pa.Array, already: tuple) -> tuple:
+    """Cases of the log named by rows that could not be split into columns (a broken quote, a
+    stray separator): their evidence is incomplete too."""
+    if not source.invalid_fields or case_col not in source.columns:
+        return ()
+    at = source.columns.index(case_col)
+    names = {f[at].strip() for f in source.invalid_fields.values() if len(f) > at and f[at].strip()}
+    names -= set(already)
+    if not names:
+        return ()
+    candidates = pa.array(sorted(names), pa.string())
+    return tuple(candidates.filter(pc.is_in(candidates, value_set=known)).to_pylist())
 
 
 def _out_of_range(us: np.ndarray) -> np.ndarray:

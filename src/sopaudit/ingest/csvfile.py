@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from sopaudit.core.errors import InputFileError
+from sopaudit.ingest.csvlines import keep_fields
 from sopaudit.ingest.readers import Source, clean_names
 
 # pyarrow's streaming reader holds about 40 blocks in flight: 4 MiB blocks keep that near 170 MiB.
@@ -153,6 +154,7 @@ def open_csv(path: Path, encoding: str | None = None, newlines_in_values: bool |
         # Quoted values with line breaks need pyarrow's slower mode; turn it on when the sample has one.
         newlines_in_values = '"' in text and any(any("\n" in v or "\r" in v for v in r) for r in header_rows[1:])
     invalid: list[tuple[int, str]] = []
+    invalid_fields: dict[int, list[str]] = {}
     unnumbered: list = []
     width = len(names)
     details = {"format": "csv", "encoding": ("utf-8-sig" if bom else enc), "delimiter": delimiter}
@@ -163,8 +165,9 @@ def open_csv(path: Path, encoding: str | None = None, newlines_in_values: bool |
     if careful:
         from sopaudit.ingest.csvlines import read_records
 
-        batches = read_records(path, enc, delimiter, names, MAX_CELL, invalid, details)
-        return Source(str(path), "csv", names, batches, "", details, invalid=invalid, hash_path=str(path))
+        batches = read_records(path, enc, delimiter, names, MAX_CELL, invalid, details, invalid_fields)
+        return Source(str(path), "csv", names, batches, "", details, invalid=invalid, hash_path=str(path),
+                      invalid_fields=invalid_fields)
 
     def on_invalid(row) -> str:
         # row.number counts records from 1 with the header as record 1: data row = number - 1.
@@ -178,6 +181,7 @@ def open_csv(path: Path, encoding: str | None = None, newlines_in_values: bool |
         reason = (f"the row has {row.actual_columns} field(s) but the header has {width}; a "
                   f"'{_show(delimiter)}' inside an unquoted value, or a cut line")
         invalid.append((int(row.number) - 1, reason))
+        keep_fields(invalid_fields, int(row.number) - 1, row.text or "", delimiter, width)
         return "skip"
 
     read_options = pcsv.ReadOptions(use_threads=threads, block_size=BLOCK_SIZE, encoding=enc,
@@ -234,7 +238,8 @@ def open_csv(path: Path, encoding: str | None = None, newlines_in_values: bool |
                 "a compressed file may be truncated; export it again"
             ) from None
 
-    return Source(str(path), "csv", names, prefetch(parse()), "", details, invalid=invalid, hash_path=str(path))
+    return Source(str(path), "csv", names, prefetch(parse()), "", details, invalid=invalid, hash_path=str(path),
+                  invalid_fields=invalid_fields)
 
 
 def prefetch(batches: Iterator[pa.RecordBatch], depth: int = 2) -> Iterator[pa.RecordBatch]:

@@ -151,8 +151,19 @@ def _record(lines: Lines, first: tuple[int, str], delimiter: str, width: int | N
     return None, taken, why
 
 
+MAX_KEPT = 100_000  # unreadable rows whose fields are kept to name their case
+
+
+def keep_fields(kept: dict[int, list[str]], row: int, text: str, delimiter: str, width: int) -> None:
+    """Keep the fields of an unreadable row (cut to the header's width and 200 characters each):
+    its case id marks that case's evidence as incomplete."""
+    if len(kept) < MAX_KEPT:
+        kept[row] = [f[:200] for f in _fields(text, delimiter)[:width]]
+
+
 def read_records(path: Path, encoding: str, delimiter: str, names: list[str], max_cell: int,
-                 invalid: list[tuple[int, str]], details: dict) -> Iterator[pa.RecordBatch]:
+                 invalid: list[tuple[int, str]], details: dict, invalid_fields: dict[int, list[str]] | None = None
+                 ) -> Iterator[pa.RecordBatch]:
     """Record batches of the data rows of a CSV (the header line skipped), filling `invalid`
     with (row, reason); at the end, `details` says which values span several lines and which
     lines were not UTF-8."""
@@ -176,10 +187,14 @@ def read_records(path: Path, encoding: str, delimiter: str, names: list[str], ma
                 invalid.append((row, f"line {first[0]}: a quote opened in this line {broken}; the line is "
                                      f"skipped and reading goes on at line {first[0] + 1}"))
                 lines.push_back(taken[1:])
+                if invalid_fields is not None:
+                    keep_fields(invalid_fields, row, first[1], delimiter, width)
                 continue
             if len(fields) != width:
                 invalid.append((row, f"the row has {len(fields)} field(s) but the header has {width}; a "
                                      f"'{_show(delimiter)}' inside an unquoted value, or a cut line"))
+                if invalid_fields is not None and len(invalid_fields) < MAX_KEPT:
+                    invalid_fields[row] = [f[:200] for f in fields[:width]]  # names the row's case
                 continue
             if len(taken) > 1:
                 spans.append((row, first[0], taken[-1][0]))
