@@ -135,6 +135,8 @@ def audit(
                                     if len(d)] or [deviations], ignore_index=True))
     case_start = events.groupby(CASE, sort=True)[TIME].min().reindex(case_ids)
     deviations, accepted_table = apply_allow_list(deviations, case_attrs, case_start, allow)
+    # rows of these cases could not be read: a finding may come from the export, not the service
+    deviations["evidence_incomplete"] = deviations["case_id"].isin(set(map(str, info.rejected_cases)))
 
     cases = _cases_table(events, traces, case_vid, by_id, deviations, service)
     steps = _steps_table(sop, case_vid, by_id, deviations, use_prefix, unfinished)

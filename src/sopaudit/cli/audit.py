@@ -49,27 +49,27 @@ def _audit_to_dir(log_path, sop_path, out, mapping: dict, tz: str, lang: str, fo
     from sopaudit.auditing.run import audit as run_audit
     from sopaudit.calendar.workdays import WorkingCalendar
     from sopaudit.core.columns import log_info
+    from sopaudit.core.outdir import check_out_dir
     from sopaudit.ingest import read_log
-    from sopaudit.ingest.write import write_quality, write_rejected
     from sopaudit.sop.load import load_sop
 
+    # a bad --out is found before the audit, not after it
+    check_out_dir(out, [log_path, sop_path, mapping.get("mapping"), closures, options.get("accepted"),
+                        options.get("roles")])
     sop = load_sop(sop_path)  # first: an SOP error is cheap to find, a large log is not
     log = read_log(log_path, tz=tz, **mapping)
     calendar = WorkingCalendar(tz=log_info(log).tz or "Asia/Jakarta", cuti_bersama_working=cuti_bersama_working)
     if closures is not None:
         calendar = calendar.with_closures_file(closures)
     result = run_audit(log, sop, calendar=calendar, **options)
-    written = result.write(out, formats=formats, lang=lang)  # None: every format
-    # The ingest's data-quality report and its unreadable rows beside the report.
-    written["quality"] = write_quality(log, Path(out) / "quality.json")
-    rejected = write_rejected(log_info(log).rejected, Path(out) / "rejected_rows.csv")
-    if rejected is not None:
-        written["rejected"] = rejected
+    # None: every format; with the ingest's quality report and unreadable rows, all or nothing
+    written = result.write(out, formats=formats, lang=lang)
     return result, written
 
 
 @click.command()
-@click.option("--log", "log_path", required=True, type=click.Path(path_type=Path), help="Event log (CSV or XES).")
+@click.option("--log", "log_path", required=True, type=click.Path(path_type=Path),
+              help="Event log: CSV (.csv, .txt, .tsv, .csv.gz), XLSX, Parquet or XES (.xes, .xes.gz).")
 @click.option("--sop", "sop_path", required=True, type=click.Path(path_type=Path),
               help="SOP reference model (.yaml, .pnml or .bpmn).")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Folder for the report files.")
@@ -77,6 +77,9 @@ def _audit_to_dir(log_path, sop_path, out, mapping: dict, tz: str, lang: str, fo
 @click.option("--activity", default=None, help="Column holding the step or status name.")
 @click.option("--time", "time_col", default=None, help="Column holding the timestamp.")
 @click.option("--resource", default=None, help="Column holding the officer.")
+@click.option("--time-format", default=None,
+              help="auto, iso, dayfirst, monthfirst, excel, epoch, epoch_ms, or a strptime pattern like "
+              "'%d/%m/%Y %H:%M' (default: the mapping file's, else auto).")
 @click.option("--mapping", "mapping_file", type=click.Path(path_type=Path), default=None,
               help="Mapping YAML file for the log (docs/mapping.md); the column flags override it.")
 @click.option("--strict", is_flag=True, help="Stop at the first unreadable row of the log instead of listing it.")
@@ -103,10 +106,10 @@ def _audit_to_dir(log_path, sop_path, out, mapping: dict, tz: str, lang: str, fo
 @user_errors
 def audit(log_path, sop_path, out, case, activity, time_col, resource, tz, lang, processes, accepted,
           precision, formats, roles, closures, cuti_bersama_working, open_days, mapping_file=None,
-          strict=False) -> None:
+          strict=False, time_format=None) -> None:
     """Check an event log against an SOP and write the report into OUT."""
     mapping = {"case": case, "activity": activity, "time": time_col, "resource": resource,
-               "mapping": mapping_file, "strict": strict}
+               "mapping": mapping_file, "strict": strict, "time_format": time_format}
     result, written = _audit_to_dir(log_path, sop_path, out, mapping, tz, lang, formats, closures, cuti_bersama_working,
                                     processes=processes, accepted=accepted, precision=precision, roles=roles,
                                     open_days=open_days)
@@ -124,8 +127,9 @@ def _demo_root() -> Path:
 
 
 @click.command()
-@click.option("--out", default=Path("reports") / "demo", type=click.Path(path_type=Path), show_default=True)
-@click.option("--lang", type=click.Choice(["id", "en"]), default="id", show_default=True)
+@click.option("--out", default=Path("reports") / "demo", type=click.Path(path_type=Path), show_default=True,
+              help="Folder for the report files.")
+@click.option("--lang", type=click.Choice(["id", "en"]), default="id", show_default=True, help="Report language.")
 @user_errors
 def demo(out, lang) -> None:
     """Audit the bundled synthetic passport sample against its SOP (the demo audit)."""

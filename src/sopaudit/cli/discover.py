@@ -117,7 +117,7 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> None:
 
 @click.command("discover")
 @click.option("--log", "log_path", required=True, type=click.Path(path_type=Path),
-              help="Event log (CSV or XES).")
+              help="Event log: CSV (.csv, .txt, .tsv, .csv.gz), XLSX, Parquet or XES (.xes, .xes.gz).")
 @click.option("-o", "--out", required=True, type=click.Path(path_type=Path), help="Folder for the files.")
 @click.option("--sop", "sop_path", default=None, type=click.Path(path_type=Path),
               help="SOP reference model (.yaml, .pnml or .bpmn): also compare the actual process with it.")
@@ -127,6 +127,9 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> None:
 @click.option("--activity", default=None, help="Column holding the step or status name.")
 @click.option("--time", "time_col", default=None, help="Column holding the timestamp.")
 @click.option("--resource", default=None, help="Column holding the officer.")
+@click.option("--time-format", default=None,
+              help="auto, iso, dayfirst, monthfirst, excel, epoch, epoch_ms, or a strptime pattern like "
+              "'%d/%m/%Y %H:%M' (default: the mapping file's, else auto).")
 @click.option("--tz", default=None,
               help="Time zone of naive times (IANA name or WIB/WITA/WIT; default Asia/Jakarta).")
 @click.option("--from", "date_from", default=None, help="Keep cases whose first event is on or after this date.")
@@ -144,15 +147,13 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> None:
               help="Language of the SOP drawings.")
 @user_errors
 def discover_command(log_path, out, sop_path, mapping_path, case, activity, time_col, resource, tz, date_from,
-                     date_to, attribute, values, coverage, noise, max_nodes, min_edge_share, lang) -> None:
+                     date_to, attribute, values, coverage, noise, max_nodes, min_edge_share, lang,
+                     time_format=None) -> None:
     """Discover the actual process of an event log and write it into OUT: dfg.csv, variants.csv,
     map.svg, map.png and models.json; with --sop also differences.csv, actual_vs_sop.svg and
     sop_overlay.svg."""
-    from sopaudit.auditing.run import audit as run_audit
     from sopaudit.core.columns import log_info
-    from sopaudit.discovery import flows as cmp
-    from sopaudit.discovery import overlay
-    from sopaudit.discovery.mining import discover
+    from sopaudit.core.outdir import check_out_dir, staged_folder
     from sopaudit.ingest import read_log
     from sopaudit.sop import load_sop
 
@@ -162,15 +163,29 @@ def discover_command(log_path, out, sop_path, mapping_path, case, activity, time
         raise SopAuditError(f"--max-nodes {max_nodes} must be at least 1")
     if not 0 <= min_edge_share <= 1:
         raise SopAuditError(f"--min-edge-share {min_edge_share} must be a share between 0 and 1")
+    inputs = [log_path, sop_path, mapping_path]
+    check_out_dir(out, inputs, "-o")  # a bad output folder is found before any work
     sop = load_sop(sop_path) if sop_path is not None else None  # first: a bad SOP is cheap to find
     given = {"mapping": mapping_path, "case": case, "activity": activity, "time": time_col,
-             "resource": resource, "tz": tz}
+             "resource": resource, "tz": tz, "time_format": time_format}
     # only what the user gave: a mapping file's own time zone must not be overridden by a default
     log = read_log(log_path, **{k: v for k, v in given.items() if v is not None})
     info = log_info(log)
     n_all = int(log["case:concept:name"].nunique())
     log, applied = _filters(log, log_path, date_from, date_to, attribute, values, coverage)
-    out.mkdir(parents=True, exist_ok=True)
+    # all or nothing, models.json (the summary) last; files of an earlier run not written now are removed
+    with staged_folder(out, (*FILES, *SOP_FILES, "rejected_rows.csv"), mark="models.json", inputs=inputs) as tmp:
+        pm, nodes, edges, models, written = _write_files(tmp, log, log_path, info, sop, sop_path, noise, lang,
+                                                         applied, max_nodes, min_edge_share)
+    _print(log_path, out, pm, nodes, edges, models, written, info, applied, n_all, sop)
+
+
+def _write_files(out, log, log_path, info, sop, sop_path, noise, lang, applied, max_nodes, min_edge_share):
+    from sopaudit.auditing.run import audit as run_audit
+    from sopaudit.discovery import flows as cmp
+    from sopaudit.discovery import overlay
+    from sopaudit.discovery.mining import discover
+
     written: list[str] = []
 
     pm = discover(log)
@@ -213,6 +228,10 @@ def discover_command(log_path, out, sop_path, mapping_path, case, activity, time
                                      encoding="utf-8")
     if write_rejected(info.rejected, out / "rejected_rows.csv") is not None:
         written.append("rejected_rows.csv")
+    return pm, nodes, edges, models, written
+
+
+def _print(log_path, out, pm, nodes, edges, models, written, info, applied, n_all, sop) -> None:
 
     shown = sum(1 for n in nodes if n.id not in ("▶", "■"))
     click.echo(f"log        {log_path}: {pm.n_cases:,} cases, {pm.n_events:,} events, "

@@ -46,6 +46,7 @@ def ingest_command(source, mapping_file, suggest, case, activity, time_col, star
     """Read SOURCE (CSV, XLSX, Parquet, XES, or a database URL with --query), print the data-quality
     summary, and write the canonical event log with -o. With --suggest, print a proposed mapping."""
     from sopaudit.core.columns import log_info
+    from sopaudit.core.outdir import check_out_file, staged_files
     from sopaudit.ingest import read_log
     from sopaudit.ingest.quality import summary_lines
     from sopaudit.ingest.suggest import suggest_mapping
@@ -66,16 +67,22 @@ def ingest_command(source, mapping_file, suggest, case, activity, time_col, star
     if sop_path is not None:
         raise MappingError("--sop is for --suggest (to match a rekap's date columns to SOP steps); "
                            "audit a log against an SOP with `sopaudit audit`")
+    inputs = [source, mapping_file, labels]
+    for path, flag in ((output, "-o"), (quality_json, "--quality-json")):
+        if path is not None:  # before the read: a bad output path costs no ingest
+            check_out_file(path, inputs, flag)
     log = read_log(source, mapping=mapping_file, case=case, activity=activity, time=time_col, start=start,
                    lifecycle=lifecycle, resource=resource, sequence=sequence, time_format=time_format,
                    tz=tz, sheet=sheet, query=query, labels=labels, duplicates=duplicates, strict=strict)
     info = log_info(log)
     for line in summary_lines(info.quality):
         click.echo(line)
+    with staged_files(output, quality_json, inputs=inputs) as (log_tmp, quality_tmp):
+        if quality_tmp is not None:
+            quality_tmp.write_text(json.dumps(info.quality, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        if log_tmp is not None:
+            write_log(log, log_tmp)
     if quality_json is not None:
-        quality_json.parent.mkdir(parents=True, exist_ok=True)
-        quality_json.write_text(json.dumps(info.quality, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         click.echo(f"quality    {quality_json}")
     if output is not None:
-        written = write_log(log, output)
-        click.echo(f"written    {written}  ({len(log):,} events)")
+        click.echo(f"written    {output}  ({len(log):,} events)")

@@ -30,6 +30,7 @@ from sopaudit.core.errors import SopAuditError
 @user_errors
 def simulate_command(sop_path, scenario_path, cases, seed, out, truth_path, officers_path, labels) -> None:
     """Simulate a service log from an SOP, with deviations injected at known rates."""
+    from sopaudit.core.outdir import check_out_file, staged_files
     from sopaudit.simulation import (
         default_scenario,
         load_scenario,
@@ -41,6 +42,9 @@ def simulate_command(sop_path, scenario_path, cases, seed, out, truth_path, offi
     )
     from sopaudit.sop import load_sop
 
+    for path, flag in ((out, "-o"), (truth_path, "--truth"), (officers_path, "--officers")):
+        if path is not None:  # before the simulation: a bad output path costs no run
+            check_out_file(path, [sop_path, scenario_path], flag)
     scenario = load_scenario(scenario_path) if scenario_path is not None and sop_path is None else None
     if sop_path is None:
         if scenario is None or not scenario.sop:
@@ -56,11 +60,15 @@ def simulate_command(sop_path, scenario_path, cases, seed, out, truth_path, offi
     started = time.time()
     log, truth = simulate(sop, cases, seed, scenario)
     seconds = time.time() - started
-    written = [write_log(log, out)]
-    if truth_path is not None:
-        written.append(write_truth(truth, truth_path))
-    if officers_path is not None:
-        written.append(write_officers(officer_roles(sop, scenario), officers_path))
+    # all or nothing: a failed or killed run leaves no log without its truth file
+    with staged_files(out, truth_path, officers_path, inputs=[sop_path, scenario_path]) as (log_tmp, truth_tmp,
+                                                                                           officers_tmp):
+        write_log(log, log_tmp)
+        if truth_tmp is not None:
+            write_truth(truth, truth_tmp)
+        if officers_tmp is not None:
+            write_officers(officer_roles(sop, scenario), officers_tmp)
+    written = [p for p in (out, truth_path, officers_path) if p is not None]
     n_cases = log["case:concept:name"].nunique()
     first, last = log["time:timestamp"].min(), log["time:timestamp"].max()
     click.echo(f"SOP        {sop.header.code}  {sop.header.title}")

@@ -74,17 +74,20 @@ def show(file: Path, width: int | None) -> None:
 @user_errors
 def draw(file: Path, out: Path) -> None:
     """Draw the SOP as an SOP AP flowchart (SVG or PNG, by the suffix of OUT)."""
+    from sopaudit.core.outdir import check_out_file, staged_files
     from sopaudit.sop import load_sop
     from sopaudit.sop.draw import draw_sop
 
     fmt = out.suffix.lower().lstrip(".")
     if fmt not in ("svg", "png"):
         raise SopAuditError(f"{out}: the drawing is written as .svg or .png; name the output file so")
+    check_out_file(out, [file])
     sop = load_sop(file)
     if sop.flow is None:
         raise SopError(str(file), [f"{file}: an imported BPMN/PNML model has no SOP flow to draw; "
                                    "open it in its modelling tool"])
-    draw_sop(sop, out, fmt)
+    with staged_files(out, inputs=[file]) as (tmp,):
+        draw_sop(sop, tmp, fmt)
     click.echo(f"wrote {out}")
 
 
@@ -97,15 +100,18 @@ def draw(file: Path, out: Path) -> None:
 def export(file: Path, to: str, out: Path) -> None:
     """Export an SOP to BPMN 2.0 (with diagram layout, opens in bpmn.io), to PNML, or as its SOP AP
     table in Excel or Word (which `sopaudit sop import` reads back)."""
+    from sopaudit.core.outdir import check_out_file, staged_files
     from sopaudit.sop import compile_sop, load_sop
     from sopaudit.sop.bpmn_write import write_bpmn
     from sopaudit.sop.pnml import write_pnml
 
+    check_out_file(out, [file])
     sop = load_sop(file)
     if to in ("xlsx", "docx"):
         from sopaudit.sop.ap_write import write_docx, write_xlsx
 
-        (write_xlsx if to == "xlsx" else write_docx)(sop, out)
+        with staged_files(out, inputs=[file]) as (tmp,):
+            (write_xlsx if to == "xlsx" else write_docx)(sop, tmp)
         click.echo(f"wrote {out}")
         return
     if to == "bpmn":
@@ -115,7 +121,8 @@ def export(file: Path, to: str, out: Path) -> None:
         text = write_bpmn(sop)
     else:
         text = write_pnml(compile_sop(sop), sop.header.code or file.stem)
-    out.write_text(text, encoding="utf-8")
+    with staged_files(out, inputs=[file]) as (tmp,):
+        tmp.write_text(text, encoding="utf-8")
     click.echo(f"wrote {out}")
 
 
@@ -129,14 +136,13 @@ def export(file: Path, to: str, out: Path) -> None:
 def import_command(file: Path, out: Path, sheet: str | None, table: int | None, strict: bool) -> None:
     """Read the SOP AP table of an .xlsx or .docx file (Permenpan-RB 35/2012) into a validated SOP
     YAML file; list everything that had to be guessed."""
+    from sopaudit.core.outdir import check_out_file, staged_files
     from sopaudit.sop.ap_read import import_sop
 
+    check_out_file(out, [file])  # before the read: never over the input, never a bad place
     imported = import_sop(file, sheet=sheet, table=table, strict=strict)
-    if out.resolve() == file.resolve():
-        raise SopAuditError(f"{out}: the output would overwrite the input; name another file")
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(imported.yaml, encoding="utf-8")
-    tmp.replace(out)
+    with staged_files(out, inputs=[file]) as (tmp,):
+        tmp.write_text(imported.yaml, encoding="utf-8")
     sop = imported.sop
     click.echo(f"wrote {out}: {sop.header.code} - {len(sop.steps)} steps, {len(sop.roles)} roles")
     for g in imported.guesses:

@@ -35,6 +35,8 @@ class LogInfo:
     rejected: tuple = ()  # (row, reason) pairs of rows that could not become events
     quality: dict = field(default_factory=dict)  # the data-quality report (docs/mapping.md)
     source: dict = field(default_factory=dict)  # how the file was read: format, encoding, sheet...
+    # case ids of rejected rows that had one: the evidence of these cases is incomplete
+    rejected_cases: tuple = ()
 
 
 def log_info(log: pd.DataFrame) -> LogInfo:

@@ -39,3 +39,8 @@ class SopError(ProblemListError):
     """An SOP reference model is invalid; carries every problem found, not only the first."""
 
     noun = "SOP file"
+
+
+class OutputPathError(SopAuditError):
+    """An output file or folder cannot be written safely (a file where a folder is wanted, no write
+    permission, a system folder, or a folder that holds an input of the run)."""

@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from sopaudit.core.errors import InputFileError
+from sopaudit.core.yamlguard import check_yaml
 
 TABLE_SUFFIXES = (".csv", ".txt", ".yaml", ".yml")
 
@@ -74,6 +75,7 @@ def yaml_list(path: Path, text: str, key: str, example: str) -> yaml.SequenceNod
     message when the document is not a list.
     """
     try:
+        check_yaml(text)
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         raise InputFileError(f"{path}: not valid YAML ({exc})") from None

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from sopaudit.calendar.workdays import WorkingCalendar
 from sopaudit.core.columns import (
@@ -154,6 +155,7 @@ def _build(source: Source, mapping: Mapping, *, strict: bool, calendar: WorkingC
 
     # ---- times: naive wall-clock times become UTC through the zone
     end_t = data.times[res.time]
+    end_far = _out_of_range(end_t.us)
     end_t.us, end_gap = localise(_in_range(end_t.us), end_t.aware, tz)
     start_unread = None
     if res.start:
@@ -174,6 +176,8 @@ def _build(source: Source, mapping: Mapping, *, strict: bool, calendar: WorkingC
         reasons.append((end_t.conflict, f"time in column '{res.time}' can only be read {other}, but the column is {mine}"))
     if end_gap is not None:
         reasons.append((end_gap, f"time in column '{res.time}' does not exist in {tz} (a daylight-saving change)"))
+    reasons.append((end_far, f"time in column '{res.time}' is outside the years {YEARS[0]}-{YEARS[1]} "
+                             "(a year such as 0024 or 2300); check the year in the export"))
     reasons.append((end_t.us == NAT, f"missing or unreadable time in column '{res.time}'"))
     kind = None
     if res.lifecycle:
@@ -190,6 +194,9 @@ def _build(source: Source, mapping: Mapping, *, strict: bool, calendar: WorkingC
     del reasons, end_gap
     accepted = np.flatnonzero(~rejected_mask)
     logger.debug("rejected %d rows", len(rejected))
+    bad_codes = np.unique(case_codes[rejected_mask & (case_codes >= 0)])
+    rejected_cases = tuple(data.text[res.case].values.take(pa.array(bad_codes.astype(np.int64))).to_pylist())
+    rejected_cases += _unsplit_cases(source, res.case, data.text[res.case].values, rejected_cases)
     del rejected_mask
     end_us = end_t.us
 
@@ -296,7 +303,7 @@ def _build(source: Source, mapping: Mapping, *, strict: bool, calendar: WorkingC
     frame.attrs[INFO_KEY] = LogInfo(
         path=where, sha256=source.sha256, tz=tz, mapping=mapping_record,
         rows_read=rows_read, rejected=tuple(_refs(rejected, source.sheet_refs)), quality=quality,
-        source=info_details,
+        source=info_details, rejected_cases=rejected_cases,
     )
     return frame
 
@@ -306,9 +313,30 @@ def _refs(rejected: list[tuple[int, str]], refs) -> list[tuple]:
     return rejected if refs is None else [(refs.ref(r), why) for r, why in rejected]
 
 
-# Times outside the years 1000-9999 cannot be shown or compared by Python's datetime: unreadable.
-_MIN_US = -30_610_224_000_000_000  # 1000-01-01
-_MAX_US = 253_402_300_799_000_000  # 9999-12-31 23:59:59
+# Times the audit can compute with: pandas' nanosecond times end in 1677 and 2262 (with a margin
+# for time zones). A time outside is rejected with its row, never read as another year.
+YEARS = (1678, 2261)
+_MIN_US = -9_214_560_000_000_000  # 1678-01-01 00:00 UTC
+_MAX_US = 9_214_646_399_999_999  # 2261-12-31 23:59:59.999999 UTC
+
+
+def _unsplit_cases(source: Source, case_col: str, known: pa.Array, already: tuple) -> tuple:
+    """Cases of the log named by rows that could not be split into columns (a broken quote, a
+    stray separator): their evidence is incomplete too."""
+    if not source.invalid_fields or case_col not in source.columns:
+        return ()
+    at = source.columns.index(case_col)
+    names = {f[at].strip() for f in source.invalid_fields.values() if len(f) > at and f[at].strip()}
+    names -= set(already)
+    if not names:
+        return ()
+    candidates = pa.array(sorted(names), pa.string())
+    return tuple(candidates.filter(pc.is_in(candidates, value_set=known)).to_pylist())
+
+
+def _out_of_range(us: np.ndarray) -> np.ndarray:
+    """Times read but outside YEARS."""
+    return (us != NAT) & ((us < _MIN_US) | (us > _MAX_US))
 
 
 def _in_range(us: np.ndarray) -> np.ndarray:

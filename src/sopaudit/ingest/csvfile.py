@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from sopaudit.core.errors import InputFileError
+from sopaudit.ingest.csvlines import keep_fields
 from sopaudit.ingest.source import Source, clean_names
 
 # pyarrow's streaming reader holds about 40 blocks in flight: 4 MiB blocks keep that near 170 MiB.
@@ -102,9 +103,31 @@ def _rows(lines, delimiter: str) -> list[list[str]]:
     return rows
 
 
+def has_utf8_sequences(data: bytes) -> bool:
+    """Whether `data` holds a UTF-8 encoded character beyond ASCII (a lead byte followed by a
+    continuation byte): then a byte that is not UTF-8 is a mixed-in line, not a cp1252 file."""
+    arr = np.frombuffer(data, np.uint8)
+    if arr.size < 2:
+        return False
+    lead = (arr[:-1] >= 0xC2) & (arr[:-1] <= 0xF4)
+    return bool((lead & (arr[1:] >= 0x80) & (arr[1:] <= 0xBF)).any())
+
+
+def _file_has_utf8(path: Path) -> bool:
+    opener = gzip.open if _is_gz(path) else open
+    tail = b""
+    with opener(path, "rb") as fh:
+        while chunk := fh.read(16 << 20):
+            if has_utf8_sequences(tail + chunk):
+                return True
+            tail = chunk[-1:]
+    return False
+
+
 def open_csv(path: Path, encoding: str | None = None, newlines_in_values: bool | None = None,
-             threads: bool = True) -> Source:
-    """Open a CSV export for streaming; see the module docstring."""
+             threads: bool = True, careful: bool = False) -> Source:
+    """Open a CSV export for streaming; see the module docstring. `careful` reads it line by
+    line (csvlines.py): a first pass found a value over several lines or mixed encodings."""
     head = _head(path)
     if not head.strip():
         raise InputFileError(f"{path}: the file is empty; the log has no rows")
@@ -117,6 +140,8 @@ def open_csv(path: Path, encoding: str | None = None, newlines_in_values: bool |
         line = head[: head.index(b"\x00")].count(b"\n") + 1
         raise InputFileError(f"{path}, line {line}: a NUL byte; this is a binary file, not a CSV text export")
     enc = encoding or guess_encoding(head)
+    if encoding is None and enc != "utf-8" and has_utf8_sequences(head):
+        enc, careful = "utf-8", True  # mostly UTF-8 with some other lines: decoded line by line
     bom = head.startswith(b"\xef\xbb\xbf")
     text = (head[3:] if bom else head).decode(enc, errors="replace")
     sample = text[:65536]
@@ -129,8 +154,20 @@ def open_csv(path: Path, encoding: str | None = None, newlines_in_values: bool |
         # Quoted values with line breaks need pyarrow's slower mode; turn it on when the sample has one.
         newlines_in_values = '"' in text and any(any("\n" in v or "\r" in v for v in r) for r in header_rows[1:])
     invalid: list[tuple[int, str]] = []
+    invalid_fields: dict[int, list[str]] = {}
     unnumbered: list = []
     width = len(names)
+    details = {"format": "csv", "encoding": ("utf-8-sig" if bom else enc), "delimiter": delimiter}
+    if not _ends_with_newline(path, head):
+        notes.append("the file does not end with a line break; its last row may be cut")
+    if notes:
+        details["notes"] = notes
+    if careful:
+        from sopaudit.ingest.csvlines import read_records
+
+        batches = read_records(path, enc, delimiter, names, MAX_CELL, invalid, details, invalid_fields)
+        return Source(str(path), "csv", names, batches, "", details, invalid=invalid, hash_path=str(path),
+                      invalid_fields=invalid_fields)
 
     def on_invalid(row) -> str:
         # row.number counts records from 1 with the header as record 1: data row = number - 1.
@@ -138,9 +175,13 @@ def open_csv(path: Path, encoding: str | None = None, newlines_in_values: bool |
         if row.number is None:
             unnumbered.append(row)
             return "skip"
+        if row.text and ("\n" in row.text or "\r" in row.text):
+            spans_lines.append(row.number)  # a quote took in other lines: read line by line
+            return "skip"
         reason = (f"the row has {row.actual_columns} field(s) but the header has {width}; a "
                   f"'{_show(delimiter)}' inside an unquoted value, or a cut line")
         invalid.append((int(row.number) - 1, reason))
+        keep_fields(invalid_fields, int(row.number) - 1, row.text or "", delimiter, width)
         return "skip"
 
     read_options = pcsv.ReadOptions(use_threads=threads, block_size=BLOCK_SIZE, encoding=enc,
@@ -150,6 +191,8 @@ def open_csv(path: Path, encoding: str | None = None, newlines_in_values: bool |
     convert_options = pcsv.ConvertOptions(column_types={n: pa.string() for n in names},
                                           strings_can_be_null=True, null_values=[""],
                                           quoted_strings_can_be_null=True)
+
+    spans_lines: list = []
 
     def parse() -> Iterator[pa.RecordBatch]:
         yield from _batches()
@@ -168,36 +211,35 @@ def open_csv(path: Path, encoding: str | None = None, newlines_in_values: bool |
             for batch in reader:
                 if unnumbered:
                     raise Reopen(threads=False)
+                if spans_lines or _has_line_break(batch):
+                    raise Reopen(careful=True)
                 _check_cells(path, batch, done, invalid)
                 done += batch.num_rows
                 yield batch
         except pa.ArrowInvalid as exc:
             msg = str(exc)
             if "invalid UTF8" in msg and enc == "utf-8":
-                raise Reopen(encoding="cp1252") from None
+                # mostly UTF-8 with a few other lines: line by line; else a cp1252 file
+                raise (Reopen(careful=True) if _file_has_utf8(path) else Reopen(encoding="cp1252")) from None
             if "straddling" in msg or "block size" in msg:
                 line = _long_line(path)
+                if line is None:
+                    raise Reopen(careful=True) from None  # an open quote running on: line by line
                 raise InputFileError(
                     f"{path}, line {line}: a single record is longer than {BLOCK_SIZE >> 20} MiB; an "
-                    "export row is never that long (a broken quote or a binary file?). Fix or cut "
-                    "that line and read again."
+                    "export row is never that long (a binary file?). Fix or cut that line and read again."
                 ) from None
-            raise InputFileError(
-                f"{path}, row {done + len(invalid) + 1}: cannot read the CSV from here on ({msg}); "
-                "check the quoting and the separator"
-            ) from None
+            # e.g. "parser got out of sync with chunker" (a quote opened late in a block): the
+            # careful reader accounts for every line and names the broken one
+            raise Reopen(careful=True) from None
         except (OSError, EOFError) as exc:
             raise InputFileError(
                 f"{path}, row {done + len(invalid) + 1}: the file ends early or cannot be read ({exc}); "
                 "a compressed file may be truncated; export it again"
             ) from None
 
-    details = {"format": "csv", "encoding": ("utf-8-sig" if bom else enc), "delimiter": delimiter}
-    if not _ends_with_newline(path, head):
-        notes.append("the file does not end with a line break; its last row may be cut")
-    if notes:
-        details["notes"] = notes
-    return Source(str(path), "csv", names, prefetch(parse()), "", details, invalid=invalid, hash_path=str(path))
+    return Source(str(path), "csv", names, prefetch(parse()), "", details, invalid=invalid, hash_path=str(path),
+                  invalid_fields=invalid_fields)
 
 
 def prefetch(batches: Iterator[pa.RecordBatch], depth: int = 2) -> Iterator[pa.RecordBatch]:
@@ -258,12 +300,25 @@ def _check_cells(path: Path, batch: pa.RecordBatch, done: int, invalid: list[tup
         )
 
 
+def _has_line_break(batch: pa.RecordBatch) -> bool:
+    """Whether a value holds a line break: a quoted value went on over several lines, which the
+    careful reader checks (a stray quote must not swallow rows)."""
+    for col in batch.columns:
+        data = col.buffers()[2] if col.type in (pa.string(), pa.large_string()) else None
+        # the raw characters of the column at once: memchr speed, no per-value work
+        raw = bytes(data) if data is not None else b""
+        if b"\n" in raw or b"\r" in raw:
+            return True
+    return False
+
+
 def _show(d: str) -> str:
     return "\\t" if d == "\t" else d
 
 
-def _long_line(path: Path) -> int:
-    """The 1-based number of the first physical line longer than BLOCK_SIZE (scanned in chunks)."""
+def _long_line(path: Path) -> int | None:
+    """The 1-based number of the first physical line longer than BLOCK_SIZE (scanned in chunks),
+    None when there is none."""
     opener = gzip.open if _is_gz(path) else open
     line, length = 1, 0
     with opener(path, "rb") as fh:
@@ -283,7 +338,7 @@ def _long_line(path: Path) -> int:
             length = len(chunk) - int(nl[-1]) - 1
             if length > BLOCK_SIZE:
                 return line
-    return line
+    return line if length > BLOCK_SIZE else None
 
 
 def _ends_with_newline(path: Path, head: bytes) -> bool:

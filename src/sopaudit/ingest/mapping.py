@@ -18,6 +18,7 @@ import yaml
 
 from sopaudit.core.columns import ACTIVITY, CASE, RESOURCE, START, TIME
 from sopaudit.core.errors import MappingError
+from sopaudit.core.yamlguard import check_yaml
 from sopaudit.ingest.timestamps import check_format, check_tz
 
 # Column names taken without asking: pm4py's own and the plain English ones.
@@ -102,6 +103,7 @@ def load_mapping(path: str | Path) -> Mapping:
     path = Path(path)
     text = _read_text(path, "mapping file", " given to --mapping")
     try:
+        check_yaml(text)
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         raise MappingError(f"{path}: not valid YAML ({exc})") from None
@@ -121,7 +123,12 @@ def load_mapping(path: str | Path) -> Mapping:
             )
         if name in values:
             raise MappingError(f"{path}, line {line}: '{key}' is given twice")
-        value = yaml.safe_load(yaml.serialize(value_node))
+        try:
+            value = yaml.safe_load(yaml.serialize(value_node))
+        except yaml.YAMLError as exc:  # e.g. a !!python/object tag: never constructed
+            raise MappingError(f"{path}, line {line}: the value of '{key}' cannot be read "
+                               f"({getattr(exc, 'problem', None) or exc}); write plain text, numbers or lists, "
+                               "without YAML tags (!!...)") from None
         values[name] = _check_value(path, line, name, value)
     return Mapping(source=str(path), **values)
 

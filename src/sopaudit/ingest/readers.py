@@ -35,6 +35,9 @@ def kind_of(path: str | Path) -> str:
     """The reader for `path`, from its extension (or 'sql' for a database URL)."""
     if is_sql_url(path):
         return "sql"
+    if Path(path).is_dir():
+        raise InputFileError(f"{path}: this is a folder, not a log file; give the exported file itself "
+                             "(.csv, .xlsx, .parquet or .xes)")
     name = Path(path).name.lower()
     for suffix, kind in ((".xes.gz", "xes"), (".xes", "xes"), (".csv.gz", "csv"), (".csv", "csv"),
                          (".txt", "csv"), (".tsv", "csv"), (".tsv.gz", "csv"), (".xlsx", "xlsx"),
@@ -48,24 +51,26 @@ def kind_of(path: str | Path) -> str:
         )
     raise InputFileError(
         f"{path}: unknown log file type; use .csv (.txt, .tsv, .csv.gz), .xlsx, .parquet, .xes, "
-        ".xes.gz, or a database URL with --query"
+        ".xes.gz, or a database URL with a query (`query:` in the mapping file, or --query of "
+        "`sopaudit ingest`)"
     )
 
 
 def open_source(path: str | Path, *, sheet: str | None = None, query: str | None = None,
                 encoding: str | None = None, newlines_in_values: bool | None = None,
-                threads: bool = True, sheets=None, header_row: int | None = None) -> Source:
+                threads: bool = True, sheets=None, header_row: int | None = None,
+                careful: bool = False) -> Source:
     """Open `path` with the reader its extension names. `encoding`, `newlines_in_values` and
     `threads` force CSV settings (used when a first pass found they must change); `sheets`
     ('all' or a list of names) and `header_row` are for XLSX workbooks (xlsxfile.py)."""
     kind = kind_of(path)
     if kind == "sql":
         if not query:
-            raise MappingError(f"{_mask_url(str(path))}: a database URL needs a query; pass --query 'SELECT ...' or put query: in the mapping")
+            raise MappingError(f"{_mask_url(str(path))}: a database URL needs a query; put `query: SELECT ...` in the mapping file (or pass --query 'SELECT ...' to `sopaudit ingest`)")
         return _open_sql(str(path), query)
     path = Path(path)
     if not path.is_file():
-        raise InputFileError(f"{path}: the log file does not exist; check the path given to --log")
+        raise InputFileError(f"{path}: the log file does not exist; check its path")
     if query:
         raise MappingError(f"{path}: --query is for database URLs, not for a {kind.upper()} file")
     if (sheet or sheets or header_row) and kind != "xlsx":
@@ -74,7 +79,8 @@ def open_source(path: str | Path, *, sheet: str | None = None, query: str | None
     if kind == "csv":
         from sopaudit.ingest.csvfile import open_csv
 
-        return open_csv(path, encoding=encoding, newlines_in_values=newlines_in_values, threads=threads)
+        return open_csv(path, encoding=encoding, newlines_in_values=newlines_in_values, threads=threads,
+                        careful=careful)
     if kind == "xlsx":
         return open_xlsx(path, sheet, sheets, header_row)
     if kind == "parquet":
@@ -183,7 +189,16 @@ def _open_sql(url: str, query: str) -> Source:
             raise InputFileError(f"{shown}: the SQLite database file {db!r} does not exist; check the path in the URL")
         # Read-only at the SQLite level: a mistyped path cannot create a file, a query cannot write.
         uri = f"file:{Path(db).resolve().as_posix()}?mode=ro"
-        kwargs["creator"] = lambda: sqlite3.connect(uri, uri=True)
+
+        def connect() -> sqlite3.Connection:
+            conn = sqlite3.connect(uri, uri=True)
+            # ATTACH DATABASE would open (and create) another file, outside the read-only one
+            conn.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
+            conn.set_authorizer(lambda action, *_: sqlite3.SQLITE_DENY if action == sqlite3.SQLITE_ATTACH
+                                else sqlite3.SQLITE_OK)
+            return conn
+
+        kwargs["creator"] = connect
     try:
         engine = sa.create_engine(url, **kwargs)
     except (sa.exc.ArgumentError, ImportError, sa.exc.NoSuchModuleError) as exc:

@@ -57,6 +57,8 @@ class Source:
     details: dict = field(default_factory=dict)
     # (data row, reason) of rows the reader could not split into the columns (CSV only)
     invalid: list[tuple[int, str]] = field(default_factory=list)
+    # data row -> the fields of such a row as far as they split: names the case it belonged to
+    invalid_fields: dict[int, list[str]] = field(default_factory=dict)
     # explicit data row numbers of the batch rows, when they are not 1, 2, 3... (XLSX blank rows)
     rows: list[int] | None = None
     hash_path: str | None = None  # the file whose SHA-256 the caller computes (alongside the read)

@@ -254,7 +254,8 @@ def _days_in_month(y: np.ndarray, m: np.ndarray) -> np.ndarray:
 
 def _dates(fam: str, f: dict[str, pa.Array], order: str | None) -> Parsed:
     y = _ints(f["Y"])
-    y = np.where((y >= 0) & (y < 100), 2000 + y, y)  # two-digit years are 20YY
+    # two-digit years are 20YY; a year written with four digits (0024) stays what it says
+    y = np.where((y >= 0) & (y < 100) & (_ints(pc.utf8_length(f["Y"]).cast(pa.string())) <= 2), 2000 + y, y)
     family = fam
     if fam == "numeric":
         if order is None:

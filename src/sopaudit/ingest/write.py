@@ -59,10 +59,14 @@ def write_log(log: pd.DataFrame, path: str | Path, case_attributes: list[str] | 
 
 def write_quality(log: pd.DataFrame, path: str | Path) -> Path:
     """Write the log's data-quality report (LogInfo.quality) as JSON; returns the path."""
+    return write_quality_dict(log_info(log).quality, path)
+
+
+def write_quality_dict(quality: dict, path: str | Path) -> Path:
+    """Write a data-quality report (the dict of LogInfo.quality) as JSON; returns the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(log_info(log).quality, indent=1, ensure_ascii=False, default=str) + "\n",
-                    encoding="utf-8")
+    path.write_text(json.dumps(quality, indent=1, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
     return path
 
 

@@ -133,6 +133,9 @@ def read_xes(path: Path) -> tuple[pa.RecordBatch, list[str]]:
         ) from None
     except expat.ExpatError as exc:
         raise InputFileError(f"{path}: not well-formed XML ({exc}); the file may be truncated") from None
+    except LookupError as exc:  # the XML declaration names an encoding Python does not know
+        raise InputFileError(f"{path}, line {parser.CurrentLineNumber}: the XML declaration names an unknown "
+                             f"encoding ({exc}); save the file as UTF-8") from None
     except (OSError, EOFError) as exc:
         raise InputFileError(f"{path}: cannot read the file ({exc}); a compressed file may be truncated") from None
 

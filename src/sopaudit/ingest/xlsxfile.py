@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zipfile
+import zlib
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -60,8 +61,10 @@ def check_xlsx_archive(path: Path) -> None:
                             "declares a DTD or entities, which can expand without bound or read "
                             "other files; save the workbook again from Excel or LibreOffice"
                         )
-    except zipfile.BadZipFile:
-        raise InputFileError(f"{path}: not a readable XLSX file (not a ZIP archive, or truncated)") from None
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, zlib.error) as exc:
+        # a damaged archive fails in many ways: a bad offset (OSError), an unknown compression...
+        raise InputFileError(f"{path}: not a readable XLSX file (not a ZIP archive, or truncated: "
+                             f"{type(exc).__name__})") from None
 
 
 def _open_sheet(ws, path: Path, header_row: int | None) -> _Sheet | None:
@@ -164,6 +167,13 @@ def _read_sheets(path: Path, found: list[_Sheet], notes: list[str]) -> _Table:
                 f"here on ({type(exc).__name__}: {exc}); the file may be damaged"
             ) from None
         offset += last
+    uncached = _uncached_formulas(path, found, columns, sheet_idx, sheet_rows)
+    if uncached:
+        shown = ", ".join(f"{where} column {c!r}" for where, c in uncached[:20])
+        more = f" and {len(uncached) - 20:,} more" if len(uncached) > 20 else ""
+        notes.append(f"{len(uncached):,} cell(s) hold a formula without a computed value ({shown}{more}); they "
+                     "are read as empty. The workbook was saved without calculating (e.g. by a script): open "
+                     "it in Excel or LibreOffice and save it again")
     arrays = []
     for name, values in zip(names, columns, strict=True):
         arr, mixed = xlsx_column(values)
@@ -193,6 +203,37 @@ def _read_sheets(path: Path, found: list[_Sheet], notes: list[str]) -> _Table:
         refs = SheetRefs([s.title for s in found], np.asarray(numbers, np.int64),
                          np.asarray(sheet_idx, np.int32), np.asarray(sheet_rows, np.int64))
     return _Table(batch, numbers, details, refs)
+
+
+def _uncached_formulas(path: Path, found: list[_Sheet], columns: list[list], sheet_idx: list[int],
+                       sheet_rows: list[int]) -> list[tuple[str, str]]:
+    """(where, column) of the cells read as empty that hold a formula: data_only reads a formula's
+    last computed value, which a workbook written by a script may not have."""
+    with zipfile.ZipFile(path) as zf:
+        parts = [n for n in zf.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml")]
+        if not any(b"<f" in zf.read(n) for n in parts):
+            return []
+    import openpyxl
+
+    at = {(k, r): i for i, (k, r) in enumerate(zip(sheet_idx, sheet_rows, strict=True))}
+    names = found[0].names
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        out = []
+        for k, s in enumerate(found):
+            for r, row in enumerate(wb[s.title].iter_rows(min_row=s.header_row + 1, values_only=True),
+                                    start=s.header_row + 1):
+                i = at.get((k, r))
+                if i is None or row is None:
+                    continue
+                for c, name in enumerate(names[: len(row)]):
+                    v = row[c]
+                    if isinstance(v, str) and v.startswith("=") and columns[c][i] is None:
+                        where = f"row {r - s.header_row}" if len(found) == 1 else f"{s.title}!R{r}"
+                        out.append((where, name))
+        return out
+    finally:
+        wb.close()
 
 
 def _chain(first: list, rest):

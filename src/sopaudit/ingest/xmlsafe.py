@@ -24,5 +24,8 @@ def check_xml(path: str | Path, opener=open) -> None:
         ) from None
     except SafeET.ParseError as exc:
         raise InputFileError(f"{path}: not well-formed XML ({exc}); the file may be truncated") from None
+    except LookupError as exc:  # the XML declaration names an encoding Python does not know
+        raise InputFileError(f"{path}: the XML declaration names an unknown encoding ({exc}); save the file as "
+                             "UTF-8") from None
     except (OSError, EOFError) as exc:
         raise InputFileError(f"{path}: cannot read the file ({exc})") from None

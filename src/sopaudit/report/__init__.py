@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from sopaudit.core.errors import SopAuditError
+from sopaudit.core.outdir import check_out_dir, staged_folder
 from sopaudit.report.csvfiles import write_csv
 from sopaudit.report.html import render_html
 from sopaudit.report.i18n import LANGS
@@ -23,6 +24,10 @@ from sopaudit.report.xlsx import write_xlsx
 logger = logging.getLogger(__name__)
 
 FORMATS = ("html", "xlsx", "csv", "json")
+# Every file a report folder can hold: one an earlier run wrote and this run did not is removed.
+REPORT_FILES = ("report.html", "findings.xlsx", "summary.json", "deviations.csv", "cases.csv", "steps.csv",
+                "variants.csv", "timing.csv", "quality.json", "rejected_rows.csv")
+COMPLETION_MARK = "summary.json"
 DEFAULT_FORMATS = FORMATS
 
 __all__ = ["DEFAULT_FORMATS", "FORMATS", "build_summary", "parse_formats", "render_html", "write_report",
@@ -51,12 +56,28 @@ def write_report(result, out_dir, formats=DEFAULT_FORMATS, lang: str = "id") -> 
     """Write the chosen formats into out_dir (created if needed); returns name -> path.
 
     Formats: html (report.html), xlsx (findings.xlsx), csv (deviations, cases, steps, variants
-    and, when measured, timing), json (summary.json)."""
+    and, when measured, timing), json (summary.json). The ingest's data-quality report
+    (quality.json) and its unreadable rows (rejected_rows.csv, when there are any) are always
+    written: they are the evidence of what was not audited.
+
+    All or nothing: the files are written into a temporary folder beside `out_dir` and moved into
+    it when every one is written, summary.json last; report files of an earlier run that this run
+    does not write are removed, so the folder never mixes two runs."""
     formats = parse_formats(formats)
     if lang not in LANGS:
         raise ReportOptionError(f"unknown report language '{lang}'; use one of {', '.join(LANGS)}")
+    inputs = [i.get("path") for i in result.provenance.get("inputs", [])]
+    check_out_dir(out_dir, inputs)
+    with staged_folder(out_dir, REPORT_FILES, mark=COMPLETION_MARK, inputs=inputs) as tmp:
+        names = _write_files(result, tmp, formats, lang)
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    logger.info("report written to %s (%s)", out, ", ".join(formats))
+    return {key: out / name for key, name in names.items()}
+
+
+def _write_files(result, out: Path, formats: tuple[str, ...], lang: str) -> dict[str, str]:
+    from sopaudit.ingest.write import write_quality_dict, write_rejected
+
     written: dict[str, Path] = {}
     if "csv" in formats:
         tables = [("deviations", result.deviations), ("cases", result.cases), ("steps", result.steps),
@@ -77,5 +98,8 @@ def write_report(result, out_dir, formats=DEFAULT_FORMATS, lang: str = "id") -> 
         path = out / "report.html"
         path.write_text(render_html(result, lang), encoding="utf-8")
         written["report"] = path
-    logger.info("report written to %s (%s)", out, ", ".join(formats))
-    return written
+    written["quality"] = write_quality_dict(result.quality, out / "quality.json")
+    rejected = write_rejected(result.rejected, out / "rejected_rows.csv")
+    if rejected is not None:
+        written["rejected"] = rejected
+    return {key: path.name for key, path in written.items()}

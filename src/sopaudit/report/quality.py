@@ -127,7 +127,10 @@ def quality_view(result, t: Translator, lang: str, limit: int) -> dict:
     reasons = [(r, format_number(n, lang), ", ".join(_scalar(x, lang) for x in first) + (" …" if n > len(first) else ""))
                for r, n, first in rejected_by_reason(result.rejected)]
     p = result.provenance
-    return {"items": items, "rejected": reasons, "n_rejected": len(result.rejected),
+    dev = result.deviations
+    n_incomplete = (int(dev.loc[dev["evidence_incomplete"], "case_id"].nunique())
+                    if "evidence_incomplete" in dev else 0)
+    return {"items": items, "rejected": reasons, "n_rejected": len(result.rejected), "n_incomplete": n_incomplete,
             "rows_read": p.get("log_rows_read"), "has_report": bool(result.quality)}
 
 

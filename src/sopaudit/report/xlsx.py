@@ -124,7 +124,7 @@ def findings_table(result, t, lang: str) -> pd.DataFrame:
         "resource": dev["resource"],
         "evidence_rows": dev.get("evidence_rows", ""),
     })
-    for col in ("measured", "limit", "unit", "accepted", "accepted_reason", "variant_id"):
+    for col in ("measured", "limit", "unit", "accepted", "accepted_reason", "evidence_incomplete", "variant_id"):
         if col in dev:
             out[col] = dev[col]
     return out

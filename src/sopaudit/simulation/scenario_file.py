@@ -15,6 +15,7 @@ from pathlib import Path
 
 import yaml
 
+from sopaudit.core.yamlguard import check_yaml
 from sopaudit.simulation.scenario import (
     DURATION_RE,
     HHMM_RE,
@@ -213,6 +214,7 @@ def load_scenario(path: str | Path, sop=None) -> Scenario:
     except UnicodeDecodeError as exc:
         raise ScenarioError(str(path), [f"{path}: not UTF-8 text ({exc}); save the file as UTF-8"]) from None
     try:
+        check_yaml(text)  # nesting depth and alias expansion bounded
         doc = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark

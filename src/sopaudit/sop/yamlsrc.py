@@ -6,6 +6,8 @@ from pathlib import Path
 
 import yaml
 
+from sopaudit.core.yamlguard import check_yaml, read_yaml_text
+
 
 class LocDict(dict):
     """A mapping that knows the line and column (1-based) of itself, of each key (`key_pos`) and
@@ -66,7 +68,9 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _constr
 
 
 def load_yaml(path: str | Path, text: str | None = None):
-    """Parse a YAML file into LocDict/LocList/scalars; syntax errors become (line, col, msg)."""
+    """Parse a YAML file into LocDict/LocList/scalars; syntax errors become (line, col, msg).
+    A document nested too deep or whose aliases expand too far is refused (core/yamlguard.py)."""
     if text is None:
-        text = Path(path).read_text(encoding="utf-8-sig")
+        text = read_yaml_text(Path(path))
+    check_yaml(text)
     return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader subclass
