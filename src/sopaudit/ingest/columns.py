@@ -202,6 +202,7 @@ class TimeColumn:
         self.fmt: str | None = None  # verified fast strptime format
         self.order: str | None = {"dayfirst": "dayfirst", "monthfirst": "monthfirst"}.get(spec)
         self.fast_family: str | None = None
+        self.fast_aware = False  # the fixed format reads a UTC offset (%z)
         self.us_chunks: list[np.ndarray] = []
         self.typed_aware: list[np.ndarray] = []
         self.typed_formats: Counter = Counter()
@@ -227,16 +228,16 @@ class TimeColumn:
             self._choose_fast(text)
         base = self.n
         self.n += len(text)
-        if self.typed_aware:  # typed batches came first: keep the flags aligned
-            self.typed_aware.append(np.zeros(len(text), bool))
         if self.fmt is not None:
             got = parse_fast(text, self.fmt)
             if got.null_count == 0:  # the usual case: every value read by the fixed format
                 self.us_chunks.append(got.to_numpy(zero_copy_only=False))
+                self._text_aware(np.full(len(text), self.fast_aware))
                 self.fast_rows += len(text)
                 return
             us = pc.fill_null(got, NAT).to_numpy(zero_copy_only=False)
             missing = us == NAT
+            self._text_aware(~missing if self.fast_aware else np.zeros(len(text), bool))
             rest = missing & text.is_valid().to_numpy(zero_copy_only=False)
             self.fast_rows += int(len(text) - np.count_nonzero(missing))
             self.us_chunks.append(us)
@@ -245,9 +246,18 @@ class TimeColumn:
                 self.text_chunks.append(text.take(pa.array(idx)))
                 self.text_pos.append(idx + base)
             return
+        self._text_aware(np.zeros(len(text), bool))
         self.us_chunks.append(np.full(len(text), NAT, np.int64))
         self.text_chunks.append(text)
         self.text_pos.append(np.arange(base, base + len(text)))
+
+    def _text_aware(self, flags: np.ndarray) -> None:
+        """Zone flags of a text batch: kept once any batch had aware values (typed timestamps or
+        times read with a UTC offset by the fixed format); the slow path sets its own at the end."""
+        if self.typed_aware or flags.any():
+            if not self.typed_aware and self.n > len(flags):  # earlier batches: no zones yet
+                self.typed_aware.append(np.zeros(self.n - len(flags), bool))
+            self.typed_aware.append(flags)
 
     def _choose_fast(self, text: pa.Array) -> None:
         self.started = True
@@ -269,7 +279,7 @@ class TimeColumn:
             return
         fmt = fast_format(sample, parsed)
         if fmt is not None:
-            self.fmt, self.fast_family = fmt, parsed.family[0]
+            self.fmt, self.fast_family, self.fast_aware = fmt, parsed.family[0], fmt.endswith("%z")
             if order is not None and self.fast_family in ("dayfirst", "monthfirst"):
                 self.order = order
 
