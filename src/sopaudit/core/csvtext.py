@@ -9,6 +9,7 @@ same bytes.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -54,43 +55,54 @@ def civil_from_days(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return yoe + era * 400 + (m <= 2), m, d
 
 
+def _digits(values: np.ndarray, width: int) -> np.ndarray:
+    """ASCII digits of non-negative integers, zero-padded: one row of `width` bytes per value."""
+    out = np.empty((len(values), width), np.uint8)
+    for k in range(width - 1, -1, -1):
+        out[:, k] = values % 10 + 48
+        values = values // 10
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def _clock_table() -> np.ndarray:
+    """'HH:MM:SS' of every second of a day."""
+    sod = np.arange(86_400)
+    colon = np.full((86_400, 1), ord(":"), np.uint8)
+    return np.concatenate([_digits(sod // 3600, 2), colon, _digits(sod // 60 % 60, 2), colon,
+                           _digits(sod % 60, 2)], axis=1)
+
+
+@functools.lru_cache(maxsize=1)
+def _millis_table() -> np.ndarray:
+    """'.fff' of every millisecond of a second."""
+    return np.concatenate([np.full((1000, 1), ord("."), np.uint8), _digits(np.arange(1000), 3)], axis=1)
+
+
 def iso_times(values: pd.Series, sep: str = " ", millis: bool = False) -> pa.Array:
     """tz-aware times as 'YYYY-MM-DD HH:MM:SS+HH:MM' in their own zone (with `millis`,
-    'YYYY-MM-DDTHH:MM:SS.fff+HH:MM' for sep 'T'); seconds (or milliseconds) truncated as the
-    writers always did; null for NaT."""
+    'YYYY-MM-DD HH:MM:SS.fff+HH:MM'), seconds or milliseconds truncated as the writers always
+    did; null for NaT. Built from tables of the days in range and of the seconds of a day."""
     utc = values.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[ns]").view(np.int64)
     local = values.dt.tz_localize(None).to_numpy("datetime64[ns]").view(np.int64)
     missing = values.isna().to_numpy()
-    local = np.where(missing, 0, local)
+    n = len(values)
+    if missing.all():
+        return pa.nulls(n, pa.string())
+    local = np.where(missing, local[~missing][0], local)
     offset = np.where(missing, 0, (local - utc) // 1_000_000_000)
     ms = np.floor_divide(local, 1_000_000)
-    secs = np.floor_divide(ms, 1000)
-    days, sod = np.divmod(secs, 86_400)
-    y, mo, d = civil_from_days(days)
-    width = 19 + (4 if millis else 0) + 6
-    buf = np.empty((len(values), width), np.uint8)
-    pos = 0
-
-    def digits(v: np.ndarray, n: int) -> None:
-        nonlocal pos
-        for k in range(n - 1, -1, -1):
-            buf[:, pos + k] = v % 10 + 48
-            v = v // 10
-        pos += n
-
-    def char(c: str) -> None:
-        nonlocal pos
-        buf[:, pos] = ord(c)
-        pos += 1
-
-    digits(y, 4), char("-"), digits(mo, 2), char("-"), digits(d, 2), char(sep)
-    digits(sod // 3600, 2), char(":"), digits(sod // 60 % 60, 2), char(":"), digits(sod % 60, 2)
-    if millis:
-        char("."), digits(ms % 1000, 3)
+    days, ms_of_day = np.divmod(ms, 86_400_000)
+    first = int(days.min())
+    y, mo, d = civil_from_days(np.arange(first, int(days.max()) + 1))
+    dash = np.full((len(y), 1), ord("-"), np.uint8)
+    dates = np.concatenate([_digits(y, 4), dash, _digits(mo, 2), dash, _digits(d, 2),
+                            np.full((len(y), 1), ord(sep), np.uint8)], axis=1)
+    clock = [_clock_table()[ms_of_day // 1000]] + ([_millis_table()[ms_of_day % 1000]] if millis else [])
     uniq, inverse = np.unique(offset, return_inverse=True)
-    table = np.array([list(_offset_text(o).encode()) for o in uniq], np.uint8).reshape(len(uniq), 6)
-    buf[:, pos:] = table[inverse.reshape(-1)]
-    n = len(values)
+    zones = np.array([list(_offset_text(o).encode()) for o in uniq], np.uint8).reshape(len(uniq), 6)
+    buf = np.concatenate([dates[days - first], *clock, zones[inverse.reshape(-1)]], axis=1)
+    width = buf.shape[1]
     offsets = pa.py_buffer(np.arange(0, width * (n + 1), width, dtype=np.int32)[: n + 1].tobytes())
     mask = pa.py_buffer(np.packbits(~missing, bitorder="little").tobytes()) if missing.any() else None
     return pa.StringArray.from_buffers(n, offsets, pa.py_buffer(buf.tobytes()), mask)
