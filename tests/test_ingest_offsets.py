@@ -181,3 +181,35 @@ def test_the_fast_path_reads_nothing_the_parser_reads_differently(family):
                     read += 1
                     assert ok and got == us and aware == (zone == "%z"), (fmt + zone, v)
     assert read > 50  # the fast path does read the plain values
+
+
+def _dayfirst_batch(start: str, n: int) -> list[str]:
+    t = np.datetime64(start, "s") + np.arange(n) * 60
+    return [str(v).replace("T", " ") for v in t]
+
+
+def test_day_first_order_settled_on_the_first_batch_reads_by_the_fast_path():
+    # A log sorted by time: its first 5,000 distinct times are all 1-4 January (both numbers at
+    # most 12), later ones in the same batch settle the order; the whole batch is the sample.
+    from sopaudit.ingest.columns import TimeColumn
+
+    iso = _dayfirst_batch("2024-01-01T08:00", 30_000)  # to 21 January
+    values = [f"{v[8:10]}/{v[5:7]}/{v[:4]} {v[11:]}" for v in iso]
+    col = TimeColumn("waktu", "auto", "log.csv")
+    col.add(pa.array(values))
+    assert col.fmt == "%d/%m/%Y %H:%M:%S" and col.order == "dayfirst"
+    times = col.finish(np.arange(1, 30_001))
+    assert times.us.tolist() == [utc(v) for v in iso]
+    assert times.order == "dayfirst" and not times.conflict.any()
+
+
+def test_a_later_month_first_date_contradicts_the_order_of_the_first_batch():
+    from sopaudit.core.errors import MappingError
+    from sopaudit.ingest.columns import TimeColumn
+
+    col = TimeColumn("waktu", "auto", "log.csv")
+    col.add(pa.array(["02/01/2024 08:00:00", "13/01/2024 09:00:00"]))
+    col.add(pa.array(["03/01/2024 10:00:00", "01/31/2024 11:00:00"]))
+    with pytest.raises(MappingError, match=r"contradict each other: '13/01/2024 09:00:00' \(row 12\) can only be "
+                                           r"day-first, '01/31/2024 11:00:00' \(row 14\) only month-first"):
+        col.finish(np.arange(11, 15))
