@@ -103,9 +103,9 @@ def iso_times(values: pd.Series, sep: str = " ", millis: bool = False) -> pa.Arr
     zones = np.array([list(_offset_text(o).encode()) for o in uniq], np.uint8).reshape(len(uniq), 6)
     buf = np.concatenate([dates[days - first], *clock, zones[inverse.reshape(-1)]], axis=1)
     width = buf.shape[1]
-    offsets = pa.py_buffer(np.arange(0, width * (n + 1), width, dtype=np.int32)[: n + 1].tobytes())
-    mask = pa.py_buffer(np.packbits(~missing, bitorder="little").tobytes()) if missing.any() else None
-    return pa.StringArray.from_buffers(n, offsets, pa.py_buffer(buf.tobytes()), mask)
+    offsets = pa.py_buffer(np.arange(0, width * (n + 1), width, dtype=np.int32)[: n + 1])
+    mask = pa.py_buffer(np.packbits(~missing, bitorder="little")) if missing.any() else None
+    return pa.StringArray.from_buffers(n, offsets, pa.py_buffer(buf), mask)  # no copies
 
 
 def by_distinct(values: pd.Series, text: Callable[[object], str], table: pa.Array | None = None) -> pa.Array:
