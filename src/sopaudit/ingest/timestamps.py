@@ -233,9 +233,8 @@ def settle_order(values: pa.Array) -> str | None:
 
 def fast_format(sample: pa.Array, parsed: Parsed) -> str | None:
     """A strptime format that reads (nearly) every value of `sample` exactly as `parse_text` did,
-    or None.
-    Lets large batches be read with one C++ call. The sample is all naive or all with a UTC
-    offset (`+07:00`, `+0700`, `Z`, mixed offsets alike: Arrow's %z reads each value's own)."""
+    or None; it lets large batches be read with one C++ call. The sample is all naive or all with
+    a UTC offset (`+07:00`, `+0700`, `Z`, mixed offsets alike: Arrow's %z reads each value's own)."""
     fams = set(parsed.family[parsed.ok])
     if len(fams) != 1 or not parsed.ok.all():
         return None
