@@ -159,6 +159,9 @@ ODD_DATES = {
             "2024-13-01", "0001-01-01", " 2024-01-17", "2024/01/17"],
     "dayfirst": ["17/01/2024", "30/02/2024", "31/04/2024", "1/1/2024", "17/13/2024", "17/01/24", "17-01-2024",
                  "00/01/2024", "17/01/0024"],
+    "named": ["2 Agustus 2024", "02 Agt 2024", "31 Nop 2024", "31 Juni 2024", "29 Peb 2023", "29 Peb 2024",
+              "5 AGUSTUS 2024", "5 Agustus. 2024", "5  Agustus 2024", "Senin, 5 Agt 2024", "12-Okt-2024",
+              "5 Foo 2024", "05 Mei 24", "5 Dec 2024", "123 Mei 2024", "0 Mei 2024"],
 }
 ODD_TIMES = [" 13:34:27", " 13:34:60", " 24:00:00", " 1:2:3", " 13:34", " 13:34:27.5", "T13:34:27", "  13:34:27", ""]
 ODD_ZONES = ["", "+07:00", "+0700", "Z", "z", " +07:00", "+07", "+7:00", "+0799", "+24:00", "+07:00:00", " WIB"]
@@ -167,11 +170,12 @@ ODD_ZONES = ["", "+07:00", "+0700", "Z", "z", " +07:00", "+07", "+7:00", "+0799"
 @pytest.mark.parametrize("family", sorted(ODD_DATES))
 def test_the_fast_path_reads_nothing_the_parser_reads_differently(family):
     # Arrow's strptime rolls 30 February over to 1 March and takes seconds 60, one-digit minutes
-    # and two-digit years; values it would read differently are left to the per-value parser.
+    # and two-digit years, and knows English month names only; values it would read differently
+    # are left to the per-value parser.
     from sopaudit.ingest.timestamps import _FAST, parse_fast
 
     values = [d + t + z for d in ODD_DATES[family] for t in ODD_TIMES for z in ODD_ZONES]
-    slow = parse_text(pa.array(values), "auto", family)
+    slow = parse_text(pa.array(values), "auto", "dayfirst" if family == "named" else family)
     read = 0
     for fmt in _FAST[family]:
         for zone in ("", "%z"):
@@ -213,3 +217,22 @@ def test_a_later_month_first_date_contradicts_the_order_of_the_first_batch():
     with pytest.raises(MappingError, match=r"contradict each other: '13/01/2024 09:00:00' \(row 12\) can only be "
                                            r"day-first, '01/31/2024 11:00:00' \(row 14\) only month-first"):
         col.finish(np.arange(11, 15))
+
+
+def test_indonesian_month_names_read_by_the_fast_path():
+    from sopaudit.ingest.columns import TimeColumn
+
+    months = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
+              "Oktober", "Nopember", "Des"]
+    iso = _dayfirst_batch("2024-01-01T08:00", 3000)
+    iso = [f"2024-{m:02d}{v[7:]}" for m in range(1, 13) for v in iso[:250]]
+    values = [f"{int(v[8:10])} {months[int(v[5:7]) - 1]} {v[:4]} {v[11:]}" for v in iso]
+    col = TimeColumn("waktu", "auto", "log.csv")
+    col.add(pa.array(values))
+    assert col.fmt == "%d %B %Y %H:%M:%S" and col.fast_family == "named"
+    col.add(pa.array(["29 Peb 2024 10:00:00", "30 Peb 2024 10:00:00", "5 Agt 2024 10.00"]))
+    times = col.finish(np.arange(1, 3004))
+    assert times.us[:3000].tolist() == [utc(v) for v in iso]
+    assert times.us[3000] == utc("2024-02-29T10:00:00") and times.us[3001] == np.iinfo(np.int64).min
+    assert times.us[3002] == utc("2024-08-05T10:00:00")
+    assert dict(times.formats) == {"month name (31 Des 2024 14:05)": 3002}

@@ -83,7 +83,10 @@ _FAST = {
                  "%d-%m-%Y %H:%M", "%d-%m-%Y", "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y"],
     "monthfirst": ["%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y", "%m-%d-%Y %H:%M:%S",
                    "%m-%d-%Y %H:%M", "%m-%d-%Y"],
+    # Indonesian or English month names, numbered before strptime (see parse_fast)
+    "named": ["%d %B %Y %H:%M:%S", "%d %B %Y %H:%M", "%d %B %Y"],
 }
+_NAMED_PARTS = r"^(?P<d>\d{1,2}) (?P<n>[A-Za-z]{3,9}) (?P<r>.*)$"
 
 
 # The C strptime behind Arrow is lenient where this parser is not: it takes day 31 of any month
@@ -257,11 +260,24 @@ def parse_fast(values: pa.Array, fmt: str) -> pa.Array:
     """Times of `values` read with one fixed format (naive, or UTC with %z); null where it does
     not fit, and for the values outside its strict shape (see _shape): the per-value parser
     judges those."""
+    if " %B " in fmt:  # Arrow knows English month names only: '2 Agustus 2024' -> '2/08/2024'
+        values, fmt = _numbered_months(values), fmt.replace(" %B ", "/%m/", 1)
     got = pc.strptime(values, format=fmt, unit="us", error_is_null=True).cast(pa.int64())
-    fits = pc.match_substring_regex(values, _shape(fmt))
+    fits = pc.fill_null(pc.match_substring_regex(values, _shape(fmt)), False)
     if not pc.all(fits).as_py():
         got = pc.if_else(fits, got, pa.scalar(None, pa.int64()))
     return got
+
+
+def _numbered_months(values: pa.Array) -> pa.Array:
+    """'day month-name rest' with the month as its number ('2/08/2024 08:00'), the name looked up
+    once per distinct name; null where the value is not of that form or the name is unknown."""
+    parts = pc.extract_regex(values, _NAMED_PARTS)
+    names = pc.dictionary_encode(pc.utf8_lower(pc.fill_null(parts.field("n"), "")))
+    numbers = pa.array([f"{MONTHS[n]:02d}" if n in MONTHS else None for n in names.dictionary.to_pylist()],
+                       pa.string())
+    month = pc.take(numbers, names.indices)
+    return pc.binary_join_element_wise(parts.field("d"), month, parts.field("r"), "/")
 
 
 def _group_names(fam: str) -> tuple[str, ...]:
