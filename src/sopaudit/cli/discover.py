@@ -10,13 +10,15 @@ import json
 import logging
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import pandas as pd
 
 from sopaudit.cli.errors import user_errors
 from sopaudit.core.errors import SopAuditError
-from sopaudit.ingest.write import write_rejected
+
+if TYPE_CHECKING:  # pandas is imported when a command runs, not at start-up
+    import pandas as pd
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +28,8 @@ SOP_FILES = ("differences.csv", "actual_vs_sop.svg", "sop_overlay.svg")
 
 
 def _date(value: str | None, flag: str) -> pd.Timestamp | None:
+    import pandas as pd
+
     if value is None:
         return None
     try:

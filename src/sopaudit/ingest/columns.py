@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 
 from sopaudit.core.errors import MappingError
 from sopaudit.ingest.timestamps import (
+    FAMILIES,
     FAMILY_LABELS,
     NAT,
     AmbiguousOrder,
@@ -214,6 +215,9 @@ class TimeColumn:
         self.fmt: str | None = None  # verified fast strptime format
         self.order: str | None = {"dayfirst": "dayfirst", "monthfirst": "monthfirst"}.get(spec)
         self.fast_family: str | None = None
+        self.fast_aware = False  # the fixed format reads a UTC offset (%z)
+        self.first_text: pa.Array | None = None  # the first batch, when it settled the date order
+        self.first_base = 0
         self.us_chunks: list[np.ndarray] = []
         self.typed_aware: list[np.ndarray] = []
         self.typed_formats: Counter = Counter()
@@ -240,16 +244,16 @@ class TimeColumn:
             self._choose_fast(text)
         base = self.n
         self.n += len(text)
-        if self.typed_aware:  # typed batches came first: keep the flags aligned
-            self.typed_aware.append(np.zeros(len(text), bool))
         if self.fmt is not None:
             got = parse_fast(text, self.fmt)
             if got.null_count == 0:  # the usual case: every value read by the fixed format
                 self.us_chunks.append(got.to_numpy(zero_copy_only=False))
+                self._text_aware(np.full(len(text), self.fast_aware))
                 self.fast_rows += len(text)
                 return
             us = pc.fill_null(got, NAT).to_numpy(zero_copy_only=False)
             missing = us == NAT
+            self._text_aware(~missing if self.fast_aware else np.zeros(len(text), bool))
             rest = missing & text.is_valid().to_numpy(zero_copy_only=False)
             self.fast_rows += int(len(text) - np.count_nonzero(missing))
             self.us_chunks.append(us)
@@ -258,9 +262,18 @@ class TimeColumn:
                 self.text_chunks.append(text.take(pa.array(idx)))
                 self.text_pos.append(idx + base)
             return
+        self._text_aware(np.zeros(len(text), bool))
         self.us_chunks.append(np.full(len(text), NAT, np.int64))
         self.text_chunks.append(text)
         self.text_pos.append(np.arange(base, base + len(text)))
+
+    def _text_aware(self, flags: np.ndarray) -> None:
+        """Zone flags of a text batch: kept once any batch had aware values (typed timestamps or
+        times read with a UTC offset by the fixed format); the slow path sets its own at the end."""
+        if self.typed_aware or flags.any():
+            if not self.typed_aware and self.n > len(flags):  # earlier batches: no zones yet
+                self.typed_aware.append(np.zeros(self.n - len(flags), bool))
+            self.typed_aware.append(flags)
 
     def _choose_fast(self, text: pa.Array) -> None:
         self.started = True
@@ -274,16 +287,23 @@ class TimeColumn:
         if order is None:
             try:
                 order = settle_order(sample)
-            except AmbiguousOrder:
-                return  # decided on all values at the end
+            except AmbiguousOrder as exc:
+                if exc.conflict:
+                    return  # reported with rows at the end
+                try:  # the sample may be a few days of January: settle on the whole batch
+                    order = settle_order(pc.unique(text))
+                except AmbiguousOrder:
+                    return  # decided on all values at the end
         try:
             parsed = parse_text(sample, self.spec, order)
         except (AmbiguousOrder, MappingError):
             return
         fmt = fast_format(sample, parsed)
         if fmt is not None:
-            self.fmt, self.fast_family = fmt, parsed.family[0]
+            self.fmt, self.fast_family, self.fast_aware = fmt, parsed.family[0], fmt.endswith("%z")
             if order is not None and self.fast_family in ("dayfirst", "monthfirst"):
+                if self.order is None:  # read from the data: kept to name it if later rows disagree
+                    self.first_text, self.first_base = text, self.n
                 self.order = order
 
     def finish(self, rows: np.ndarray) -> Times:
@@ -321,6 +341,7 @@ class TimeColumn:
                     bad = np.zeros(len(uniq), bool)
                     bad[failed[again.ok & np.isin(again.family, [other])]] = True
                     conflict[pos] = np.where(idx >= 0, bad[np.maximum(idx, 0)], False)
+                    self._check_settled_order(conflict, uniq, idx, pos, rows)
             hit = idx >= 0
             vals = np.where(hit, parsed.us[np.maximum(idx, 0)], NAT)
             us[pos] = vals
@@ -333,6 +354,32 @@ class TimeColumn:
         return Times(us, aware, conflict, labels, self.order if any(
             k in ("dayfirst", "monthfirst") for k in formats) else None)
 
+    def _contradiction(self, a: str, row_a: int, b: str, row_b: int) -> MappingError:
+        """`a` can only be day-first, `b` only month-first."""
+        return MappingError(
+            f"{self.where}: the dates in column '{self.name}' contradict each other: "
+            f"'{a}' (row {row_a}) can only be day-first, '{b}' (row {row_b}) only "
+            "month-first. Say which order the export uses with --time-format "
+            "dayfirst|monthfirst (or time_format in the mapping); the rows that do not fit "
+            "will be listed as rejected."
+        )
+
+    def _check_settled_order(self, conflict: np.ndarray, uniq: pa.Array, idx: np.ndarray, pos: np.ndarray,
+                             rows: np.ndarray) -> None:
+        """The order was read from the first batch: a later date that reads only the other way
+        contradicts it, an error as when all values are settled together."""
+        if self.first_text is None or not conflict.any():
+            return
+        groups = pc.extract_regex(pc.utf8_trim_whitespace(self.first_text), FAMILIES["numeric"])
+        field = groups.field("A" if self.order == "dayfirst" else "B")
+        number = pc.cast(pc.fill_null(pc.if_else(pc.equal(field, ""), "0", field), "0"), pa.int64())
+        k = int(np.flatnonzero(number.to_numpy(zero_copy_only=False) > 12)[0])
+        evidence = (self.first_text[k].as_py().strip(), int(rows[self.first_base + k]))
+        j = int(np.flatnonzero(conflict[pos])[0])
+        other = (uniq[int(idx[j])].as_py(), int(rows[pos[j]]))
+        day_first, month_first = (evidence, other) if self.order == "dayfirst" else (other, evidence)
+        raise self._contradiction(*day_first, *month_first)
+
     def _order_error(self, exc: AmbiguousOrder, uniq: pa.Array, idx: np.ndarray, pos: np.ndarray,
                      rows: np.ndarray) -> MappingError:
         def row_of(value: str) -> int:
@@ -341,13 +388,7 @@ class TimeColumn:
 
         if exc.conflict:
             a, b = exc.examples
-            return MappingError(
-                f"{self.where}: the dates in column '{self.name}' contradict each other: "
-                f"'{a}' (row {row_of(a)}) can only be day-first, '{b}' (row {row_of(b)}) only "
-                "month-first. Say which order the export uses with --time-format "
-                "dayfirst|monthfirst (or time_format in the mapping); the rows that do not fit "
-                "will be listed as rejected."
-            )
+            return self._contradiction(a, row_of(a), b, row_of(b))
         # No day above 12 anywhere: the order cannot be read from the data.
         texts = uniq.to_pylist()
         import re

@@ -83,7 +83,39 @@ _FAST = {
                  "%d-%m-%Y %H:%M", "%d-%m-%Y", "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y"],
     "monthfirst": ["%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y", "%m-%d-%Y %H:%M:%S",
                    "%m-%d-%Y %H:%M", "%m-%d-%Y"],
+    # Indonesian or English month names, numbered before strptime (see parse_fast)
+    "named": ["%d %B %Y %H:%M:%S", "%d %B %Y %H:%M", "%d %B %Y"],
 }
+_NAMED_PARTS = r"^(?P<d>\d{1,2}) (?P<n>[A-Za-z]{3,9}) (?P<r>.*)$"
+
+
+# The C strptime behind Arrow is lenient where this parser is not: it takes day 31 of any month
+# and rolls it over (2024-02-30 becomes 1 March), seconds 60 and 61, one-digit minutes, years of
+# one to three digits. The fast path therefore reads only values of the format's strict shape,
+# with a day that exists in its month (29 February aside); every other value goes to the
+# per-value parser, which rejects what does not exist.
+_D28 = r"(?:0?[1-9]|1\d|2[0-8])"
+_MONTH_DAY = {  # (month pattern, day pattern) of the days every year has
+    "31": (r"(?:0?[13578]|1[02])", rf"(?:{_D28}|29|30|31)"),
+    "30": (r"(?:0?[469]|11)", rf"(?:{_D28}|29|30)"),
+    "28": (r"0?2", _D28),
+}
+_SHAPE_CODES = {"%Y": r"[1-9]\d{3}", "%H": r"(?:[01]?\d|2[0-3])", "%M": r"[0-5]\d", "%S": r"[0-5]\d",
+                "%z": r"\s*(?:Z|[+-]\d{2}(?::?\d{2})?)", " ": r"\s+"}
+
+
+def _shape(fmt: str) -> str:
+    """An RE2 pattern of the values `fmt` reads that mean the same to this parser."""
+    md = re.search(r"%([md])([-/.])%([md])", fmt)
+    assert md is not None, fmt
+    first = 0 if md[1] == "m" else 1
+    pair = "|".join(f"{m if first == 0 else d}[{md[2]}]{d if first == 0 else m}"
+                    for m, d in _MONTH_DAY.values())
+    out = []
+    for token in re.findall(r"%[A-Za-z]|.", fmt[:md.start()]) + [f"(?:{pair})"] + \
+            re.findall(r"%[A-Za-z]|.", fmt[md.end():]):
+        out.append(token if token.startswith("(?:") else _SHAPE_CODES.get(token, f"[{token}]"))
+    return r"^\s*" + "".join(out) + r"\s*$"
 
 
 @dataclass
@@ -156,8 +188,10 @@ def parse_text(values: pa.Array, spec: str = "auto", order: str | None = None) -
     todo = pc.fill_null(pc.not_equal(values, ""), False).to_numpy(zero_copy_only=False)
     if spec == "dayfirst" or spec == "monthfirst":
         order = spec
+    # The families match disjoint texts; plain numbers (the cheapest pattern) go first, so an
+    # epoch or Excel column costs one pattern, not five.
     families = ("number",) if spec in ("excel", "epoch", "epoch_ms") else (
-        ("iso",) if spec == "iso" else tuple(FAMILIES))
+        ("iso",) if spec == "iso" else ("number", *(f for f in FAMILIES if f != "number")))
     for fam in families:
         if not todo.any():
             break
@@ -201,24 +235,49 @@ def settle_order(values: pa.Array) -> str | None:
 
 
 def fast_format(sample: pa.Array, parsed: Parsed) -> str | None:
-    """A strptime format that reads every value of `sample` exactly as `parse_text` did (naive
-    values only), or None. Lets large batches be read with one C++ call."""
+    """A strptime format that reads (nearly) every value of `sample` exactly as `parse_text` did,
+    or None; it lets large batches be read with one C++ call. The sample is all naive or all with
+    a UTC offset (`+07:00`, `+0700`, `Z`, mixed offsets alike: Arrow's %z reads each value's own)."""
     fams = set(parsed.family[parsed.ok])
-    if len(fams) != 1 or parsed.aware.any() or not parsed.ok.all():
+    if len(fams) != 1 or not parsed.ok.all():
+        return None
+    aware = bool(parsed.aware.all())
+    if parsed.aware.any() and not aware:
         return None
     fam = fams.pop()
     for fmt in _FAST.get(fam, ()):
-        got = pc.strptime(sample, format=fmt, unit="us", error_is_null=True)
-        if got.null_count:
+        fmt = fmt + "%z" if aware else fmt
+        got = parse_fast(sample, fmt)
+        if got.null_count > len(sample) // 100:  # a few 29 Februaries are left to the parser
             continue
-        if np.array_equal(got.cast(pa.int64()).to_numpy(zero_copy_only=False), parsed.us):
+        read = got.is_valid().to_numpy(zero_copy_only=False)
+        if np.array_equal(pc.drop_null(got).to_numpy(zero_copy_only=False), parsed.us[read]):
             return fmt
     return None
 
 
 def parse_fast(values: pa.Array, fmt: str) -> pa.Array:
-    """Naive times of `values` read with one fixed format; null where it does not fit."""
-    return pc.strptime(values, format=fmt, unit="us", error_is_null=True).cast(pa.int64())
+    """Times of `values` read with one fixed format (naive, or UTC with %z); null where it does
+    not fit, and for the values outside its strict shape (see _shape): the per-value parser
+    judges those."""
+    if " %B " in fmt:  # Arrow knows English month names only: '2 Agustus 2024' -> '2/08/2024'
+        values, fmt = _numbered_months(values), fmt.replace(" %B ", "/%m/", 1)
+    got = pc.strptime(values, format=fmt, unit="us", error_is_null=True).cast(pa.int64())
+    fits = pc.fill_null(pc.match_substring_regex(values, _shape(fmt)), False)
+    if not pc.all(fits).as_py():
+        got = pc.if_else(fits, got, pa.scalar(None, pa.int64()))
+    return got
+
+
+def _numbered_months(values: pa.Array) -> pa.Array:
+    """'day month-name rest' with the month as its number ('2/08/2024 08:00'), the name looked up
+    once per distinct name; null where the value is not of that form or the name is unknown."""
+    parts = pc.extract_regex(values, _NAMED_PARTS)
+    names = pc.dictionary_encode(pc.utf8_lower(pc.fill_null(parts.field("n"), "")))
+    numbers = pa.array([f"{MONTHS[n]:02d}" if n in MONTHS else None for n in names.dictionary.to_pylist()],
+                       pa.string())
+    month = pc.take(numbers, names.indices)
+    return pc.binary_join_element_wise(parts.field("d"), month, parts.field("r"), "/")
 
 
 def _group_names(fam: str) -> tuple[str, ...]:
@@ -267,29 +326,44 @@ def _dates(fam: str, f: dict[str, pa.Array], order: str | None) -> Parsed:
         m, d = _ints(f["A"]), _ints(f["B"])
     else:
         d = _ints(f["B"])
-        names = pc.utf8_lower(f["N"]).to_numpy(zero_copy_only=False)
-        m = np.array([MONTHS.get(n, -1) for n in names], dtype=np.int64)
+        m = _per_distinct(pc.utf8_lower(f["N"]), lambda n: MONTHS.get(n, -1))
     hh, mi, ss = _ints(f["H"]), _ints(f["M"]), _ints(f["S"])
     has_time = hh >= 0
     hh, mi, ss = np.where(has_time, hh, 0), np.where(mi >= 0, mi, 0), np.where(ss >= 0, ss, 0)
-    frac = f["F"].to_numpy(zero_copy_only=False)
-    us_frac = np.array([int((s + "000000")[:6]) if s else 0 for s in frac], np.int64) if any(frac) else 0
+    us_frac = _micros(f["F"])
     ampm = pc.utf8_lower(f["P"]).to_numpy(zero_copy_only=False)
     pm, am = ampm == "p", ampm == "a"
     ok = (m >= 1) & (m <= 12) & (d >= 1) & (d <= _days_in_month(y, m)) & (y >= 1) & (mi <= 59) & (ss <= 59)
     ok &= np.where(pm | am, (hh >= 1) & (hh <= 12), hh <= 23)
     hh = np.where(pm & (hh < 12), hh + 12, np.where(am & (hh == 12), 0, hh))
-    zone = pc.utf8_lower(f["Z"]).to_numpy(zero_copy_only=False)
-    aware = zone != ""
-    offset_min = np.zeros(len(y), np.int64)
-    if aware.any():
-        offset_min[aware] = [_offset_minutes(z) for z in zone[aware]]
+    zone = pc.utf8_lower(f["Z"])
+    aware = pc.not_equal(zone, "").to_numpy(zero_copy_only=False)
+    offset_min = _per_distinct(zone, _offset_minutes) if aware.any() else np.zeros(len(y), np.int64)
     days = days_from_civil(y, np.clip(m, 1, 12), np.clip(d, 1, 31))
     us = days * US_PER_DAY + ((hh * 60 + mi - offset_min) * 60 + ss) * US_PER_SECOND + us_frac
     return Parsed(np.where(ok, us, NAT), ok, aware & ok, np.where(ok, family, ""))
 
 
+def _per_distinct(values: pa.Array, func) -> np.ndarray:
+    """int64 `func(value)` of every value, calling `func` once per distinct value (a column holds
+    a handful of month names or UTC offsets, however many rows)."""
+    enc = pc.dictionary_encode(values)
+    table = np.array([func(v) for v in enc.dictionary.to_pylist()], np.int64)
+    return table[enc.indices.to_numpy(zero_copy_only=False)] if len(table) else np.zeros(len(values), np.int64)
+
+
+def _micros(frac: pa.Array) -> np.ndarray | int:
+    """Microseconds of fractional-second digits ('25' -> 250000, more than 6 digits cut); 0 where
+    the value has none."""
+    if not pc.any(pc.not_equal(frac, "")).as_py():
+        return 0
+    six = pc.utf8_slice_codeunits(pc.utf8_rpad(frac, 6, "0"), 0, 6)
+    return pc.cast(six, pa.int64()).to_numpy(zero_copy_only=False)
+
+
 def _offset_minutes(zone: str) -> int:
+    if zone == "":
+        return 0
     if zone in ZONE_OFFSETS:
         return ZONE_OFFSETS[zone]
     sign = -1 if zone[0] == "-" else 1

@@ -16,10 +16,8 @@ from pathlib import Path
 from sopaudit.core.errors import SopAuditError
 from sopaudit.core.outdir import check_out_dir, staged_folder
 from sopaudit.report.csvfiles import write_csv
-from sopaudit.report.html import render_html
 from sopaudit.report.i18n import LANGS
 from sopaudit.report.summary import build_summary
-from sopaudit.report.xlsx import write_xlsx
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +30,17 @@ DEFAULT_FORMATS = FORMATS
 
 __all__ = ["DEFAULT_FORMATS", "FORMATS", "build_summary", "parse_formats", "render_html", "write_report",
            "write_xlsx"]
+
+
+def __getattr__(name: str):
+    # The HTML page (matplotlib charts) and the workbook (openpyxl) are imported when used.
+    if name == "render_html":
+        from sopaudit.report.html import render_html
+        return render_html
+    if name == "write_xlsx":
+        from sopaudit.report.xlsx import write_xlsx
+        return write_xlsx
+    raise AttributeError(f"module 'sopaudit.report' has no attribute {name!r}")
 
 
 class ReportOptionError(SopAuditError):
@@ -93,8 +102,12 @@ def _write_files(result, out: Path, formats: tuple[str, ...], lang: str) -> dict
         path.write_text(json.dumps(build_summary(result), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         written["summary"] = path
     if "xlsx" in formats:
+        from sopaudit.report.xlsx import write_xlsx
+
         written["xlsx"] = write_xlsx(result, out / "findings.xlsx", lang=lang)
     if "html" in formats:
+        from sopaudit.report.html import render_html
+
         path = out / "report.html"
         path.write_text(render_html(result, lang), encoding="utf-8")
         written["report"] = path

@@ -12,14 +12,16 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from sopaudit.core.columns import ACTIVITY, CASE, RESOURCE, START, TIME
 from sopaudit.core.errors import InputFileError
+from sopaudit.ingest.csvtext import by_distinct, csv_chunks, iso_times, text_bytes
 from sopaudit.simulation.scenario import Scenario, default_scenario
 from sopaudit.sop.model import SOP
 
 LOG_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".xes", ".xes.gz")
-_CHUNK = 500_000
 
 
 def _suffix(path: Path, allowed: tuple[str, ...], what: str) -> str:
@@ -32,19 +34,23 @@ def _suffix(path: Path, allowed: tuple[str, ...], what: str) -> str:
 
 
 class _Out:
-    """A text file, gzip-compressed without time stamp or name when `gz`."""
+    """A text file, gzip-compressed without time stamp or name when `gz`; `binary` gives the byte
+    stream instead."""
 
-    def __init__(self, path: Path, gz: bool):
+    def __init__(self, path: Path, gz: bool, binary: bool = False):
         self.raw = open(path, "wb")  # noqa: SIM115 - closed in __exit__
         self.gz = gzip.GzipFile(filename="", mode="wb", fileobj=self.raw, mtime=0, compresslevel=6) if gz else None
-        self.text = io.TextIOWrapper(self.gz or self.raw, encoding="utf-8", newline="")
+        self.text = None if binary else io.TextIOWrapper(self.gz or self.raw, encoding="utf-8", newline="")
 
     def __enter__(self):
-        return self.text
+        return self.text if self.text is not None else (self.gz or self.raw)
 
     def __exit__(self, *exc):
-        self.text.flush()
-        self.text.detach()
+        if self.text is not None:
+            self.text.flush()
+            self.text.detach()
+        elif self.gz is not None:
+            self.gz.flush()  # as the text layer does: the same compressed bytes either way
         if self.gz is not None:
             self.gz.close()
         self.raw.close()
@@ -62,31 +68,13 @@ def write_log(log: pd.DataFrame, path: str | Path) -> Path:
     if suffix == ".parquet":
         log.to_parquet(path, index=False)
     elif suffix in (".csv", ".csv.gz"):
-        with _Out(path, suffix.endswith(".gz")) as fh:
-            _write_csv(log, fh)
+        with _Out(path, suffix.endswith(".gz"), binary=True) as fh:
+            for chunk in csv_chunks(log):
+                fh.write(chunk)
     else:
-        with _Out(path, suffix.endswith(".gz")) as fh:
+        with _Out(path, suffix.endswith(".gz"), binary=True) as fh:
             _write_xes(log, fh)
     return path
-
-
-def _write_csv(df: pd.DataFrame, fh) -> None:
-    for i, start in enumerate(range(0, max(len(df), 1), _CHUNK)):
-        chunk = df.iloc[start:start + _CHUNK]
-        times = {c: _iso_text(chunk[c]) for c in chunk.columns if isinstance(chunk[c].dtype, pd.DatetimeTZDtype)}
-        chunk.assign(**times).to_csv(fh, index=False, header=(i == 0), lineterminator="\n")
-
-
-def _iso_text(values: pd.Series) -> pd.Series:
-    """'2024-03-04 08:15:00+07:00' for every tz-aware time (what pandas writes, formatted in bulk)."""
-    local = values.dt.tz_localize(None)
-    offset = ((local - values.dt.tz_convert("UTC").dt.tz_localize(None)).dt.total_seconds()).astype("Int64")
-    text = np.datetime_as_string(local.to_numpy("datetime64[ns]").astype("datetime64[s]"), unit="s")
-    names = {int(o): f"{'+' if o >= 0 else '-'}{abs(int(o)) // 3600:02d}:{abs(int(o)) % 3600 // 60:02d}"
-             for o in offset.dropna().unique()}
-    out = pd.Series(np.char.replace(text.astype(str), "T", " "), index=values.index, dtype=object) + \
-        offset.map(names).astype(object)
-    return out.where(values.notna(), "")
 
 
 def write_truth(truth: pd.DataFrame, path: str | Path) -> Path:
@@ -94,8 +82,9 @@ def write_truth(truth: pd.DataFrame, path: str | Path) -> Path:
     path = Path(path)
     suffix = _suffix(path, (".csv", ".csv.gz"), "truth file")
     path.parent.mkdir(parents=True, exist_ok=True)
-    with _Out(path, suffix.endswith(".gz")) as fh:
-        truth.to_csv(fh, index=False, lineterminator="\n")
+    with _Out(path, suffix.endswith(".gz"), binary=True) as fh:
+        for chunk in csv_chunks(truth):
+            fh.write(chunk)
     return path
 
 
@@ -123,50 +112,77 @@ def write_officers(table: pd.DataFrame, path: str | Path) -> Path:
 
 # ----------------------------------------------------------------------------------------- XES
 
-def _esc(values: pd.Series) -> pd.Series:
-    return (values.astype(str).str.replace("&", "&amp;", regex=False).str.replace("<", "&lt;", regex=False)
-            .str.replace(">", "&gt;", regex=False).str.replace('"', "&quot;", regex=False))
-
-
-def _xes_time(values: pd.Series) -> pd.Series:
-    text = values.dt.strftime("%Y-%m-%dT%H:%M:%S.%f%z")
-    # 2024-03-04T08:15:00.000000+0700 -> 2024-03-04T08:15:00.000+07:00
-    return text.str[:23] + text.str[26:29] + ":" + text.str[29:]
-
-
-def _write_xes(log: pd.DataFrame, fh) -> None:
-    fh.write('<?xml version="1.0" encoding="UTF-8" ?>\n'
+_XES_HEAD = ('<?xml version="1.0" encoding="UTF-8" ?>\n'
              '<log xes.version="1849-2016" xes.features="nested-attributes" xmlns="http://www.xes-standard.org/">\n'
              '  <extension name="Concept" prefix="concept" uri="http://www.xes-standard.org/concept.xesext"/>\n'
              '  <extension name="Time" prefix="time" uri="http://www.xes-standard.org/time.xesext"/>\n'
              '  <extension name="Organizational" prefix="org" uri="http://www.xes-standard.org/org.xesext"/>\n')
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def _codes(values: pd.Series) -> np.ndarray:
+    """Integer codes of the values (missing values share one code)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy()
+    return pd.factorize(values, use_na_sentinel=True)[0]
+
+
+def _one_per_case(values: pd.Series, case: np.ndarray, n_cases: int) -> bool:
+    """True when every case has a single value (missing counting as one) in `values`."""
+    codes = _codes(values)
+    first = np.empty(n_cases, codes.dtype)
+    first[case] = codes
+    return bool((codes == first[case]).all())
+
+
+def _attribute(tag: str, key: str, values: pd.Series, indent: str) -> pa.Array:
+    """`<tag key=".." value=".."/>` lines of the values; null (no line) where a value is missing."""
+    if tag == "date":
+        text = iso_times(values, sep="T", millis=True)
+    else:
+        text = by_distinct(values, lambda v: _esc(str(v)))
+    return pc.binary_join_element_wise(f'{indent}<{tag} key="{_esc(key)}" value="', text, '"/>\n', "")
+
+
+def _write_xes(log: pd.DataFrame, fh, rows: int = 500_000) -> None:
+    """The XES text, built column by column in Arrow (each case's trace attributes on its first
+    event, its closing tag on its last) and written a chunk of events at a time. A missing value
+    has no attribute element."""
+    fh.write(_XES_HEAD.encode())
     if log.empty:
-        fh.write("</log>\n")
+        fh.write(b"</log>\n")
         return
-    cases = log[CASE].astype(str).to_numpy(object)
-    starts = np.r_[0, np.flatnonzero(cases[1:] != cases[:-1]) + 1]
-    bounds = np.r_[starts, len(log)]
+    case_codes = _codes(log[CASE])
+    new_case = np.r_[True, case_codes[1:] != case_codes[:-1]]  # a trace per run of a case id
+    starts = np.flatnonzero(new_case)
+    case = np.cumsum(new_case) - 1  # the trace of each event
+    last = np.r_[starts[1:] - 1, len(log) - 1]
     standard = {CASE, ACTIVITY, TIME, START, RESOURCE}
     extra = [c for c in log.columns if c not in standard]
     # Attributes constant within every case go on the trace, the others on the events.
-    case_level = [c for c in extra if (log.groupby(CASE, sort=False, observed=True)[c].nunique(dropna=False) <= 1).all()]
+    n_codes = int(case_codes.max()) + 2
+    case_level = [c for c in extra if _one_per_case(log[c], case_codes + 1, n_codes)]
     event_level = [c for c in extra if c not in case_level]
-    ev = '    <event>\n      <string key="concept:name" value="' + _esc(log[ACTIVITY]) + '"/>\n'
-    if RESOURCE in log:
-        ev = ev + '      <string key="org:resource" value="' + _esc(log[RESOURCE]) + '"/>\n'
-    ev = ev + '      <date key="time:timestamp" value="' + _xes_time(log[TIME]) + '"/>\n'
-    if START in log:
-        ev = ev + '      <date key="start_timestamp" value="' + _xes_time(log[START]) + '"/>\n'
-    for c in event_level:
-        ev = ev + f'      <string key="{c}" value="' + _esc(log[c]) + '"/>\n'
-    ev = (ev + "    </event>\n").to_numpy(object)
     first = log.iloc[starts]
-    head = '  <trace>\n    <string key="concept:name" value="' + _esc(first[CASE]) + '"/>\n'
-    for c in case_level:
-        head = head + f'    <string key="{c}" value="' + _esc(first[c]) + '"/>\n'
-    head = head.to_numpy(object)
-    for i in range(len(starts)):
-        fh.write(head[i])
-        fh.write("".join(ev[bounds[i]:bounds[i + 1]]))
-        fh.write("  </trace>\n")
-    fh.write("</log>\n")
+    head = [_attribute("string", "concept:name", first[CASE], "    ")]
+    head += [_attribute("string", c, first[c], "    ") for c in case_level]
+    heads = pc.binary_join_element_wise("  <trace>\n", *head, "", null_handling="replace", null_replacement="")
+    for lo in range(0, len(log), rows):
+        part = log.iloc[lo:lo + rows]
+        pieces = [_attribute("string", "concept:name", part[ACTIVITY], "      ")]
+        if RESOURCE in part:
+            pieces.append(_attribute("string", "org:resource", part[RESOURCE], "      "))
+        pieces.append(_attribute("date", "time:timestamp", part[TIME], "      "))
+        if START in part:
+            pieces.append(_attribute("date", "start_timestamp", part[START], "      "))
+        pieces += [_attribute("string", c, part[c], "      ") for c in event_level]
+        at = np.arange(lo, lo + len(part))
+        opens = pc.take(heads, pa.array(case[at], mask=~new_case[at]))
+        closes = pa.array(np.where(at == last[case[at]], "  </trace>\n", ""), pa.string())
+        text = pc.binary_join_element_wise(opens, "    <event>\n", *pieces, "    </event>\n", closes, "",
+                                           null_handling="replace", null_replacement="")
+        fh.write(text_bytes(text))
+    fh.write(b"</log>\n")

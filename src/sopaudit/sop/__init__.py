@@ -1,17 +1,43 @@
 """SOP reference models: the data model, loading and validation, compilation to a Petri net and a
 process tree, BPMN and PNML exchange. The SOP AP flowchart is `sopaudit.sop.draw.draw_sop` and
-the table `sopaudit.sop.table` (imported on use, so loading an SOP never needs the renderer)."""
+the table `sopaudit.sop.table` (imported on use, so loading an SOP never needs the renderer).
 
-from sopaudit.sop.bpmn_write import write_bpmn
-from sopaudit.sop.compile import CompiledNet, compile_sop
+The names below are imported on first use (PEP 562): the Petri-net parts need pm4py, which takes
+a second or two to import, and loading or showing an SOP does not."""
+
+from __future__ import annotations
+
+import importlib
+
 from sopaudit.sop.display import sop_html
-from sopaudit.sop.language import flow_language, net_language
-from sopaudit.sop.load import load_sop, sop_from_yaml
-from sopaudit.sop.model import SOP
-from sopaudit.sop.pnml import write_pnml
-from sopaudit.sop.tree import compile_tree
+from sopaudit.sop.model import SOP as _SOP
 
-SOP._repr_html_ = sop_html  # notebook display, kept out of the model (display.py)
+# the notebook display of an SOP, kept out of the model (display.py imports the renderer on use)
+_SOP._repr_html_ = sop_html
 
-__all__ = ["SOP", "CompiledNet", "compile_sop", "compile_tree", "flow_language", "load_sop",
-           "net_language", "sop_from_yaml", "write_bpmn", "write_pnml"]
+_API = {
+    "SOP": "sopaudit.sop.model",
+    "CompiledNet": "sopaudit.sop.compile",
+    "compile_sop": "sopaudit.sop.compile",
+    "compile_tree": "sopaudit.sop.tree",
+    "flow_language": "sopaudit.sop.language",
+    "load_sop": "sopaudit.sop.load",
+    "net_language": "sopaudit.sop.language",
+    "sop_from_yaml": "sopaudit.sop.load",
+    "write_bpmn": "sopaudit.sop.bpmn_write",
+    "write_pnml": "sopaudit.sop.pnml",
+}
+
+__all__ = sorted(_API)
+
+
+def __getattr__(name: str):
+    if name in _API:
+        value = getattr(importlib.import_module(_API[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'sopaudit.sop' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__
