@@ -189,6 +189,7 @@ def _write_files(out, log, log_path, info, sop, sop_path, noise, lang, applied, 
     from sopaudit.discovery import flows as cmp
     from sopaudit.discovery import overlay
     from sopaudit.discovery.mining import discover
+    from sopaudit.ingest.write import write_rejected
 
     written: list[str] = []
 
