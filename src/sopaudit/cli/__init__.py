@@ -9,7 +9,9 @@ import click
 
 from sopaudit import __version__
 from sopaudit.cli.audit import audit, demo
+from sopaudit.cli.batch import batch_command
 from sopaudit.cli.discover import discover_command
+from sopaudit.cli.history import history_command
 from sopaudit.cli.ingest import ingest_command
 from sopaudit.cli.simulate import simulate_command
 from sopaudit.cli.sop import sop_group
@@ -23,7 +25,8 @@ def main(verbose: bool) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
 
 
-for command in (audit, demo, sop_group, discover_command, ingest_command, simulate_command):
+for command in (audit, demo, sop_group, discover_command, ingest_command, simulate_command, batch_command,
+                history_command):
     main.add_command(command)
 
 if __name__ == "__main__":

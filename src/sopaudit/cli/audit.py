@@ -33,31 +33,6 @@ def _print_summary(result, written: dict[str, Path]) -> None:
         click.echo(f"report     {written['report']}")
 
 
-def _audit_to_dir(log_path, sop_path, out, mapping: dict, tz: str, lang: str, formats=None,
-                  closures=None, cuti_bersama_working: bool = False, **options):
-    """Read, audit and write the report; `options` go to `sopaudit.audit` unchanged."""
-    from sopaudit.auditing.run import audit as run_audit
-    from sopaudit.calendar.workdays import WorkingCalendar
-    from sopaudit.core.columns import log_info
-    from sopaudit.ingest import read_log
-    from sopaudit.ingest.write import write_quality, write_rejected
-    from sopaudit.sop.load import load_sop
-
-    sop = load_sop(sop_path)  # first: an SOP error is cheap to find, a large log is not
-    log = read_log(log_path, tz=tz, **mapping)
-    calendar = WorkingCalendar(tz=log_info(log).tz or "Asia/Jakarta", cuti_bersama_working=cuti_bersama_working)
-    if closures is not None:
-        calendar = calendar.with_closures_file(closures)
-    result = run_audit(log, sop, calendar=calendar, **options)
-    written = result.write(out, formats=formats, lang=lang)  # None: every format
-    # The ingest's data-quality report and its unreadable rows beside the report.
-    written["quality"] = write_quality(log, Path(out) / "quality.json")
-    rejected = write_rejected(log_info(log).rejected, Path(out) / "rejected_rows.csv")
-    if rejected is not None:
-        written["rejected"] = rejected
-    return result, written
-
-
 @click.command()
 @click.option("--log", "log_path", required=True, type=click.Path(path_type=Path), help="Event log (CSV or XES).")
 @click.option("--sop", "sop_path", required=True, type=click.Path(path_type=Path),
@@ -95,9 +70,11 @@ def audit(log_path, sop_path, out, case, activity, time_col, resource, tz, lang,
     """Check an event log against an SOP and write the report into OUT."""
     mapping = {"case": case, "activity": activity, "time": time_col, "resource": resource,
                "mapping": mapping_file, "strict": strict}
-    result, written = _audit_to_dir(log_path, sop_path, out, mapping, tz, lang, formats, closures, cuti_bersama_working,
-                                    processes=processes, accepted=accepted, precision=precision, roles=roles,
-                                    open_days=open_days)
+    from sopaudit.auditing.files import audit_files
+
+    result, written = audit_files(log_path, sop_path, out, mapping, tz, lang, formats, closures, cuti_bersama_working,
+                                  processes=processes, accepted=accepted, precision=precision, roles=roles,
+                                  open_days=open_days)
     _print_summary(result, written)
 
 
@@ -120,8 +97,10 @@ def demo(out, lang) -> None:
     root = _demo_root()
     click.echo(f"demo audit of the synthetic sample {DEMO_LOG} against {DEMO_SOP}")
     click.echo(f"officers' roles from {DEMO_ROLES}")
-    result, written = _audit_to_dir(root / DEMO_LOG, root / DEMO_SOP, out, DEMO_MAPPING, "Asia/Pontianak", lang,
-                                    precision=True, roles=root / DEMO_ROLES)
+    from sopaudit.auditing.files import audit_files
+
+    result, written = audit_files(root / DEMO_LOG, root / DEMO_SOP, out, DEMO_MAPPING, "Asia/Pontianak", lang,
+                                  precision=True, roles=root / DEMO_ROLES)
     _print_summary(result, written)
 
 

@@ -1,0 +1,45 @@
+"""`audit_files`: one audit from files to a report folder, as `sopaudit audit` and each audit of
+`sopaudit batch` run it (read the log, load the SOP, audit, write the report and the ingest's
+data-quality files beside it)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from sopaudit.auditing.result import AuditResult
+from sopaudit.auditing.run import audit
+from sopaudit.calendar.workdays import WorkingCalendar
+from sopaudit.core.columns import log_info
+from sopaudit.ingest import read_log
+from sopaudit.ingest.write import write_quality, write_rejected
+from sopaudit.sop.load import load_sop
+
+
+def audit_files(log_path, sop_path, out, mapping: dict | None = None, tz: str | None = None, lang: str = "id",
+                formats=None, closures=None, cuti_bersama_working: bool = False,
+                select: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+                **options) -> tuple[AuditResult, dict[str, Path]]:
+    """Read, audit and write the report into `out`; returns the result and the files written.
+
+    `mapping` holds read_log's keywords (case, activity, time, resource, mapping, strict,
+    query); `select` (optional) picks the rows to audit from the log as read (a period, an
+    office); `options` go to `sopaudit.audit` unchanged."""
+    sop = load_sop(sop_path)  # first: an SOP error is cheap to find, a large log is not
+    log = read_log(log_path, tz=tz, **(mapping or {}))
+    info = log_info(log)
+    if select is not None:
+        log = select(log)
+    calendar = WorkingCalendar(tz=info.tz or "Asia/Jakarta", cuti_bersama_working=cuti_bersama_working)
+    if closures is not None:
+        calendar = calendar.with_closures_file(closures)
+    result = audit(log, sop, calendar=calendar, **options)
+    written = result.write(out, formats=formats, lang=lang)  # None: every format
+    # The ingest's data-quality report and its unreadable rows beside the report.
+    written["quality"] = write_quality(log, Path(out) / "quality.json")
+    rejected = write_rejected(info.rejected, Path(out) / "rejected_rows.csv")
+    if rejected is not None:
+        written["rejected"] = rejected
+    return result, written
