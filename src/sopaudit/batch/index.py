@@ -70,6 +70,7 @@ def rows(records: list[dict], t, lang: str) -> list[dict]:
             "events": _metric(r, "events"), "conformance": _metric(r, "case_conformance_rate"),
             "service": _service_share(r), "fitness": _metric(r, "fitness"), "deviations": _metric(r, "deviations"),
             "top": _top(r, t), "error": r.get("error") or "", "ok": r["status"] != "failed",
+            "report": (r["status"] != "failed" and "html" in (r.get("parameters") or {}).get("formats", ())),
         })
     return out
 
@@ -89,7 +90,7 @@ def render_index_html(doc: dict, lang: str, trend_svg: str | None = None) -> str
             t("batch.fitness"), t("batch.deviations"), t("batch.top_deviations"), t("batch.report")]
     body = []
     for row in rows(doc["audits"], t, lang):
-        link = (f'<a href="{e(row["name"])}/report.html">{e(t("batch.open_report"))}</a>' if row["ok"] else "")
+        link = (f'<a href="{e(row["name"])}/report.html">{e(t("batch.open_report"))}</a>' if row["report"] else "")
         cells = [e(row["name"]), e(row["office"]), e(row["status"]), e(row["sop"]), e(row["period"]),
                  format_number(row["cases"], lang), format_number(row["events"], lang),
                  format_percent(row["conformance"], lang), format_percent(row["service"], lang),
@@ -128,13 +129,13 @@ def write_index_xlsx(doc: dict, path, lang: str) -> None:
         values = []
         for key, _ in head:
             if key == "report":
-                values.append(f"{row['name']}/report.html" if row["ok"] else None)
+                values.append(f"{row['name']}/report.html" if row["report"] else None)
             else:
                 v = row[key]
                 values.append(xlsx_text(v) if isinstance(v, str) else v)
         ws.append(values)
         r = ws.max_row
-        if row["ok"]:
+        if row["report"]:
             link = ws.cell(row=r, column=13)
             link.hyperlink = f"{row['name']}/report.html"
             link.style = "Hyperlink"

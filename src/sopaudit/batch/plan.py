@@ -170,14 +170,15 @@ def load_plan(path: str | Path) -> Plan:
             problems.add(loc, f"audit {i + 1} must be a mapping with name, log and sop")
             continue
         _check_keys(entry, problems, f"audit {i + 1}")
+        name = entry.get("name")
+        if isinstance(name, str | int | float) and not isinstance(name, bool):
+            first = seen.setdefault(str(name).strip().lower(), loc[0])
+            if first != loc[0]:
+                problems.add(_loc(entry, "name"), f"the audit name '{name}' is used twice (first at line {first}); "
+                                                  "each audit writes its own folder OUT/<name>")
         job = _job(entry, defaults, base, problems, shown, i)
-        if job is None:
-            continue
-        first = seen.setdefault(job.name.lower(), loc[0])
-        if first != loc[0]:
-            problems.add(_loc(entry, "name"), f"the audit name '{job.name}' is used twice (first at line {first}); "
-                                              "each audit writes its own folder OUT/<name>")
-        jobs.append(job)
+        if job is not None:
+            jobs.append(job)
     title = doc.get("title")
     if title is not None and not isinstance(title, str | int | float):
         problems.add(_loc(doc, "title"), "'title:' must be text")

@@ -119,7 +119,7 @@ def execute(jobs: list[AuditJob], out_root: Path, *, workers: int = 1, scheduler
     if not jobs:
         return []
     args = [(job, str(out_root), fingerprints.get(job.name)) for job in jobs]
-    runner = _on_dask if scheduler else _on_pool
+    runner = _on_dask if scheduler else _on_pool if workers > 1 and len(jobs) > 1 else _in_process
     records = runner(args, workers, scheduler, on_done or (lambda r: None))
     by_name = {r["name"]: r for r in records}
     return [by_name[job.name] for job in jobs]
@@ -129,6 +129,15 @@ def _lost(job: AuditJob, fprint, exc: BaseException) -> dict:
     return {"name": job.name, "office": job.office, "status": "failed", "fingerprint": fprint,
             "parameters": job.parameters(), "seconds": None, "worker": None,
             "error": f"{job.where}: audit '{job.name}': the worker running it was lost ({type(exc).__name__}: {exc})"}
+
+
+def _in_process(args, workers, scheduler, on_done) -> list[dict]:
+    """One worker: the audits one after another in this process (no pool to start)."""
+    records = []
+    for a in args:
+        records.append(run_job(*a))
+        on_done(records[-1])
+    return records
 
 
 def _on_pool(args, workers, scheduler, on_done) -> list[dict]:
@@ -163,7 +172,7 @@ def _on_dask(args, workers, scheduler, on_done) -> list[dict]:
     try:
         futures = {client.submit(run_job, *a, key=f"sopaudit-audit-{a[0].name}-{os.urandom(4).hex()}",
                                  pure=False, retries=0): a for a in args}
-        for fut in as_completed(list(futures)):
+        for fut in as_completed(list(futures), loop=client.loop):
             try:
                 record = fut.result()
             except Exception as exc:

@@ -90,7 +90,9 @@ def batch_command(plan_path, out, workers, scheduler, resume, fail_under, histor
                 skipped[job.name] = record
     todo = [job for job in plan.jobs if job.name not in skipped]
     workers = workers or os.cpu_count() or 1
-    executor = f"dask {scheduler}" if scheduler else f"local pool, {min(workers, max(len(todo), 1))} process(es)"
+    n_procs = min(workers, max(len(todo), 1))
+    executor = (f"dask {scheduler}" if scheduler else f"local pool, {n_procs} processes" if n_procs > 1
+                else "this process")
     click.echo(f"batch      {len(plan.jobs)} audit(s) from {plan_path}: {len(todo)} to run, "
                f"{len(skipped)} unchanged; on {executor}", err=True)
     progress = _Progress(len(plan.jobs), 0)
