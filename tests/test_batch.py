@@ -14,9 +14,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from conftest import PASSPORT_SOP
 
 from sopaudit.cli import main
+
+from conftest import PASSPORT_SOP
 
 CASE = "case:concept:name"
 
