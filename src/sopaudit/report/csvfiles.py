@@ -23,6 +23,8 @@ def _offset_text(minutes: int) -> str:
 
 def iso_times(s: pd.Series) -> pd.Series:
     """tz-aware times as 'YYYY-MM-DD HH:MM:SS[.ffffff]+HH:MM' in their own zone; NaT -> NA."""
+    if s.empty:  # numpy's char functions fail on an empty array
+        return pd.Series([], index=s.index, dtype="string")
     local = s.dt.tz_localize(None)
     utc = s.dt.tz_convert("UTC").dt.tz_localize(None)
     values = local.to_numpy(dtype="datetime64[us]")
