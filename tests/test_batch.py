@@ -37,7 +37,9 @@ def logs(tmp_path_factory):
 
 
 def write_plan(folder: Path, logs: Path, with_broken: bool = True, lang: str = "en", formats: str = "") -> Path:
-    broken = "  - name: broken\n    log: broken.csv\n" if with_broken else ""
+    # The last audit is office A's log again, audited as 3 partitions of its cases.
+    broken = ("  - name: broken\n    log: broken.csv\n"
+              "  - name: office_a_parts\n    log: office_a.csv\n    partitions: 3\n") if with_broken else ""
     text = (f"title: Semester audit\ndefaults:\n  sop: {PASSPORT_SOP}\n  lang: {lang}\n{formats}"
             "audits:\n"
             "  - name: office_a\n    log: office_a.csv\n    office: A\n"
@@ -82,8 +84,8 @@ def test_batch_on_pool_and_dask_gives_identical_reports(logs, tmp_path):
     assert code == 1, output  # one audit failed
     doc = batch_json(pool_out)
     assert [(a["name"], a["status"]) for a in doc["audits"]] == [
-        ("office_a", "ok"), ("office_b", "ok"), ("broken", "failed")]
-    assert doc["counts"] == {"ok": 2, "skipped": 0, "failed": 1}
+        ("office_a", "ok"), ("office_b", "ok"), ("broken", "failed"), ("office_a_parts", "ok")]
+    assert doc["counts"] == {"ok": 3, "skipped": 0, "failed": 1}
     failed = doc["audits"][2]
     assert failed["error"].startswith(f"{plan}:13:5: audit 'broken': ")
     assert "broken.csv" in failed["error"] and "nomor, langkah" in failed["error"]
@@ -107,11 +109,19 @@ def test_batch_on_pool_and_dask_gives_identical_reports(logs, tmp_path):
         code, output = run("batch", plan, "-o", dask_out, "--scheduler", cluster.scheduler_address)
     assert code == 1, output
     assert [(a["name"], a["status"]) for a in batch_json(dask_out)["audits"]] == [
-        ("office_a", "ok"), ("office_b", "ok"), ("broken", "failed")]
+        ("office_a", "ok"), ("office_b", "ok"), ("broken", "failed"), ("office_a_parts", "ok")]
     pool_csv, dask_csv = csv_files(pool_out), csv_files(dask_out)
-    assert len(pool_csv) >= 10 and pool_csv.keys() == dask_csv.keys()
+    assert len(pool_csv) >= 15 and pool_csv.keys() == dask_csv.keys()
     for name in pool_csv:
         assert pool_csv[name] == dask_csv[name], name
+    # Audited in 3 partitions of its cases and merged, office A's log gives the same tables.
+    parts = doc["audits"][3]
+    assert sorted(p["partition"] for p in parts["partitions"]) == [0, 1, 2]
+    assert sum(p["events"] for p in parts["partitions"]) == doc["audits"][0]["metrics"]["events"]
+    whole = {k.split("/")[1]: v for k, v in pool_csv.items() if k.startswith("office_a/")}
+    merged = {k.split("/")[1]: v for k, v in pool_csv.items() if k.startswith("office_a_parts/")}
+    assert whole == merged and len(whole) == 5
+    assert parts["metrics"] == doc["audits"][0]["metrics"]
 
     # The index compares the audits and links to each report.
     page = (pool_out / "index.html").read_text(encoding="utf-8")
@@ -123,7 +133,7 @@ def test_batch_on_pool_and_dask_gives_identical_reports(logs, tmp_path):
     ws = load_workbook(pool_out / "index.xlsx").active
     rows = list(ws.iter_rows(min_row=2, values_only=True))
     assert [(r[0], r[2], r[5]) for r in rows] == [("office_a", "completed", 18), ("office_b", "completed", b_cases),
-                                                  ("broken", "failed", None)]
+                                                  ("broken", "failed", None), ("office_a_parts", "completed", 18)]
     assert rows[0][7] == pytest.approx(rate)
 
 
@@ -253,7 +263,7 @@ def test_batch_on_dask_scheduler_and_worker_processes(logs, tmp_path):
     doc = batch_json(tmp_path / "out")
     assert doc["executor"] == f"dask {address}"
     assert [(a["name"], a["status"]) for a in doc["audits"]] == [
-        ("office_a", "ok"), ("office_b", "ok"), ("broken", "failed")]
+        ("office_a", "ok"), ("office_b", "ok"), ("broken", "failed"), ("office_a_parts", "ok")]
     # The one worker process ran every audit.
     assert len({a["worker"]["pid"] for a in doc["audits"]}) == 1
     local = tmp_path / "local"

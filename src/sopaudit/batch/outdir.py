@@ -50,5 +50,5 @@ def atomic_write(path: str | Path, data: bytes | str) -> Path:
 def clean_leftovers(out: str | Path) -> None:
     """Delete the temporary folders and files an interrupted batch left in `out`."""
     for p in Path(out).glob(".*"):
-        if ".tmp-" in p.name or ".old-" in p.name:
+        if ".tmp-" in p.name or ".old-" in p.name or ".parts-" in p.name:
             shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)

@@ -255,6 +255,9 @@ def _job(entry: LocDict, defaults: LocDict, base: Path, problems: _Problems, sho
     if partitions is not None and (isinstance(partitions, bool) or not isinstance(partitions, int)
                                    or not 1 <= partitions <= 1024):
         problems.add(_loc(src, "partitions"), "'partitions:' must be a whole number from 1 to 1024")
+    if (partitions or 1) > 1 and get("precision")[0] is True:
+        problems.add(_loc(get("precision")[1], "precision"), "'precision: true' needs the whole log in one audit; "
+                                                             "set 'partitions: 1' or 'precision: false'")
     formats = _formats(get("formats"), problems)
     filt = _filter(get("filter"), problems)
     if len(problems.items) > n_before or name is None:
