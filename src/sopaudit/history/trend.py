@@ -15,11 +15,13 @@ def trend_table(runs: pd.DataFrame) -> pd.DataFrame:
     (of finished cases); empty where the audit failed or was not in that run."""
     if runs.empty:
         return pd.DataFrame()
+    batches = runs.groupby("batch_id", sort=False)["run_at"].first()  # runs come oldest first
     done = runs[runs["status"].isin(["ok", "skipped"])]
-    table = done.pivot_table(index="run_at", columns="name", values="case_conformance_rate", aggfunc="last")
-    every_run = pd.Index(sorted(runs["run_at"].unique()), name="run_at")
-    names = sorted(runs["name"].unique())
-    return table.reindex(index=every_run, columns=names)
+    table = done.pivot_table(index="batch_id", columns="name", values="case_conformance_rate", aggfunc="last")
+    table = table.reindex(index=batches.index, columns=sorted(runs["name"].unique()))
+    table.index = pd.Index(batches.to_numpy(), name="run_at")  # two runs in one second stay two rows
+    table.columns.name = "name"
+    return table
 
 
 def trend_figure(table: pd.DataFrame, lang: str = "en"):
