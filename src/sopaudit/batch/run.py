@@ -3,8 +3,10 @@
 Each audit is `run_job(job, out)`, a plain function of plain values: it runs the single-audit
 path (`sopaudit.auditing.files.audit_files`) into a temporary folder that replaces OUT/<name>
 when the report is complete, and returns a record (status, error, metrics). A failing audit is
-a record with its error; it never stops the others. Records come back in plan order whatever
-order the workers finish in, so the batch's outputs do not depend on the executor.
+a record with its error; it never stops the others. An audit with `partitions: K` is K
+`run_partition` tasks and then one `merge_job` (batch/partition.py). Records come back in plan
+order whatever order the workers finish in, so the batch's outputs do not depend on the
+executor.
 """
 
 from __future__ import annotations
