@@ -101,7 +101,7 @@ def render_index_html(doc: dict, lang: str, trend_svg: str | None = None) -> str
         if row["error"]:
             body.append(f'<tr class="failed"><td></td><td colspan="{len(head) - 1}" class="err">'
                         f'{e(t("batch.error"))}: {e(row["error"])}</td></tr>')
-    trend = (f"<figure><figcaption>{e(t('batch.trend'))}</figcaption>{trend_svg}</figure>" if trend_svg else "")
+    trend = f"<figure>{trend_svg}</figure>" if trend_svg else ""  # the chart carries its title
     return (f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8">'
             f"<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">"
             f"<title>{e(t('batch.title'))}: {e(doc['title'])}</title><style>{_CSS}</style></head><body>"

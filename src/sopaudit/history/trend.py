@@ -31,6 +31,8 @@ def trend_figure(table: pd.DataFrame, lang: str = "en"):
     x = pd.to_datetime(table.index, utc=True)
     for name in table.columns:
         s = table[name]
+        if s.isna().all():  # never completed: nothing to draw, no legend entry
+            continue
         ax.plot(x[s.notna().to_numpy()], s.dropna().to_numpy() * 100, marker="o", label=str(name))
     ax.set_ylabel(t("batch.trend_axis") + " (%)")
     ax.set_ylim(0, 100)
