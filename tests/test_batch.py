@@ -208,6 +208,14 @@ def test_bad_plan_lists_every_problem_with_its_place(tmp_path):
                      f"{plan}:13:11: unknown report language 'fr'"):
         assert expected in output, output
     assert not (tmp_path / "out").exists()
+    (tmp_path / "more.yaml").write_text(
+        "defaults: {sop: s.yaml}\naudits:\n  - name: db\n    log: postgresql+psycopg://u@h/d\n"
+        "  - name: big\n    log: big.csv\n    partitions: 4\n    precision: true\n", encoding="utf-8")
+    code, output = run("batch", tmp_path / "more.yaml", "-o", tmp_path / "out")
+    more = tmp_path / "more.yaml"
+    assert code == 2
+    assert f"{more}:4:10: the log 'postgresql+psycopg://u@h/d' is a database URL: add 'query:'" in output
+    assert f"{more}:8:16: 'precision: true' needs the whole log in one audit" in output
     (tmp_path / "bad.yaml").write_text("audits: [a\n", encoding="utf-8")
     code, output = run("batch", tmp_path / "bad.yaml", "-o", tmp_path / "out")
     assert code == 2 and f"{tmp_path / 'bad.yaml'}:2:1: YAML syntax" in output
@@ -229,7 +237,7 @@ def test_batch_on_dask_scheduler_and_worker_processes(logs, tmp_path):
     plan = write_plan(tmp_path, logs, formats="  formats: csv,json\n")
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
-    env = {**os.environ, "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
+    env = dict(os.environ)
     procs = []
     try:
         procs.append(subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port),
@@ -269,3 +277,15 @@ def test_batch_on_dask_scheduler_and_worker_processes(logs, tmp_path):
     csv = csv_files(tmp_path / "out")
     whole = {k.split("/")[1]: v for k, v in csv.items() if k.startswith("office_a/")}
     assert whole == {k.split("/")[1]: v for k, v in csv.items() if k.startswith("office_a_parts/")}
+
+
+def test_history_that_cannot_be_written_fails_the_batch_but_keeps_the_reports(logs, tmp_path):
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(f"defaults: {{sop: {PASSPORT_SOP}, formats: json}}\naudits:\n"
+                    f"  - name: a\n    log: {logs / 'office_a.csv'}\n", encoding="utf-8")
+    store = f"sqlite:///{tmp_path / 'no such folder' / 'history.sqlite'}"
+    code, output = run("batch", plan, "-o", tmp_path / "out", "--workers", 1, "--history", store)
+    assert code == 1
+    assert "error: cannot write the audit history to sqlite:///" in output
+    assert [a["status"] for a in batch_json(tmp_path / "out")["audits"]] == ["ok"]
+    assert (tmp_path / "out" / "a" / "summary.json").is_file() and (tmp_path / "out" / "index.html").is_file()
