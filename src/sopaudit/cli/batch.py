@@ -20,6 +20,13 @@ class _Progress:
     def __init__(self, total: int, skipped: int):
         self.total, self.done = total, skipped
         self.tty = sys.stderr.isatty()
+        self._bar()
+
+    def _bar(self) -> None:
+        if self.tty:
+            width = 30
+            filled = width * self.done // max(self.total, 1)
+            click.echo(f"[{'#' * filled}{'-' * (width - filled)}] {self.done}/{self.total} audits", err=True, nl=False)
 
     def line(self, record: dict) -> None:
         self.done += 1
@@ -31,9 +38,7 @@ class _Progress:
         text = f"[{self.done}/{self.total}] {record['name']:<24} {record['status']:<7} {seconds:>8}  {what}"
         if self.tty:
             click.echo("\r\033[K" + text, err=True)
-            width = 30
-            filled = width * self.done // max(self.total, 1)
-            click.echo(f"[{'#' * filled}{'-' * (width - filled)}] {self.done}/{self.total} audits", err=True, nl=False)
+            self._bar()
         else:
             click.echo(text, err=True)
 
