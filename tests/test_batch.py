@@ -289,3 +289,48 @@ def test_history_that_cannot_be_written_fails_the_batch_but_keeps_the_reports(lo
     assert "error: cannot write the audit history to sqlite:///" in output
     assert [a["status"] for a in batch_json(tmp_path / "out")["audits"]] == ["ok"]
     assert (tmp_path / "out" / "a" / "summary.json").is_file() and (tmp_path / "out" / "index.html").is_file()
+
+
+def test_partitions_merge_into_the_whole_logs_audit_with_open_cases(tmp_path, mini_sop):
+    """Unfinished cases at different times: each partition must judge them against the whole
+    log's end, not its own, for the merge to equal the audit of the whole log."""
+    import sopaudit as sa
+    from sopaudit.batch.partition import (
+        audit_partition,
+        load_parts,
+        merge_results,
+        partition_numbers,
+    )
+    from sopaudit.batch.plan import AuditJob
+    from sopaudit.report import write_report
+
+    from conftest import FIXTURES, make_log
+
+    full = ["a", "c", "d", "e", "f", "g"]
+    parts = []
+    for i in range(24):  # a case every 11 days; every third one stops early
+        start = (pd.Timestamp("2024-01-01") + pd.Timedelta(days=11 * i)).strftime("%Y-%m-%d 08:00")
+        parts.append(make_log({f"K{i:03d}": full if i % 3 else full[: 2 + i % 4]}, start=start, step_minutes=60))
+    log = pd.concat(parts, ignore_index=True)
+    path = tmp_path / "log.csv"
+    log.to_csv(path, index=False)
+    job = AuditJob(name="x", log=str(path), sop=str(FIXTURES / "mini_sop.yaml"), where="plan.yaml:1:1",
+                   partitions=3, open_days=80)
+    parts_dir = tmp_path / "parts"
+    parts_dir.mkdir()
+    assert sum(audit_partition(job, p, str(parts_dir)) for p in range(3)) == len(log)
+    results, ranks, info, calendar = load_parts(parts_dir, 3)
+    merged = merge_results(results, ranks, calendar)
+    read = sa.read_log(path)
+    whole = sa.audit(read, mini_sop, processes=1, open_days=80)
+    assert whole.metrics["incomplete_cases"] >= 2
+    for name, result in (("whole", whole), ("merged", merged)):
+        write_report(result, tmp_path / name, formats="csv,json")
+    for table in ("cases", "deviations", "steps", "variants"):
+        assert (tmp_path / "whole" / f"{table}.csv").read_bytes() == (tmp_path / "merged" / f"{table}.csv").read_bytes()
+    assert merged.metrics == whole.metrics
+    # Without the whole log's end, some partition would judge its open cases differently.
+    number = partition_numbers(read["case:concept:name"], 3)
+    own_end = [sa.audit(read[number == p], mini_sop, processes=1, open_days=80).metrics["incomplete_cases"]
+               for p in range(3)]
+    assert sum(own_end) != whole.metrics["incomplete_cases"]

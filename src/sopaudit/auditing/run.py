@@ -131,7 +131,7 @@ def audit(
     role_findings = check_roles(events, sop, roles) if roles is not None else duties.iloc[:0]
     coverage = role_coverage(events, sop, roles) if roles is not None else pd.DataFrame()
     deviations = sort_findings(pd.concat([d for d in (deviations, late_steps, late_cases, role_findings, duties)
-                                    if len(d)] or [deviations], ignore_index=True))
+                                          if len(d)] or [deviations], ignore_index=True))
     case_start = events.groupby(CASE, sort=True)[TIME].min().reindex(case_ids)
     deviations, accepted_table = apply_allow_list(deviations, case_attrs, case_start, allow)
 
