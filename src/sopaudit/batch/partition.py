@@ -50,7 +50,8 @@ def audit_partition(job: AuditJob, p: int, parts_dir: str) -> int:
     # The whole log's case order (the order an audit of the whole log lists its cases in).
     order = log[[CASE, TIME, ROW]].sort_values([CASE, TIME, ROW], kind="mergesort")[CASE].astype("string")
     rank = pd.Series(np.arange(order.nunique()), index=pd.unique(order))
-    part = log[partition_numbers(log[CASE], job.partitions) == p]
+    part = log[partition_numbers(log[CASE], job.partitions) == p].copy()
+    del log, order  # the audit below holds only this partition's events
     result = None
     if len(part):
         result = audit(part, sop, calendar=calendar, processes=1, accepted=job.accepted, roles=job.roles,
