@@ -18,6 +18,7 @@ _API = {
     "discover": "sopaudit.discovery.mining",
     "load_sop": "sopaudit.sop.load",
     "read_log": "sopaudit.ingest.read",
+    "run_batch": "sopaudit.batch.driver",
     "simulate": "sopaudit.simulation.engine",
 }
 

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import os
 import sys
-import uuid
 from pathlib import Path
 
 import click
@@ -20,6 +17,9 @@ class _Progress:
     def __init__(self, total: int, skipped: int):
         self.total, self.done = total, skipped
         self.tty = sys.stderr.isatty()
+
+    def header(self, text: str) -> None:
+        click.echo(text, err=True)
         self._bar()
 
     def _bar(self) -> None:
@@ -68,65 +68,26 @@ def batch_command(plan_path, out, workers, scheduler, resume, fail_under, histor
 
     Exit code 0 when every audit succeeded, 1 when any failed (or is under --fail-under),
     2 when the plan is invalid."""
-    from sopaudit.batch.index import (
-        batch_document,
-        render_index_html,
-        write_batch_json,
-        write_index_xlsx,
-    )
-    from sopaudit.batch.outdir import atomic_write, clean_leftovers
+    from sopaudit.batch.driver import run_batch
     from sopaudit.batch.plan import load_plan
-    from sopaudit.batch.run import execute, plan_fingerprints, resumable
-    from sopaudit.history.store import HistoryError, append_runs, read_runs, store_url
-    from sopaudit.history.trend import trend_svg, trend_table
 
     if fail_under is not None and not 0 <= fail_under <= 1:
         raise SopAuditError(f"--fail-under {fail_under} must be a conformance rate from 0 to 1 (e.g. 0.8 for 80%)")
     plan = load_plan(plan_path)
-    out = out.resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    clean_leftovers(out)
-    fingerprints = plan_fingerprints(plan.jobs)
-    skipped = {}
-    if resume:
-        for job in plan.jobs:
-            record = resumable(job, out, fingerprints[job.name])
-            if record is not None:
-                skipped[job.name] = record
-    todo = [job for job in plan.jobs if job.name not in skipped]
-    workers = workers or os.cpu_count() or 1
-    n_procs = min(workers, max(len(todo), 1))
-    executor = (f"dask {scheduler}" if scheduler else f"local pool, {n_procs} processes" if n_procs > 1
-                else "this process")
-    click.echo(f"batch      {len(plan.jobs)} audit(s) from {plan_path}: {len(todo)} to run, "
-               f"{len(skipped)} unchanged; on {executor}", err=True)
     progress = _Progress(len(plan.jobs), 0)
-    for record in skipped.values():
-        progress.line(record)
+
+    def started(to_run: int, unchanged: int, executor: str) -> None:
+        progress.header(f"batch      {len(plan.jobs)} audit(s) from {plan_path}: {to_run} to run, "
+                        f"{unchanged} unchanged; on {executor}")
+
     try:
-        ran = execute(todo, out, workers=workers, scheduler=scheduler, fingerprints=fingerprints,
-                      on_done=progress.line)
+        outcome = run_batch(plan, out, workers=workers, scheduler=scheduler, resume=resume, history=history,
+                            on_start=started, on_done=progress.line)
     finally:
         progress.close()
-    by_name = {**skipped, **{r["name"]: r for r in ran}}
-    records = [by_name[job.name] for job in plan.jobs]
-    run_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    doc = batch_document(plan.title, run_at, str(plan.path), executor, records)
-    store = history or store_url(out / "history.sqlite")
-    history_error = None
-    trend = None
-    try:
-        append_runs(store, uuid.uuid4().hex, run_at, str(plan.path), records)
-        trend = trend_svg(trend_table(read_runs(store)), plan.lang)
-    except HistoryError as exc:
-        history_error = str(exc)
-    write_batch_json(doc, out / "batch.json")
-    write_index_xlsx(doc, out / "index.xlsx", plan.lang)
-    atomic_write(out / "index.html", render_index_html(doc, plan.lang, trend))
-
+    records, doc, history_error = outcome.records, outcome.doc, outcome.history_error
     failed = [r for r in records if r["status"] == "failed"]
-    low = [r for r in records if r["status"] != "failed" and fail_under is not None
-           and (r["metrics"].get("case_conformance_rate") or 0.0) < fail_under]
+    low = outcome.under(fail_under)
     c = doc["counts"]
     click.echo(f"done       {c['ok']} completed, {c['skipped']} unchanged, {c['failed']} failed")
     for r in failed:
@@ -136,6 +97,6 @@ def batch_command(plan_path, out, workers, scheduler, resume, fail_under, histor
                    f"< --fail-under {100 * fail_under:.1f}%")
     if history_error:
         click.echo(f"error: {history_error}", err=True)
-    click.echo(f"index      {out / 'index.html'}")
+    click.echo(f"index      {outcome.out / 'index.html'}")
     if failed or low or history_error:
         sys.exit(1)
