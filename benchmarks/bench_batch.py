@@ -92,8 +92,12 @@ def main() -> None:
         t0 = time.perf_counter()
         records = execute(plan.jobs, tmp / "out_pool", workers=args.workers)
         pool_s = time.perf_counter() - t0
-        report(f"local pool ({args.workers} processes)", pool_s, records)
-        print(f"{'':<34} (including starting the worker processes)")
+        n_tasks = sum(max(job.partitions, 1) for job in plan.jobs)
+        if args.workers > 1 and n_tasks > 1:
+            report(f"local pool ({args.workers} processes)", pool_s, records)
+            print(f"{'':<34} (including starting the worker processes)")
+        else:  # one task or one worker: sopaudit runs it in the calling process
+            report("this process (no pool)", pool_s, records)
 
         from distributed import LocalCluster
 
