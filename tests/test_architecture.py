@@ -26,6 +26,8 @@ LAYERS = {
     "simulation": 5,
     "report": 6,
     "auditing": 7,
+    "history": 7,
+    "batch": 8,
     "reform": 8,
     "verification": 8,
     "cli": 9,

@@ -20,6 +20,7 @@ _API = {
     "load_sop": "sopaudit.sop.load",
     "read_log": "sopaudit.ingest.read",
     "read_verification": "sopaudit.verification.estimate",
+    "run_batch": "sopaudit.batch.driver",
     "simulate": "sopaudit.simulation.engine",
     "verification_sample": "sopaudit.verification.sample",
 }

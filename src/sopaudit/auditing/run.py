@@ -69,6 +69,7 @@ def audit(
     open_days: float | None = None,
     precision: bool = False,
     processes: int | None = None,
+    log_end: pd.Timestamp | None = None,
 ) -> AuditResult:
     """Check every case of `log` against `sop` and return the findings as tables.
 
@@ -82,7 +83,9 @@ def audit(
     this: open when the last event is within that many days of the log's last event. `processes` sets the worker processes for the alignments
     (default: the machine's cores). `precision` adds pm4py's alignment-based precision (how
     much behaviour the SOP allows that the cases never show) to the metrics; it is slow on large
-    logs. The input DataFrame is never modified.
+    logs. `log_end` is the end of the log for the open-case rule (default: its last event); a
+    batch auditing a large log's cases in partitions passes the whole log's end. The input
+    DataFrame is never modified.
     """
     _check_log(log)
     started = time.time()
@@ -107,7 +110,7 @@ def audit(
 
     case_ids = pd.Index(traces.index.astype("string"), name="case_id")
     cal = calendar or WorkingCalendar(tz=info.tz or str(events[TIME].dt.tz))
-    still_open = decide(events, sop, net, case_ids, case_vid, variant_list, aligned, cal, open_days)
+    still_open = decide(events, sop, net, case_ids, case_vid, variant_list, aligned, cal, open_days, log_end=log_end)
     unfinished = still_open.prefixes
     flow, use_prefix = _control_flow_findings(variant_list, variant_ids, aligned, net, case_ids, case_vid,
                                               still_open)
@@ -131,8 +134,8 @@ def audit(
     duties = check_separation_of_duties(events, sop)
     role_findings = check_roles(events, sop, roles) if roles is not None else duties.iloc[:0]
     coverage = role_coverage(events, sop, roles) if roles is not None else pd.DataFrame()
-    deviations = _sorted(pd.concat([d for d in (deviations, late_steps, late_cases, role_findings, duties)
-                                    if len(d)] or [deviations], ignore_index=True))
+    deviations = sort_findings(pd.concat([d for d in (deviations, late_steps, late_cases, role_findings, duties)
+                                          if len(d)] or [deviations], ignore_index=True))
     case_start = events.groupby(CASE, sort=True)[TIME].min().reindex(case_ids)
     deviations, accepted_table = apply_allow_list(deviations, case_attrs, case_start, allow)
     # rows of these cases could not be read: a finding may come from the export, not the service
@@ -147,11 +150,10 @@ def audit(
         "fitness": [aligned[v].fitness for v in variant_list],
     }).sort_values(["cases", "variant_id"], ascending=[False, True], kind="mergesort").reset_index(drop=True)
 
-    metrics = _metrics(events, cases, deviations, case_vid, by_id)
-    measurable = cases["within_service_standard"].notna()
-    metrics["cases_with_service_standard"] = int(measurable.sum())
-    metrics["service_standard_rate"] = (float(cases.loc[measurable, "within_service_standard"].astype(bool).mean())
-                                        if measurable.any() else None)
+    cost = np.array([0] + [a.cost for a in by_id[1:]], dtype=np.int64)
+    bwc = np.array([0] + [a.bwc for a in by_id[1:]], dtype=np.int64)
+    metrics = case_metrics(len(events), cases, deviations, len(variant_list), int(cost[case_vid].sum()),
+                           int(bwc[case_vid].sum()))
     metrics["precision"] = _precision(events, net) if precision else None
     provenance = {
         "tool": "sopaudit",
@@ -261,10 +263,10 @@ def _with_evidence(dev: pd.DataFrame, events: pd.DataFrame, sop: SOP) -> pd.Data
     if "variant_id" not in out:
         out["variant_id"] = pd.NA
     out["variant_id"] = out["variant_id"].astype("Int64")
-    return _sorted(out)
+    return sort_findings(out)
 
 
-def _sorted(dev: pd.DataFrame) -> pd.DataFrame:
+def sort_findings(dev: pd.DataFrame) -> pd.DataFrame:
     """Findings in a stable order: by case, event, kind (taxonomy order), step."""
     order = dev["kind"].map({k: i for i, k in enumerate(ALL_KINDS)})
     dev = dev.assign(_kind=order).sort_values(["case_id", "event_pos", "_kind", "step"], kind="mergesort",
@@ -346,19 +348,20 @@ def _steps_table(sop, case_vid, by_id, deviations, use_prefix, prefixes) -> pd.D
     return pd.DataFrame(rows)
 
 
-def _metrics(events, cases, deviations, case_vid, by_id) -> dict:
+def case_metrics(n_events: int, cases: pd.DataFrame, deviations: pd.DataFrame, n_variants: int, sum_cost: int,
+                 sum_bwc: int) -> dict:
+    """The audit's metrics from its cases and findings tables and the summed alignment costs
+    (kept in the metrics, so the audits of a log's partitions add up to the whole log's)."""
     n_cases = len(cases)
-    cost = np.array([0] + [a.cost for a in by_id[1:]], dtype=np.int64)
-    bwc = np.array([0] + [a.bwc for a in by_id[1:]], dtype=np.int64)
-    sum_cost, sum_bwc = int(cost[case_vid].sum()), int(bwc[case_vid].sum())
     finished = int((~cases["incomplete"]).sum())
     open_dev = deviations[~deviations["accepted"]]
     by_kind = {k: int((open_dev["kind"] == k).sum()) for k in ALL_KINDS}
     cases_by_kind = {k: int((cases[f"n_{k}"] > 0).sum()) for k in ALL_KINDS}
+    measurable = cases["within_service_standard"].notna()
     return {
         "cases": n_cases,
-        "events": int(len(events)),
-        "variants": len(by_id) - 1,
+        "events": int(n_events),
+        "variants": int(n_variants),
         "finished_cases": finished,
         "incomplete_cases": n_cases - finished,
         "conforming_cases": int(cases["conforming"].sum()),
@@ -373,4 +376,9 @@ def _metrics(events, cases, deviations, case_vid, by_id) -> dict:
         "deviations_by_kind": by_kind,
         "cases_with_kind": cases_by_kind,
         "case_rate_by_kind": {k: (v / n_cases if n_cases else 0.0) for k, v in cases_by_kind.items()},
+        "cases_with_service_standard": int(measurable.sum()),
+        "service_standard_rate": (float(cases.loc[measurable, "within_service_standard"].astype(bool).mean())
+                                  if measurable.any() else None),
+        "alignment_cost": sum_cost,
+        "alignment_bwc": sum_bwc,
     }

@@ -9,8 +9,10 @@ import click
 
 from sopaudit import __version__
 from sopaudit.cli.audit import audit, demo
+from sopaudit.cli.batch import batch_command
 from sopaudit.cli.compare import compare_command
 from sopaudit.cli.discover import discover_command
+from sopaudit.cli.history import history_command
 from sopaudit.cli.ingest import ingest_command
 from sopaudit.cli.sample import sample_command
 from sopaudit.cli.simulate import simulate_command
@@ -26,7 +28,7 @@ def main(verbose: bool) -> None:
 
 
 for command in (audit, demo, sop_group, discover_command, ingest_command, simulate_command,
-                compare_command, sample_command):
+                compare_command, sample_command, batch_command, history_command):
     main.add_command(command)
 
 if __name__ == "__main__":

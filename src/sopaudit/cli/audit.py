@@ -43,30 +43,6 @@ def _print_summary(result, written: dict[str, Path]) -> None:
         click.echo(f"report     {written['report']}")
 
 
-def _audit_to_dir(log_path, sop_path, out, mapping: dict, tz: str, lang: str, formats=None,
-                  closures=None, cuti_bersama_working: bool = False, **options):
-    """Read, audit and write the report; `options` go to `sopaudit.audit` unchanged."""
-    from sopaudit.auditing.run import audit as run_audit
-    from sopaudit.calendar.workdays import WorkingCalendar
-    from sopaudit.core.columns import log_info
-    from sopaudit.core.outdir import check_out_dir
-    from sopaudit.ingest import read_log
-    from sopaudit.sop.load import load_sop
-
-    # a bad --out is found before the audit, not after it
-    check_out_dir(out, [log_path, sop_path, mapping.get("mapping"), closures, options.get("accepted"),
-                        options.get("roles")])
-    sop = load_sop(sop_path)  # first: an SOP error is cheap to find, a large log is not
-    log = read_log(log_path, tz=tz, **mapping)
-    calendar = WorkingCalendar(tz=log_info(log).tz or "Asia/Jakarta", cuti_bersama_working=cuti_bersama_working)
-    if closures is not None:
-        calendar = calendar.with_closures_file(closures)
-    result = run_audit(log, sop, calendar=calendar, **options)
-    # None: every format; with the ingest's quality report and unreadable rows, all or nothing
-    written = result.write(out, formats=formats, lang=lang)
-    return result, written
-
-
 @click.command()
 @click.option("--log", "log_path", required=True, type=click.Path(path_type=Path),
               help="Event log: CSV (.csv, .txt, .tsv, .csv.gz), XLSX, Parquet or XES (.xes, .xes.gz).")
@@ -110,9 +86,14 @@ def audit(log_path, sop_path, out, case, activity, time_col, resource, tz, lang,
     """Check an event log against an SOP and write the report into OUT."""
     mapping = {"case": case, "activity": activity, "time": time_col, "resource": resource,
                "mapping": mapping_file, "strict": strict, "time_format": time_format}
-    result, written = _audit_to_dir(log_path, sop_path, out, mapping, tz, lang, formats, closures, cuti_bersama_working,
-                                    processes=processes, accepted=accepted, precision=precision, roles=roles,
-                                    open_days=open_days)
+    from sopaudit.auditing.files import audit_files
+    from sopaudit.core.outdir import check_out_dir
+
+    # a bad --out is found before the audit, not after it
+    check_out_dir(out, [log_path, sop_path, mapping_file, closures, accepted, roles])
+    result, written = audit_files(log_path, sop_path, out, mapping, tz, lang, formats, closures, cuti_bersama_working,
+                                  processes=processes, accepted=accepted, precision=precision, roles=roles,
+                                  open_days=open_days)
     _print_summary(result, written)
 
 
@@ -136,8 +117,10 @@ def demo(out, lang) -> None:
     root = _demo_root()
     click.echo(f"demo audit of the synthetic sample {DEMO_LOG} against {DEMO_SOP}")
     click.echo(f"officers' roles from {DEMO_ROLES}")
-    result, written = _audit_to_dir(root / DEMO_LOG, root / DEMO_SOP, out, DEMO_MAPPING, "Asia/Pontianak", lang,
-                                    precision=True, roles=root / DEMO_ROLES)
+    from sopaudit.auditing.files import audit_files
+
+    result, written = audit_files(root / DEMO_LOG, root / DEMO_SOP, out, DEMO_MAPPING, "Asia/Pontianak", lang,
+                                  precision=True, roles=root / DEMO_ROLES)
     _print_summary(result, written)
 
 

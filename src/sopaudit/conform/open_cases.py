@@ -126,11 +126,14 @@ def decide(
     aligned: dict[tuple[str, ...], VariantAlignment],
     calendar: WorkingCalendar,
     open_days: float | None = None,
+    log_end: pd.Timestamp | None = None,
 ) -> OpenCases:
     """Decide which cases are still open (see the module doc). `events` is the mapped log sorted
     by case and time; `case_ids` sorted, `case_vid` their variant ids (1-based into
-    `variant_list`), `aligned` the full alignments."""
-    log_end = events[TIME].max()
+    `variant_list`), `aligned` the full alignments; `log_end` the end of the extract (default:
+    its last event; a part of a larger log passes the whole log's)."""
+    if log_end is None:
+        log_end = events[TIME].max()
     case_end = events.groupby(CASE, sort=True)[TIME].max().reindex(case_ids)
     elapsed = ((log_end - case_end) / pd.Timedelta(days=1)).to_numpy(dtype=float)
     limits, _ = step_limits(events, sop)
