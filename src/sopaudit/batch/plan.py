@@ -18,7 +18,6 @@ import yaml
 
 from sopaudit import __version__
 from sopaudit.core.errors import ProblemListError
-from sopaudit.core.kinds import DEFAULT_OPEN_DAYS
 from sopaudit.ingest.readers import is_sql_url, sha256_file
 from sopaudit.sop.load import did_you_mean
 from sopaudit.sop.yamlsrc import LocDict, LocList, load_yaml
@@ -62,7 +61,7 @@ class AuditJob:
     roles: str | None = None
     closures: str | None = None
     accepted: str | None = None
-    open_days: float = DEFAULT_OPEN_DAYS
+    open_days: float | None = None  # None: still-open cases are judged from the data (docs/deviations.md)
     precision: bool = False
     cuti_bersama_working: bool = False
     office: str | None = None
@@ -268,7 +267,7 @@ def _job(entry: LocDict, defaults: LocDict, base: Path, problems: _Problems, sho
         case=values["case"], activity=values["activity"], time=values["time"], resource=values["resource"],
         mapping=values.get("mapping"), tz=values["tz"], lang=lang or "id", formats=formats,
         roles=values.get("roles"), closures=values.get("closures"), accepted=values.get("accepted"),
-        open_days=float(open_days) if open_days is not None else DEFAULT_OPEN_DAYS,
+        open_days=float(open_days) if open_days is not None else None,
         precision=bool(get("precision")[0]), cuti_bersama_working=bool(get("cuti_bersama_working")[0]),
         office=values["office"], filter=filt, partitions=int(partitions or 1),
     )
