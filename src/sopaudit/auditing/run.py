@@ -271,7 +271,8 @@ def sort_findings(dev: pd.DataFrame) -> pd.DataFrame:
     order = dev["kind"].map({k: i for i, k in enumerate(ALL_KINDS)})
     dev = dev.assign(_kind=order).sort_values(["case_id", "event_pos", "_kind", "step"], kind="mergesort",
                                               na_position="last")
-    return dev[DEVIATION_COLUMNS].reset_index(drop=True)
+    extra = [c for c in dev.columns if c not in DEVIATION_COLUMNS and c != "_kind"]  # e.g. evidence_incomplete
+    return dev[DEVIATION_COLUMNS + extra].reset_index(drop=True)
 
 
 def _cases_table(events, traces, case_vid, by_id, deviations, service) -> pd.DataFrame:

@@ -18,8 +18,9 @@ import yaml
 
 from sopaudit import __version__
 from sopaudit.core.errors import ProblemListError
-from sopaudit.ingest.readers import is_sql_url, sha256_file
-from sopaudit.sop.load import did_you_mean
+from sopaudit.ingest.readers import is_sql_url
+from sopaudit.ingest.source import sha256_file
+from sopaudit.sop.problems import did_you_mean
 from sopaudit.sop.yamlsrc import LocDict, LocList, load_yaml
 
 TOP_KEYS = {"defaults", "audits", "title"}
