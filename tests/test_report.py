@@ -22,7 +22,14 @@ from sopaudit.core.kinds import ALL_KINDS
 from sopaudit.report import ReportOptionError, parse_formats, write_report
 from sopaudit.report.html import render_html
 from sopaudit.report.i18n import catalog, format_date, format_month, format_number, format_percent
-from test_report_support import big_result, demo_result, element_text, finding_rows, html_tables, page_data
+from test_report_support import (
+    big_result,
+    demo_result,
+    element_text,
+    finding_rows,
+    html_tables,
+    page_data,
+)
 
 from conftest import PASSPORT_SOP, ROOT, make_log
 
