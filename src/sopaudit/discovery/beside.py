@@ -379,9 +379,11 @@ def compare(log: pd.DataFrame, sop: SOP, flows: SopFlows | None = None) -> pd.Da
 
     events = tr[tr["target"] != END]  # one row per event: the flow into it
     per_act = events.groupby("target", sort=True)["case"].agg(["size", "nunique"])
+    outside = events[~events["target"].isin(list(steps))].groupby("target", sort=True)["case"].agg(
+        lambda c: "; ".join(sorted(set(c))[:EXAMPLE_CASES]))
     for act, r in per_act.iterrows():
         if act not in steps:
-            row("activity_not_in_sop", act, "", r["size"], r["nunique"], "",
+            row("activity_not_in_sop", act, "", r["size"], r["nunique"], outside.get(act, ""),
                 f"'{act}' is recorded in the log but is not a step of the SOP")
     for s in flows.steps:
         if s not in per_act.index:
@@ -619,7 +621,7 @@ def _flowchart_overlay(
     try:
         from sopaudit.sop import draw as sop_draw
 
-        nodes, edges = sop_draw.flowchart(sop)
+        nodes, edges = sop_draw.flowchart(sop, lang)
         numbers = sop_draw.step_numbers(sop)
     except (ImportError, AttributeError) as exc:
         logger.debug("SOP flowchart not available (%s); drawing the SOP's flows instead", exc)
