@@ -33,6 +33,7 @@ from sopaudit.report.i18n import (
 )
 from sopaudit.report.quality import quality_view
 from sopaudit.report.safety import json_for_script
+from sopaudit.report.values import parameter_rows
 
 FINDINGS_LIMIT = 20_000  # findings embedded in the page (~1.5 MB at most); the CSV/XLSX have them all
 CASES_LIMIT = 1000  # cases whose events are embedded for the drill-down
@@ -268,14 +269,14 @@ def _accepted_view(result, detail: DetailWriter, t, lang: str) -> dict:
     return {"entries": entries, "findings": rows, "n_findings": len(accepted)}
 
 
-def _provenance_view(result, lang: str) -> dict:
+def _provenance_view(result, t, lang: str) -> dict:
     p = result.provenance
     return {
         "tool_version": p.get("tool_version", ""), "run_at": format_run_time(p.get("run_at", ""), lang),
         "run_at_iso": p.get("run_at", ""), "seconds": p.get("seconds"),
         "rows_read": p.get("log_rows_read"), "rows_rejected": p.get("log_rows_rejected", len(result.rejected)),
         "inputs": p.get("inputs", []),
-        "parameters": [(k, _str(v)) for k, v in sorted((p.get("parameters") or {}).items())],
+        "parameters": parameter_rows(p.get("parameters") or {}, t, lang),
     }
 
 
@@ -352,7 +353,7 @@ def render_html(result, lang: str = "id") -> str:
         time=_time_view(result, t, lang), roles=_roles_view(result, t, lang),
         quality=quality_view(result, t, lang, TABLE_LIMIT),
         accepted=_accepted_view(result, detail, t, lang),
-        prov=_provenance_view(result, lang),
+        prov=_provenance_view(result, t, lang),
         glossary=[(t(f"glossary.{k}.term"), t(f"glossary.{k}.text")) for k in GLOSSARY],
         css=_asset("report.css"), script=script, script_hash=_csp_hash(script),
         data_json=json_for_script(page_data),
