@@ -305,9 +305,10 @@ def test_time_quality_and_accepted_sections_show_the_result_tables(demo, tmp_pat
     assert wb.sheetnames == ["Ringkasan", "Temuan", "Permohonan", "Langkah", "Waktu", "Varian", "Kualitas data",
                              "Baris ditolak", "Penyimpangan diterima"]
     q = list(wb["Kualitas data"].iter_rows(min_row=2, values_only=True))
-    assert ("duplicates", "count", 2) in q and ("duplicates", "pairs", "[3, 4]; [7, 8]") in q
-    assert ("unmapped_labels", "TITIP_BERKAS", 3) in q
-    assert ("outside_office_hours", "rows", "; ".join(str(i) for i in range(1, 13))) in q
+    # Keys in the workbook's language; values and row numbers as recorded.
+    assert ("Baris duplikat persis", "jumlah", 2) in q and ("Baris duplikat persis", "pasangan", "[3, 4]; [7, 8]") in q
+    assert ("Label yang tidak dipetakan ke langkah SOP", "TITIP_BERKAS", 3) in q
+    assert ("Peristiwa di luar jam kerja", "baris", "; ".join(str(i) for i in range(1, 13))) in q
     assert ("late_rows", "1", "row=1; time=2024-03-01 19:52") in q
     assert list(wb["Baris ditolak"].iter_rows(values_only=True)) == [("Baris sumber", "Alasan"), (5, "no time"),
                                                                    (9, "no time"), (12, "no case id")]
