@@ -29,10 +29,12 @@ LANGS = ("id", "en")
 TEXT = {
     "id": {"yes": "ya", "no": "tidak", "start": "Mulai", "end": "Selesai", "stop": "Selesai: {name}",
            "done": "{name} dilakukan?", "this_step": "Langkah ini", "output": "Output: {v}", "time": "Waktu: {v}",
-           "fork": "paralel: cabang dalam urutan apa pun", "join": "paralel: semua cabang selesai"},
+           "fork": "paralel: cabang dalam urutan apa pun", "join": "paralel: semua cabang selesai",
+           "minutes": "menit", "hours": "jam", "working_days": "hari kerja", "days": "hari"},
     "en": {"yes": "yes", "no": "no", "start": "Start", "end": "End", "stop": "End: {name}",
            "done": "{name} done?", "this_step": "This step", "output": "Output: {v}", "time": "Time: {v}",
-           "fork": "parallel: branches in any order", "join": "parallel: all branches done"},
+           "fork": "parallel: branches in any order", "join": "parallel: all branches done",
+           "minutes": "minutes", "hours": "hours", "working_days": "working days", "days": "days"},
 }
 
 
@@ -71,6 +73,9 @@ class _Chart:
                                   order=float(self.n)))
         return nid
 
+    def duration(self, d) -> str:
+        return f"{d.value:g} {self.tx.get(d.unit, d.unit.replace('_', ' '))}"
+
     def connect(self, exits: list[tuple[str, str]], target: str) -> None:
         for src, label in exits:
             self.edges.append(dr.Edge(src, target, label))
@@ -82,7 +87,8 @@ class _Chart:
             who = ", ".join(roles.get(r, r) for r in step.roles)
             label = f"{self.numbers[step.id]}. {step.name}" + (f"\n[{who}]" if who else "")
             tip = "; ".join(p for p in (self.tx["output"].format(v=step.output) if step.output else "",
-                                        self.tx["time"].format(v=step.time.duration) if step.time.duration else "")
+                                        self.tx["time"].format(v=self.duration(step.time.duration))
+                                        if step.time.duration else "")
                             if p)
             nid = self.node("s", label, "box", STEP_FILL, tip)
             return _Block(nid, [(nid, "")])
