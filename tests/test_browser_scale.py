@@ -140,3 +140,20 @@ def test_prints_to_a4_with_the_maps_fitted(browser, large, tmp_path):  # noqa: F
     assert 4 <= pages <= 30, pages
     page.emulate_media(media="screen")
     pg.check_clean()
+
+
+def test_the_large_report_is_in_its_language(large):
+    import yaml
+
+    from sopaudit.core.columns import ACTIVITY, CASE, RESOURCE
+    from test_report_language import ENGLISH, INDONESIAN, _strings, foreign_words, html_texts
+    from test_report_support import large_sop_yaml
+
+    result, paths = large
+    names = set(_strings(yaml.safe_load(large_sop_yaml()))) | {str(result.sop.source)}
+    for col in (CASE, ACTIVITY, RESOURCE):
+        names |= set(result.log[col].astype(str).unique())
+    names = sorted((n for n in names if len(n) > 1), key=len, reverse=True)
+    for lang, other in (("id", ENGLISH), ("en", INDONESIAN)):
+        texts = html_texts(paths[lang].read_text(encoding="utf-8"))
+        assert foreign_words(texts, names, other) == {}, lang

@@ -295,7 +295,11 @@ def test_time_quality_and_accepted_sections_show_the_result_tables(demo, tmp_pat
     assert [row[0] for row in tables["accepted-findings"][1:]] == ["2024PAS00054", "2024PAS00055", "2024PAS00056"]
     # The three accepted findings carry their reason into the list (the script shows it as a badge).
     f = page_data(html)["findings"]
-    assert sorted(f["texts"][r[8]] for r in f["rows"] if r[8] >= 0) == ["Titip berkas diizinkan memo 7/2024 (approved by Kepala Kantor)"] * 3
+    reasons = sorted(f["texts"][x[8]] for x in f["rows"] if x[8] >= 0)
+    assert reasons == ["Titip berkas diizinkan memo 7/2024 (approved by Kepala Kantor)"] * 3
+    f = page_data(render_html(r, "id"))["findings"]
+    reasons = sorted(f["texts"][x[8]] for x in f["rows"] if x[8] >= 0)
+    assert reasons == ["Titip berkas diizinkan memo 7/2024 (disetujui oleh Kepala Kantor)"] * 3
     s = r.summary()
     assert s["service_standard"] == {"cases_measured": n, "cases_within": within, "share_within": within / n}
     assert s["timing"][1]["share_within"] == 0.75 and s["quality"]["unmapped_labels"] == {"TITIP_BERKAS": 3}

@@ -33,7 +33,7 @@ from sopaudit.report.i18n import (
 )
 from sopaudit.report.quality import quality_view
 from sopaudit.report.safety import json_for_script
-from sopaudit.report.values import parameter_rows
+from sopaudit.report.values import parameter_rows, phrase
 
 FINDINGS_LIMIT = 20_000  # findings embedded in the page (~1.5 MB at most); the CSV/XLSX have them all
 CASES_LIMIT = 1000  # cases whose events are embedded for the drill-down
@@ -92,7 +92,7 @@ def _finding_rows(shown: pd.DataFrame, detail: DetailWriter, t, lang: str, with_
             "step": _str(r["step"]), "step_name": _str(r["step_name"]), "detail": detail(r),
             "event_row": _str(r["event_row"]), "event_time": fmt_time(r["event_time"]),
             "resource": _str(r["resource"]), "evidence": _str(r.get("evidence_rows")),
-            "accepted": bool(r.get("accepted")), "accepted_reason": _str(r.get("accepted_reason")),
+            "accepted": bool(r.get("accepted")), "accepted_reason": phrase(_str(r.get("accepted_reason")), t),
             "drill": _str(r["case_id"]) in with_events,
         })
     return rows

@@ -28,6 +28,8 @@ _REASONS = (
     (re.compile(r"^no activity in column '(.*)'$"), "value.reason_no_activity"),
     (re.compile(r"^missing or unreadable time in column '(.*)'$"), "value.reason_no_time"),
 )
+# conform/accept.py: why a finding is accepted, and who approved it
+_APPROVED = re.compile(r"^(.*) \(approved by (.*)\)$", re.S)
 # auditing/run.py: the alignment costs of the standard cost function
 STANDARD_COSTS = "log move 1, visible model move 1, synchronous and silent moves 0"
 
@@ -46,6 +48,9 @@ def phrase(text: str, t: Translator) -> str:
         m = pattern.match(text)
         if m:
             return t(key, column=m.group(1))
+    m = _APPROVED.match(text)
+    if m:
+        return f"{m.group(1)} ({t('approved_by_inline', name=m.group(2))})"
     if text == STANDARD_COSTS:
         return t("value.standard_costs")
     return text
