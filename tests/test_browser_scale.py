@@ -11,7 +11,7 @@ import re
 import pytest
 
 from sopaudit.core.kinds import ALL_KINDS
-from test_browser import Page, browser  # noqa: F401  (the browser fixture)
+from test_browser import Page, browser, reports  # noqa: F401  (fixtures: the browser, the demo report)
 from test_report_support import large_audit
 
 MIN_TEXT_PX = 10
@@ -107,9 +107,10 @@ def test_maps_are_readable_and_open_full_size(browser, large):  # noqa: F811
         pg.check_clean()
 
 
-def test_nothing_overflows_a_narrow_screen(browser, large):  # noqa: F811
+def test_nothing_overflows_a_narrow_screen(browser, large, reports):  # noqa: F811
     _, paths = large
-    for path in paths.values():
+    _, demo_paths = reports
+    for path in [*paths.values(), *demo_paths.values()]:
         pg = Page(browser, path)
         page = pg.page
         page.set_viewport_size({"width": 390, "height": 844})
