@@ -113,8 +113,9 @@ def xlsx_texts(path: Path, t) -> list[str]:
         out += header
         if ws.title in (t("sheet.summary"), t("sheet.quality")):
             out += [str(c) for row in rows for c in row if isinstance(c, str)]
-        elif ws.title == t("sheet.findings"):
-            at = [i for i, h in enumerate(header) if h in (t("col.detail"), t("col.kind_label"))]
+        else:  # the columns in words (the others hold data, codes and numbers)
+            worded = {t(f"col.{c}") for c in ("detail", "kind_label", "status", "measure", "unit", "end_reached")}
+            at = [i for i, h in enumerate(header) if h in worded]
             out += [str(row[i]) for row in rows for i in at if row[i]]
     return out
 

@@ -91,3 +91,22 @@ def key_label(key, t: Translator) -> str:
 def parameter_rows(parameters: Mapping, t: Translator, lang: str) -> list[tuple[str, str]]:
     """The audit's parameters (provenance) as (label, value) rows in the report language."""
     return [(key_label(k, t), value_text(v, t, lang)) for k, v in sorted((parameters or {}).items())]
+
+
+# Columns of the result tables that hold codes with a label in the catalogs (prefix of the key).
+CODE_COLUMNS = {"status": "status", "measure": "measure", "unit": "unit", "end_reached": "end_reached"}
+
+
+def with_code_labels(df: pd.DataFrame, t: Translator) -> pd.DataFrame:
+    """A copy of a result table whose code columns (status, measure, unit, end) show their labels in
+    the report language; codes without a label stay as they are."""
+    cols = [c for c in CODE_COLUMNS if c in df.columns]
+    if not cols or df.empty:
+        return df
+    out = df.copy()
+    for c in cols:
+        codes = out[c].astype("string")
+        labels = {v: t(f"{CODE_COLUMNS[c]}.{v}") for v in codes.dropna().unique()
+                  if t.has(f"{CODE_COLUMNS[c]}.{v}")}
+        out[c] = codes.map(lambda v, labels=labels: labels.get(v, v), na_action="ignore").astype(object)
+    return out

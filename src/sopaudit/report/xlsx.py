@@ -26,7 +26,7 @@ from sopaudit.report.details import DetailWriter
 from sopaudit.report.i18n import translator
 from sopaudit.report.quality import quality_rows
 from sopaudit.report.safety import xlsx_text
-from sopaudit.report.values import parameter_rows
+from sopaudit.report.values import parameter_rows, with_code_labels
 
 MAX_ROWS = 1_048_575  # Excel's rows per sheet, less the header
 HEADER_FONT = Font(bold=True, color="FFFFFF")
@@ -177,12 +177,12 @@ def write_xlsx(result, path: str | Path, lang: str = "id") -> Path:
     t = translator(lang)
     path = Path(path)
     tables = [
-        ("findings", findings_table(result, t, lang), ()),
-        ("cases", result.cases, ()),
+        ("findings", with_code_labels(findings_table(result, t, lang), t), ()),
+        ("cases", with_code_labels(result.cases, t), ()),
         ("steps", result.steps, ()),
     ]
     if not result.timing.empty:
-        tables.append(("timing", result.timing, ("share_within",)))
+        tables.append(("timing", with_code_labels(result.timing, t), ("share_within",)))
     tables.append(("variants", result.variants, ()))
     quality = pd.DataFrame(quality_rows(result, t, lang), columns=["entry", "item", "value"]).astype({"value": object})
     rejected = pd.DataFrame(result.rejected, columns=["row", "reason"]) if result.rejected else None
