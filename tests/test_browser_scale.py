@@ -158,3 +158,23 @@ def test_the_large_report_is_in_its_language(large):
     for lang, other in (("id", ENGLISH), ("en", INDONESIAN)):
         texts = html_texts(paths[lang].read_text(encoding="utf-8"))
         assert foreign_words(texts, names, other) == {}, lang
+
+
+def test_seven_kpi_cards_fill_two_even_rows(browser, tmp_path):  # noqa: F811
+    import sopaudit as sa
+    from test_report_support import DEMO_LOG, DEMO_MAPPING, PASSPORT_SOP
+
+    log = sa.read_log(DEMO_LOG, tz="Asia/Pontianak", **DEMO_MAPPING)
+    result = sa.audit(log, sa.load_sop(PASSPORT_SOP), processes=1, precision=True)
+    path = result.write(tmp_path, formats=("html",), lang="en")["report"]
+    pg = Page(browser, path)
+    cards = "[...document.querySelectorAll('.card')].map(c => { const r = c.getBoundingClientRect();" \
+            " return [Math.round(r.top), Math.round(r.width)]; })"
+    for width, rows in ((1280, [4, 3]), (800, [4, 3]), (390, [2, 2, 2, 1])):
+        pg.page.set_viewport_size({"width": width, "height": 900})
+        pg.page.wait_for_timeout(50)
+        boxes = pg.page.evaluate(cards)
+        tops = sorted({top for top, _ in boxes})
+        assert [sum(1 for top, _ in boxes if top == y) for y in tops] == rows, width
+        assert len({w for _, w in boxes}) == 1, width  # every card as wide as the others
+    pg.check_clean()

@@ -362,10 +362,12 @@ def render_html(result, lang: str = "id") -> str:
     )
 
 
-def card_columns(m: dict) -> int:
-    """Columns of the KPI cards on a wide screen, so that the rows fill evenly (7 cards: 4 + 3)."""
+def card_columns(m: dict) -> tuple[int, int]:
+    """Columns of the KPI cards on a wide and a middle-sized screen, so that the rows fill
+    evenly (6 cards: 6, then 3 + 3; 7 cards: 4 + 3 on both); a phone has two columns."""
     n = 6 + (m.get("precision") is not None)
-    return n if n <= 6 else -(-n // 2)
+    half = -(-n // 2)
+    return (n if n <= 6 else half), half
 
 
 GLOSSARY = ("conformance", "finding", "variant", "alignment", "fitness", "service_standard",
