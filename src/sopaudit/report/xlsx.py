@@ -26,7 +26,7 @@ from sopaudit.report.details import DetailWriter
 from sopaudit.report.i18n import translator
 from sopaudit.report.quality import quality_rows
 from sopaudit.report.safety import xlsx_text
-from sopaudit.report.values import parameter_rows, with_code_labels
+from sopaudit.report.values import parameter_rows, phrase, with_code_labels
 
 MAX_ROWS = 1_048_575  # Excel's rows per sheet, less the header
 HEADER_FONT = Font(bold=True, color="FFFFFF")
@@ -185,7 +185,8 @@ def write_xlsx(result, path: str | Path, lang: str = "id") -> Path:
         tables.append(("timing", with_code_labels(result.timing, t), ("share_within",)))
     tables.append(("variants", result.variants, ()))
     quality = pd.DataFrame(quality_rows(result, t, lang), columns=["entry", "item", "value"]).astype({"value": object})
-    rejected = pd.DataFrame(result.rejected, columns=["row", "reason"]) if result.rejected else None
+    rejected = (pd.DataFrame([(row, phrase(str(why), t)) for row, why in result.rejected], columns=["row", "reason"])
+                if result.rejected else None)
     accepted = result.accepted if not result.accepted.empty else pd.DataFrame({"note": [t("no_accepted")]})
 
     cut = {t(f"sheet.{name}"): (MAX_ROWS, len(df)) for name, df, _ in tables if len(df) > MAX_ROWS}
