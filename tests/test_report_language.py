@@ -19,9 +19,10 @@ from openpyxl import load_workbook
 from sopaudit.cli import main
 from test_report_support import page_data
 
-from conftest import DEMO_LOG, PASSPORT_SOP, ROOT
+from conftest import DEMO_LOG, FIXTURES, PASSPORT_SOP, ROOT
 
 ROLES = ROOT / "event_logs" / "paspor_demo_petugas.csv"
+FIXTURES_MINI = FIXTURES / "mini_sop.yaml"
 
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
@@ -188,3 +189,30 @@ def test_a_wrong_branch_is_explained_in_the_report_language():
         "keputusan 'Paspor hilang atau rusak?' dijawab 'ya', padahal jenis_layanan = 'baru' mengharuskan 'tidak'")
     assert DetailWriter(sop, translator("en"), "en")(row) == (
         "decision 'Paspor hilang atau rusak?' answered 'yes', but jenis_layanan = 'baru' requires 'no'")
+
+
+def test_recorded_codes_and_phrases_are_shown_in_the_report_language(tmp_path):
+    import sopaudit as sa
+    from sopaudit.core.columns import log_info
+    from sopaudit.report.i18n import translator
+    from sopaudit.report.values import parameter_rows, phrase
+
+    path = tmp_path / "log.csv"
+    path.write_text("kasus,tahap,waktu\nA1,daftar,2024-03-01 08:00\n,daftar,2024-03-01 09:00\n"
+                    "A2,,2024-03-01 09:30\nA3,daftar,bukan waktu\n", encoding="utf-8")
+    log = sa.read_log(path, case="kasus", activity="tahap", time="waktu", tz="Asia/Jakarta")
+    info = log_info(log)
+    idn, en = translator("id"), translator("en")
+    assert [phrase(reason, idn) for _, reason in info.rejected] == [
+        "tidak ada nomor permohonan di kolom 'kasus'", "tidak ada kegiatan di kolom 'tahap'",
+        "waktu kosong atau tidak terbaca di kolom 'waktu'"]
+    assert [phrase(reason, en) for _, reason in info.rejected] == [reason for _, reason in info.rejected]
+    q = info.quality
+    assert [phrase(k, idn) for k in q["time_formats"]] == ["tahun di depan (2024-12-31 14:05)"]
+    assert phrase(q["outside_office_hours"]["office_hours"], idn) == "08:00-16:00 pada hari kerja (ID, Asia/Jakarta)"
+    r = sa.audit(log, sa.load_sop(FIXTURES_MINI), processes=1)
+    rows = dict(parameter_rows(r.provenance["parameters"], idn, "id"))
+    assert rows["presisi dihitung"] == "tidak"
+    assert rows["kalender hari kerja"] == ("negara: ID; zona waktu: Asia/Jakarta; jam kantor: 08:00, 16:00; "
+                                           "cuti bersama dihitung sebagai hari kerja: tidak; hari tutup kantor: 0")
+    assert rows["biaya penyelarasan"].startswith("langkah log atau langkah model yang terlihat bernilai 1")
