@@ -45,6 +45,19 @@
   function readableScale(map) {
     return Math.min(1, Math.max(fitScale(map, map.view), MIN_TEXT / map.minText));
   }
+  // A drawing wider than its box opens with its first box (the start of the process) in the
+  // middle of the view, not at its left edge, which may be empty.
+  function startAtTop(map) {
+    var view = map.view, first = null;
+    if (view.scrollWidth <= view.clientWidth) { return; }
+    Array.prototype.forEach.call(map.svg.querySelectorAll("g.node"), function (g) {
+      var r = g.getBoundingClientRect();
+      if (!first || r.top < first.top - 1) { first = r; }
+    });
+    var box = view.getBoundingClientRect();
+    var x = first ? first.left + first.width / 2 - box.left + view.scrollLeft : view.scrollWidth / 2;
+    view.scrollLeft = Math.max(0, x - view.clientWidth / 2);
+  }
   function pannable(view) {
     var start = null;
     view.addEventListener("pointerdown", function (ev) {
@@ -102,6 +115,7 @@
     });
     pannable(view);
     setScale(map, readableScale(map));
+    startAtTop(map);
     box.dataset.scale = String(map.scale);
     return map;
   }).filter(Boolean);
