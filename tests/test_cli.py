@@ -19,7 +19,10 @@ def demo_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
     res = CliRunner().invoke(main, ["demo", "--out", str(out)])
     assert res.exit_code == 0, res.output
-    assert f"report     {out / 'report.html'}" in res.output
+    # The terminal speaks the report's language (Bahasa Indonesia by default).
+    assert f"laporan    {out / 'report.html'}" in res.output
+    assert "sesuai SOP 36 dari 61 permohonan selesai (59,0%)" in res.output
+    assert "temuan     27:   Langkah dilewati 7   Urutan tidak sesuai 5" in res.output
     return out
 
 
@@ -77,7 +80,7 @@ def test_audit_with_column_flags(tmp_path):
     assert res.exit_code == 0, res.output
     # Without the roles file, the wrong role is not checked; without calendar flags, defaults.
     assert "conforming 37 of 63 finished cases (58.7%)" in res.output
-    assert "wrong_role" not in res.output and "duty_conflict 2" in res.output
+    assert "Wrong role" not in res.output and "Four-eyes conflict 2" in res.output
 
 
 @pytest.mark.parametrize(
@@ -124,7 +127,7 @@ def test_rejected_rows_are_listed(tmp_path):
                                     str(tmp_path / "o"), "--case", "no_permohonan", "--activity", "tahapan",
                                     "--time", "waktu"])
     assert res.exit_code == 0, res.output
-    assert "rejected   2 input rows" in res.output
+    assert "ditolak    2 baris masukan (daftarnya di rejected_rows.csv)" in res.output
     rej = pd.read_csv(tmp_path / "o" / "rejected_rows.csv")
     assert rej.values.tolist() == [[5, "missing or unreadable time in column 'waktu'"],
                                    [10, "no activity in column 'tahapan'"]]

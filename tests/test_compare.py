@@ -183,7 +183,7 @@ def test_compare_mini_exact(mini_sop) -> None:
     got = [(r.kind, r.source, r.target, r.count, r.cases, r.example_cases)
            for r in table.itertuples(index=False)]
     assert got == [
-        ("activity_not_in_sop", "X", "", 1, 1, ""),
+        ("activity_not_in_sop", "X", "", 1, 1, "bad2"),
         ("step_not_in_log", "b", "", 0, 0, ""),
         # by count, then SOP order of the source and the target
         ("flow_not_in_sop", "a", "d", 2, 2, "bad1; bad1b"),
@@ -229,6 +229,7 @@ def test_compare_demo_log_exact(demo_log, passport_sop) -> None:
     table = F.compare(demo_log, passport_sop)
     outside = table[table.kind == "activity_not_in_sop"]
     assert list(zip(outside.source, outside["count"], outside.cases, strict=True)) == [("TITIP_BERKAS", 3, 3)]
+    assert outside.example_cases.tolist() == ["2024PAS00054; 2024PAS00055; 2024PAS00056"]
     bad = table[table.kind == "flow_not_in_sop"]
     # the demo's injected deviations, one flow each (see catatan_demo in the sample)
     assert dict(zip(zip(bad.source, bad.target, strict=True), bad["count"], strict=True)) == {

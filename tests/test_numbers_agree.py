@@ -57,8 +57,9 @@ def test_numbers_are_identical_in_the_cli_json_html_and_xlsx(outputs):
     assert f"conforming {conf} of {finished} finished cases ({100 * rate:.1f}%)" in cli
     m = re.search(r"findings\s+(\d+) in (\d+) cases \(deviating kinds, not accepted; of all (\d+) cases\):(.*)", cli)
     assert m and (int(m[1]), int(m[2]), int(m[3])) == (n, s["cases_with_findings"], s["cases"])
-    cli_kinds = dict(re.findall(r"(\w+) (\d+)", m[4]))
-    assert {k: int(v) for k, v in cli_kinds.items()} == {k: v for k, v in s["findings_by_kind"].items() if v}
+    code = {EN[f"kind.{k}"]: k for k in DEVIATING}  # the terminal names kinds as the report does
+    cli_kinds = {code[label]: int(v) for label, v in re.findall(r"(\S.*?) (\d+)(?=   |$)", m[4].strip())}
+    assert cli_kinds == {k: v for k, v in s["findings_by_kind"].items() if v}
     assert f"fitness {s['fitness_shown']:.3f}" in cli
     # HTML: cards, the kinds table (rows sum to the total row) and the definitions beside them
     assert element_text(html, "card-findings") == str(n)

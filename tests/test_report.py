@@ -22,7 +22,14 @@ from sopaudit.core.kinds import ALL_KINDS, DEVIATING
 from sopaudit.report import ReportOptionError, parse_formats, write_report
 from sopaudit.report.html import render_html
 from sopaudit.report.i18n import catalog, format_date, format_month, format_number, format_percent
-from test_report_support import big_result, demo_result, element_text, html_tables, page_data
+from test_report_support import (
+    big_result,
+    demo_result,
+    element_text,
+    finding_rows,
+    html_tables,
+    page_data,
+)
 
 from conftest import PASSPORT_SOP, ROOT, make_log
 
@@ -99,7 +106,7 @@ def test_html_numbers_agree_with_the_result(demo, written):
         assert row[3:9] == [str(s.cases_required), str(s.cases_in_order), str(s.cases_skipped),
                             str(s.cases_out_of_order), str(s.cases_repeated), str(s.cases_waiting)]
     # The findings list holds every finding, in the result's order, with its source row.
-    found = tables["findings-table"][1:]
+    found = finding_rows(html)
     assert [r[0] for r in found] == dev["case_id"].tolist()
     assert [r[4] for r in found] == [str(v) if pd.notna(v) else "" for v in dev["event_row"]]
     assert (f"{conf} of {finished} cases ({_pct(conf / finished)}) followed the SOP; {finished - conf} cases "
@@ -122,7 +129,7 @@ def test_indonesian_report_formats_numbers_and_dates_for_the_locale(demo, writte
     assert f"Periode log: 1 Maret 2024 s.d. {last.day} {ID_MONTHS[last.month]} {last.year}" in html
     assert "berlaku sejak 2 Januari 2024" in html
     # Event times in the log's own zone (WIB, Asia/Pontianak), Indonesian style.
-    row = next(r for r in html_tables(html)["findings-table"] if r[4] == "619")
+    row = next(r for r in finding_rows(html, "baris bukti {rows}") if r[4] == "619")
     assert row[:3] == ["2024PAS00044", "Urutan tidak sesuai", "Wawancara"]
     assert row[5:] == ["15 Mar 2024 09.26", "Dewi"]
     assert row[3] == ("dilakukan sebelum 'Pengambilan foto dan sidik jari'; SOP menempatkannya sesudahnya "
@@ -291,7 +298,13 @@ def test_time_quality_and_accepted_sections_show_the_result_tables(demo, tmp_pat
     assert tables["accepted-table"][1:] == [["3", "Activity outside the SOP", "any step", "–", "… – June 30, 2024",
                                              "Titip berkas diizinkan memo 7/2024", "Kepala Kantor", "3"]]
     assert [row[0] for row in tables["accepted-findings"][1:]] == ["2024PAS00054", "2024PAS00055", "2024PAS00056"]
-    assert html.count('<span class="badge"') == 3
+    # The three accepted findings carry their reason into the list (the script shows it as a badge).
+    f = page_data(html)["findings"]
+    reasons = sorted(f["texts"][x[8]] for x in f["rows"] if x[8] >= 0)
+    assert reasons == ["Titip berkas diizinkan memo 7/2024 (approved by Kepala Kantor)"] * 3
+    f = page_data(render_html(r, "id"))["findings"]
+    reasons = sorted(f["texts"][x[8]] for x in f["rows"] if x[8] >= 0)
+    assert reasons == ["Titip berkas diizinkan memo 7/2024 (disetujui oleh Kepala Kantor)"] * 3
     s = r.summary()
     assert s["service_standard"] == {"cases_measured": n, "cases_within": within, "share_within": within / n}
     assert s["timing"][1]["share_within"] == 0.75 and s["quality"]["unmapped_labels"] == {"TITIP_BERKAS": 3}
@@ -301,9 +314,10 @@ def test_time_quality_and_accepted_sections_show_the_result_tables(demo, tmp_pat
     assert wb.sheetnames == ["Ringkasan", "Temuan", "Permohonan", "Langkah", "Waktu", "Varian", "Kualitas data",
                              "Baris ditolak", "Penyimpangan diterima"]
     q = list(wb["Kualitas data"].iter_rows(min_row=2, values_only=True))
-    assert ("duplicates", "count", 2) in q and ("duplicates", "pairs", "[3, 4]; [7, 8]") in q
-    assert ("unmapped_labels", "TITIP_BERKAS", 3) in q
-    assert ("outside_office_hours", "rows", "; ".join(str(i) for i in range(1, 13))) in q
+    # Keys in the workbook's language; values and row numbers as recorded.
+    assert ("Baris duplikat persis", "jumlah", 2) in q and ("Baris duplikat persis", "pasangan", "[3, 4]; [7, 8]") in q
+    assert ("Label yang tidak dipetakan ke langkah SOP", "TITIP_BERKAS", 3) in q
+    assert ("Peristiwa di luar jam kerja", "baris", "; ".join(str(i) for i in range(1, 13))) in q
     assert ("late_rows", "1", "row=1; time=2024-03-01 19:52") in q
     assert list(wb["Baris ditolak"].iter_rows(values_only=True)) == [("Baris sumber", "Alasan"), (5, "no time"),
                                                                    (9, "no time"), (12, "no case id")]
@@ -537,16 +551,16 @@ def test_a_million_cases_keep_the_page_under_10_mb(passport_sop, monkeypatch):
     assert size < 10_000_000
     assert element_text(html, "card-cases") == "1,000,000"
     assert element_text(html, "findings-capped") == (
-        "Showing 2,000 of 333,334 findings (the first ones of every kind, by case number); the full list is in "
+        "Showing 20,000 of 333,334 findings (the first ones of every kind, by case number); the full list is in "
         "deviations.csv and findings.xlsx.")
-    rows = html_tables(html)["findings-table"][1:]
-    assert len(rows) == 2000
+    rows = finding_rows(html)
+    assert len(rows) == 20_000
     four = ("skipped", "out_of_order", "repeated", "unexpected")
-    assert pd.Series([r[1] for r in rows]).value_counts().to_dict() == {KIND_LABELS_EN[k]: 500 for k in four}
+    assert pd.Series([r[1] for r in rows]).value_counts().to_dict() == {KIND_LABELS_EN[k]: 5000 for k in four}
     data = page_data(html)
     assert len(data["cases"]) == 1000
     assert all(len(c["e"]) == 3 for c in data["cases"].values())
-    assert html.count('class="case-link"') == 1000
+    assert sum(r[9] for r in data["findings"]["rows"]) == 1000  # the rows with a drill-down
     assert element_text(html, "card-rate") == format_percent(r.metrics["case_conformance_rate"], "en")
 
 

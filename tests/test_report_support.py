@@ -90,6 +90,19 @@ def page_data(html: str) -> dict:
     return json.loads(m.group(1))
 
 
+def finding_rows(html: str, evidence: str = "evidence rows {rows}") -> list[list[str]]:
+    """The findings embedded in the page, as the cells the page's script draws for each (case,
+    kind, step, detail with its evidence rows, event row, time, officer); the browser tests
+    check that the drawn table shows the same."""
+    f = page_data(html)["findings"]
+    out = []
+    for r in f["rows"]:
+        detail = f["texts"][r[3]] + (f" ({evidence.format(rows=r[7])})" if r[7] else "")
+        out.append([r[0], f["kinds"][r[1]][1], f["steps"][r[2]][1], detail, r[4], r[5],
+                    f["officers"][r[6]] if r[6] >= 0 else ""])
+    return out
+
+
 def big_result(sop, n_cases: int = 1_000_000):
     """An AuditResult of `n_cases` cases built straight from tables: 3 events a case, a finding on
     every third case (kinds and steps cycling)."""
@@ -149,3 +162,36 @@ def big_result(sop, n_cases: int = 1_000_000):
     variants = pd.DataFrame({"variant_id": [1], "variant": ["a → b → c"], "cases": [n_cases], "fitness": [1.0]})
     return AuditResult(cases=cases, deviations=dev, steps=steps_t, variants=variants, metrics=metrics,
                        provenance=prov, log=log, sop=sop)
+
+
+def large_sop_yaml(n_steps: int = 32) -> str:
+    """An SOP of `n_steps` steps in sequence, with a decision and two parallel steps, each step
+    with a 30-minute time standard."""
+    roles = ["loket", "penyelia", "kasi", "bendahara"]
+    lines = ["sop:", f"  code: SOP-UJI-{n_steps}", "  title: Layanan uji berlangkah banyak", '  version: "1"',
+             "  effective: 2024-01-02", "roles:"]
+    lines += [f"  - {{id: {r}, name: Petugas {r.title()}}}" for r in roles]
+    lines.append("steps:")
+    for i in range(1, n_steps + 1):
+        lines.append(f"  - {{id: l{i:02d}, name: Pemeriksaan berkas tahap {i}, role: {roles[i % 4]}, "
+                     "time: {duration: 30 min}}")
+    lines += ["flow:"] + [f"  - l{i:02d}" for i in range(1, 10)]
+    lines += ["  - choice:", "      question: Berkas lengkap?", "      yes: [l10]", "      no: [l11]"]
+    lines += [f"  - l{i:02d}" for i in range(12, 20)] + ["  - parallel: [[l20], [l21]]"]
+    lines += [f"  - l{i:02d}" for i in range(22, n_steps + 1)]
+    return "\n".join(lines) + "\n"
+
+
+def large_audit(folder, cases: int = 1100):
+    """A simulated audit of a 32-step SOP with more than 5,000 findings (about five a case: every
+    case skips, swaps, repeats, adds and delays a step), in ~10 s."""
+    import sopaudit as sa
+    from sopaudit.simulation import default_scenario
+
+    path = folder / "sop_32_steps.yaml"
+    path.write_text(large_sop_yaml(), encoding="utf-8")
+    sop = sa.load_sop(path)
+    scenario = default_scenario(sop).with_rates(skipped=0.95, swap=0.95, repeated=0.95, unexpected=0.95,
+                                                late_step=0.95)
+    log, _ = sa.simulate(sop, cases=cases, seed=3, scenario=scenario)
+    return sa.audit(log, sop, processes=1)

@@ -92,3 +92,26 @@ def test_text_is_escaped(tmp_path):
 def test_unknown_format_is_refused(tmp_path):
     with pytest.raises(ValueError, match="unknown drawing format 'gif'; use svg or png"):
         draw_sop(sa.load_sop(FIXTURES / "mini_sop.yaml"), tmp_path / "x.gif")
+
+
+def test_the_flowchart_speaks_english_when_asked(tmp_path):
+    from click.testing import CliRunner
+
+    from sopaudit.cli import main
+
+    sop = sa.load_sop(FIXTURES / "mini_sop.yaml")
+    nodes, edges = flowchart(sop, lang="en")
+    labels = [n.label for n in nodes]
+    assert labels[0] == "Start" and labels[-1] == "End"
+    assert "Optional note done?" in labels and "End: rejected" in labels
+    assert {e.label for e in edges} - {""} == {"yes", "no"}
+    assert [n.tooltip for n in nodes if n.shape == "circle"] == ["parallel: branches in any order",
+                                                               "parallel: all branches done"]
+    assert {e.label for e in flowchart(sop)[1]} - {""} == {"ya", "tidak"}
+    with pytest.raises(ValueError, match="unknown flowchart language 'fr'"):
+        flowchart(sop, lang="fr")
+    out = tmp_path / "mini.svg"
+    res = CliRunner().invoke(main, ["sop", "draw", str(FIXTURES / "mini_sop.yaml"), "-o", str(out), "--lang", "en"])
+    assert res.exit_code == 0, res.output
+    svg = out.read_text(encoding="utf-8")
+    assert ">Start<" in svg and ">yes<" in svg and "Mulai" not in svg and ">tidak<" not in svg

@@ -15,32 +15,37 @@ DEMO_ROLES = Path("event_logs") / "paspor_demo_petugas.csv"
 DEMO_MAPPING = {"case": "no_permohonan", "activity": "tahapan", "time": "waktu", "resource": "petugas"}
 
 
-def _print_summary(result, written: dict[str, Path]) -> None:
+def _print_summary(result, written: dict[str, Path], lang: str = "en") -> None:
+    """The audit in a few lines, in the report language (catalog keys `cli.*`); the numbers are
+    defined as in the report (docs/report-schema.md)."""
     from sopaudit.core.kinds import DEVIATING
     from sopaudit.report.figures import fitness_shown
+    from sopaudit.report.i18n import format_number, format_percent, translator
 
+    t = translator(lang)
     m = result.metrics
-    click.echo(f"SOP        {result.sop.header.code}  {result.sop.header.title}")
-    click.echo(f"cases      {m['cases']:,}   events {m['events']:,}   variants {m['variants']:,}")
+    num = lambda v, d=0: format_number(v, lang, d)  # noqa: E731
+    click.echo(t("cli.sop", code=result.sop.header.code, title=result.sop.header.title))
+    click.echo(t("cli.cases", cases=num(m["cases"]), events=num(m["events"]), variants=num(m["variants"])))
     if result.rejected:
-        click.echo(f"rejected   {len(result.rejected):,} input rows (listed in rejected_rows.csv)")
-    precision = f"   precision {m['precision']:.3f}" if m.get("precision") is not None else ""
-    click.echo(f"conforming {m['conforming_cases']:,} of {m['finished_cases']:,} finished cases "
-               f"({100 * m['case_conformance_rate']:.1f}%)   fitness {fitness_shown(result):.3f}{precision}")
+        click.echo(t("cli.rejected", n=num(len(result.rejected))))
+    precision = t("cli.precision", value=num(m["precision"], 3)) if m.get("precision") is not None else ""
+    click.echo(t("cli.conforming", conf=num(m["conforming_cases"]), finished=num(m["finished_cases"]),
+                 rate=format_percent(m["case_conformance_rate"], lang), fitness=num(fitness_shown(result), 3))
+               + precision)
     if m["incomplete_cases"]:
-        click.echo(f"open       {m['incomplete_cases']:,} cases not finished when the log ends (not findings; "
-                   "not in the rate)")
-    kinds = "   ".join(f"{k} {m['deviations_by_kind'][k]:,}" for k in DEVIATING if m["deviations_by_kind"][k]) or "none"
-    click.echo(f"findings   {m['deviations']:,} in {m['cases_with_findings']:,} cases "
-               f"(deviating kinds, not accepted; of all {m['cases']:,} cases):   {kinds}")
+        click.echo(t("cli.open", n=num(m["incomplete_cases"])))
+    kinds = "   ".join(f"{t('kind.' + k)} {num(m['deviations_by_kind'][k])}" for k in DEVIATING
+                       if m["deviations_by_kind"][k]) or t("none")
+    click.echo(t("cli.findings", n=num(m["deviations"]), cases=num(m["cases_with_findings"]), all=num(m["cases"]),
+                 kinds=kinds))
     if m.get("accepted_deviations"):
-        click.echo(f"accepted   {m['accepted_deviations']:,} deviations (allow-list; not counted above)")
-    for w in getattr(result, "warnings", []):
-        click.echo(f"WARNING    {w['message']}")
-    for w in (result.quality or {}).get("warnings", []):
+        click.echo(t("cli.accepted", n=num(m["accepted_deviations"])))
+    # label warnings of the audit, then the ingest's warnings about the mapping
+    for w in [*getattr(result, "warnings", []), *(result.quality or {}).get("warnings", [])]:
         click.echo(f"WARNING    {w['message']}")
     if "report" in written:
-        click.echo(f"report     {written['report']}")
+        click.echo(t("cli.report", path=written["report"]))
 
 
 @click.command()
@@ -94,7 +99,7 @@ def audit(log_path, sop_path, out, case, activity, time_col, resource, tz, lang,
     result, written = audit_files(log_path, sop_path, out, mapping, tz, lang, formats, closures, cuti_bersama_working,
                                   processes=processes, accepted=accepted, precision=precision, roles=roles,
                                   open_days=open_days)
-    _print_summary(result, written)
+    _print_summary(result, written, lang)
 
 
 def _demo_root() -> Path:
@@ -114,13 +119,16 @@ def _demo_root() -> Path:
 @user_errors
 def demo(out, lang) -> None:
     """Audit the bundled synthetic passport sample against its SOP (the demo audit)."""
+    from sopaudit.report.i18n import translator
+
     root = _demo_root()
-    click.echo(f"demo audit of the synthetic sample {DEMO_LOG} against {DEMO_SOP}")
-    click.echo(f"officers' roles from {DEMO_ROLES}")
+    t = translator(lang)
+    click.echo(t("cli.demo", log=DEMO_LOG, sop=DEMO_SOP))
+    click.echo(t("cli.demo_roles", roles=DEMO_ROLES))
     from sopaudit.auditing.files import audit_files
 
     result, written = audit_files(root / DEMO_LOG, root / DEMO_SOP, out, DEMO_MAPPING, "Asia/Pontianak", lang,
                                   precision=True, roles=root / DEMO_ROLES)
-    _print_summary(result, written)
+    _print_summary(result, written, lang)
 
 

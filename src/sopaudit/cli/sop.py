@@ -71,8 +71,10 @@ def show(file: Path, width: int | None) -> None:
 @sop_group.command("draw")
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("-o", "--out", required=True, type=click.Path(path_type=Path), help="OUT.svg or OUT.png")
+@click.option("--lang", type=click.Choice(["id", "en"]), default="id", show_default=True,
+              help="Language of the flowchart's own words (start, end, yes/no).")
 @user_errors
-def draw(file: Path, out: Path) -> None:
+def draw(file: Path, out: Path, lang: str = "id") -> None:
     """Draw the SOP as an SOP AP flowchart (SVG or PNG, by the suffix of OUT)."""
     from sopaudit.core.outdir import check_out_file, staged_files
     from sopaudit.sop import load_sop
@@ -87,7 +89,7 @@ def draw(file: Path, out: Path) -> None:
         raise SopError(str(file), [f"{file}: an imported BPMN/PNML model has no SOP flow to draw; "
                                    "open it in its modelling tool"])
     with staged_files(out, inputs=[file]) as (tmp,):
-        draw_sop(sop, tmp, fmt)
+        draw_sop(sop, tmp, fmt, lang=lang)
     click.echo(f"wrote {out}")
 
 

@@ -296,9 +296,11 @@ def compare(log: pd.DataFrame, sop: SOP, flows: SopFlows | None = None,
 
     events = tr[tr["target"] != END]  # one row per event: the flow into it
     per_act = events.groupby("target", sort=True)["case"].agg(["size", "nunique"])
+    outside = events[~events["target"].isin(list(steps))].groupby("target", sort=True)["case"].agg(
+        lambda c: "; ".join(sorted(set(c))[:EXAMPLE_CASES]))
     for act, r in per_act.iterrows():
         if act not in steps:
-            row("activity_not_in_sop", act, "", r["size"], r["nunique"], "",
+            row("activity_not_in_sop", act, "", r["size"], r["nunique"], outside.get(act, ""),
                 f"'{act}' is recorded in the log but is not a step of the SOP")
     for s in flows.steps:
         if s not in per_act.index:

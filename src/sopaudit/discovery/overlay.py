@@ -39,7 +39,7 @@ GOOD_FROM, FAIR_FROM = 0.95, 0.80
 
 _TEXT = {
     "id": {
-        "start": "mulai", "end": "selesai",
+        "start": "mulai", "end": "selesai", "n_cases": "{n} kasus",
         "actual_title": "Proses aktual dibanding SOP: {cases} kasus, {events} peristiwa",
         "outside_flows": "Alur yang tidak diizinkan SOP: {flows} alur, {times} kali, dalam {cases} kasus",
         "drawn": "{drawn} di antaranya tergambar; sisanya di bawah ambang frekuensi",
@@ -64,7 +64,7 @@ _TEXT = {
         "node_tip": "{events} peristiwa dalam {cases} kasus",
     },
     "en": {
-        "start": "start", "end": "end",
+        "start": "start", "end": "end", "n_cases": "{n} cases",
         "actual_title": "Actual process against the SOP: {cases} cases, {events} events",
         "outside_flows": "Flows the SOP does not allow: {flows} flows, {times} times, in {cases} cases",
         "drawn": "{drawn} of them drawn; the others are below the frequency thresholds",
@@ -140,7 +140,7 @@ def actual_graph(
     out_nodes = []
     for n in nodes:
         if n.id in (START, END):
-            out_nodes.append(dataclasses.replace(n, tooltip=f"{ends[n.id]}: {n.tooltip}"))
+            out_nodes.append(dataclasses.replace(n, tooltip=f"{ends[n.id]}: {tx['n_cases'].format(n=_num(pm.n_cases, lang))}"))
             continue
         r = acts.loc[n.id]
         tip = tx["node_tip"].format(events=_num(r["events"], lang), cases=_num(r["cases"], lang))
@@ -325,7 +325,7 @@ def _flowchart_overlay(
     try:
         from sopaudit.sop import draw as sop_draw
 
-        nodes, edges = sop_draw.flowchart(sop)
+        nodes, edges = sop_draw.flowchart(sop, lang)
         numbers = sop_draw.step_numbers(sop)
     except (ImportError, AttributeError) as exc:
         logger.debug("SOP flowchart not available (%s); drawing the SOP's flows instead", exc)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pandas as pd
 
@@ -40,6 +41,11 @@ def measured_text(value, unit: str, t: Translator, lang: str) -> str:
     return f"{format_number(float(value), lang, digits)} {unit_label(unit, t, value)}"
 
 
+# conform/branches.py writes a wrong_branch finding's detail in English with its parts inside.
+_WRONG_BRANCH = re.compile(r"^decision '(?P<question>.*)' answered '(?P<answer>yes|no)', but (?P<attribute>.*) = "
+                           r"'(?P<value>.*)' requires '(?P<required>yes|no)'$", re.S)
+
+
 class DetailWriter:
     """Writes the explanation of a finding in the report language.
 
@@ -66,6 +72,12 @@ class DetailWriter:
             if rule is not None and rule.description:
                 return t("detail.rule_described", rule=rid, description=rule.description)
             return t("detail.rule", rule=rid) if rid else _text(row.get("detail"))
+        if code == "wrong_branch":
+            m = _WRONG_BRANCH.match(_text(row.get("detail")))
+            if m is None:
+                return _text(row.get("detail"))
+            return t("detail.wrong_branch", question=m["question"], answer=t(f"value.{m['answer']}"),
+                     attribute=m["attribute"], value=m["value"], required=t(f"value.{m['required']}"))
         if code and t.has(f"detail.{code}"):
             unit = _text(row.get("unit"))
             return t(f"detail.{code}", after=self.name(_text(row.get("expected_after"))),

@@ -2,9 +2,11 @@
 
 Every value from the exports reaches the page through Jinja2 autoescaping or as JSON read with
 `JSON.parse` and written with `textContent`; the one script is allowed by its hash in the
-Content-Security-Policy, so nothing else can run. Large audits keep the page small: the findings
-list, the drill-down events and the long tables are capped and the page says where the full
-lists are (deviations.csv, findings.xlsx).
+Content-Security-Policy, so nothing else can run. Large audits keep the page small and short: the
+findings travel as compact arrays (texts and names once, rows pointing at them) and the script
+draws one page of the list at a time, filtering over all of them; the embedded findings, the
+drill-down events and the long tables are capped, and the page says how many it shows and where
+the full lists are (deviations.csv, findings.xlsx).
 """
 
 from __future__ import annotations
@@ -31,8 +33,9 @@ from sopaudit.report.i18n import (
 )
 from sopaudit.report.quality import quality_view
 from sopaudit.report.safety import json_for_script
+from sopaudit.report.values import parameter_rows, phrase
 
-FINDINGS_LIMIT = 2000  # rows of the findings list in the page; the CSV/XLSX have them all
+FINDINGS_LIMIT = 20_000  # findings embedded in the page (~1.5 MB at most); the CSV/XLSX have them all
 CASES_LIMIT = 1000  # cases whose events are embedded for the drill-down
 EVENTS_PER_CASE = 150  # events embedded per case
 OPTIONS_LIMIT = 300  # entries of a filter's drop-down
@@ -89,10 +92,31 @@ def _finding_rows(shown: pd.DataFrame, detail: DetailWriter, t, lang: str, with_
             "step": _str(r["step"]), "step_name": _str(r["step_name"]), "detail": detail(r),
             "event_row": _str(r["event_row"]), "event_time": fmt_time(r["event_time"]),
             "resource": _str(r["resource"]), "evidence": _str(r.get("evidence_rows")),
-            "accepted": bool(r.get("accepted")), "accepted_reason": _str(r.get("accepted_reason")),
+            "accepted": bool(r.get("accepted")), "accepted_reason": phrase(_str(r.get("accepted_reason")), t),
             "drill": _str(r["case_id"]) in with_events,
         })
     return rows
+
+
+def findings_data(rows: list[dict]) -> dict:
+    """The findings list for the page's script, compact: kinds, steps, officers and texts once,
+    each row a list pointing at them (see report.js for the order of the fields)."""
+    kinds: dict[str, int] = {}
+    steps: dict[tuple[str, str], int] = {}
+    officers: dict[str, int] = {}
+    texts: dict[str, int] = {}
+
+    def index(table: dict, key) -> int:
+        return table.setdefault(key, len(table))
+
+    out = []
+    for r in rows:
+        out.append([r["case_id"], index(kinds, (r["kind"], r["kind_label"])), index(steps, (r["step"], r["step_name"])),
+                    index(texts, r["detail"]), r["event_row"], r["event_time"],
+                    index(officers, r["resource"]) if r["resource"] else -1, r["evidence"],
+                    index(texts, r["accepted_reason"]) if r["accepted"] else -1, int(r["drill"])])
+    return {"kinds": [list(k) for k in kinds], "steps": [list(k) for k in steps], "officers": list(officers),
+            "texts": list(texts), "rows": out}
 
 
 def case_data(result, case_ids: list[str], rows: list[dict], t, lang: str) -> dict:
@@ -245,14 +269,15 @@ def _accepted_view(result, detail: DetailWriter, t, lang: str) -> dict:
     return {"entries": entries, "findings": rows, "n_findings": len(accepted)}
 
 
-def _provenance_view(result, lang: str) -> dict:
+def _provenance_view(result, t, lang: str) -> dict:
     p = result.provenance
     return {
         "tool_version": p.get("tool_version", ""), "run_at": format_run_time(p.get("run_at", ""), lang),
         "run_at_iso": p.get("run_at", ""), "seconds": p.get("seconds"),
         "rows_read": p.get("log_rows_read"), "rows_rejected": p.get("log_rows_rejected", len(result.rejected)),
         "inputs": p.get("inputs", []),
-        "parameters": [(k, _str(v)) for k, v in sorted((p.get("parameters") or {}).items()) if k != "open_cases"],
+        "parameters": parameter_rows({k: v for k, v in (p.get("parameters") or {}).items() if k != "open_cases"},
+                                     t, lang),
     }
 
 
@@ -342,8 +367,10 @@ def render_html(result, lang: str = "id") -> str:
     script = _asset("report.js")
     page_data = {
         "cases": drill,
+        "findings": findings_data(rows),
         "labels": {k: t(f"js.{k}") for k in ("row", "time", "recorded", "step", "officer", "findings",
-                                             "more_events", "no_case", "shown", "close", "status")},
+                                             "more_events", "no_case", "shown", "close", "status", "page",
+                                             "accepted", "evidence")},
         "lang": lang,
     }
     return _env.get_template("report.html").render(
@@ -365,7 +392,7 @@ def render_html(result, lang: str = "id") -> str:
         drawings=maps.process_drawings(result, overlay, t, lang),
         map_note=maps.map_note(result, t, lang),
         overlay=overlay, steps=_steps_view(result, overlay, t, lang),
-        rows=rows, shown=len(rows), total=len(dev),
+        shown=len(rows), total=len(dev), card_cols=card_columns(m),
         step_options=sorted({(r["step"], r["step_name"]) for r in rows}, key=lambda x: x[1])[:OPTIONS_LIMIT],
         officer_options=sorted({r["resource"] for r in rows if r["resource"]})[:OPTIONS_LIMIT],
         kind_options=[k for k in ALL_KINDS if any(r["kind"] == k for r in rows)],
@@ -373,13 +400,21 @@ def render_html(result, lang: str = "id") -> str:
         time=_time_view(result, t, lang), roles=_roles_view(result, t, lang),
         quality=quality_view(result, t, lang, TABLE_LIMIT),
         accepted=_accepted_view(result, detail, t, lang),
-        prov=_provenance_view(result, lang),
+        prov=_provenance_view(result, t, lang),
         glossary=[(t(f"glossary.{k}.term"), t(f"glossary.{k}.text")) for k in GLOSSARY],
         css=_asset("report.css"), script=script, script_hash=_csp_hash(script),
         data_json=json_for_script(page_data),
         num=lambda v: format_number(v, lang), pct=lambda v: format_percent(v, lang),
         dec=lambda v, d: format_number(v, lang, d), unit=lambda u: unit_label(u, t),
     )
+
+
+def card_columns(m: dict) -> tuple[int, int]:
+    """Columns of the KPI cards on a wide and a middle-sized screen, so that the rows fill
+    evenly (6 cards: 6, then 3 + 3; 7 cards: 4 + 3 on both); a phone has two columns."""
+    n = 6 + (m.get("precision") is not None)
+    half = -(-n // 2)
+    return (n if n <= 6 else half), half
 
 
 GLOSSARY = ("conformance", "finding", "variant", "alignment", "fitness", "service_standard",

@@ -98,17 +98,20 @@ def format_time(value, lang: str) -> str:
 
 
 def time_formatter(lang: str) -> Callable[[object], str]:
-    """A fast `format_time` for many values: Babel is called once per distinct minute."""
+    """A fast `format_time` for many values (same text): Babel formats each distinct day once,
+    the hour and minute are appended here."""
     memo: dict = {}
+    sep = _EVENT_PATTERN[lang][-3]  # between hours and minutes: '.' or ':'
 
     def fmt(value) -> str:
         if _missing(value):
             return ""
-        ts = pd.Timestamp(value).floor("min")
-        text = memo.get(ts)
-        if text is None:
-            text = memo[ts] = format_time(ts, lang)
-        return text
+        ts = value if isinstance(value, pd.Timestamp) else pd.Timestamp(value)
+        key = (ts.year, ts.month, ts.day)
+        day = memo.get(key)
+        if day is None:
+            day = memo[key] = _babel_date(dt.date(*key), format=_EVENT_PATTERN[lang][:-6], locale=lang)
+        return f"{day} {ts.hour:02d}{sep}{ts.minute:02d}"
 
     return fmt
 

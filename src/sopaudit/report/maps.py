@@ -90,7 +90,7 @@ def sop_flowchart_svg(result, overlay: dict[str, dict], t: Translator, lang: str
     sop = result.sop
     if sop.flow is None:
         return None
-    nodes, edges = sop_draw.flowchart(sop)
+    nodes, edges = sop_draw.flowchart(sop, lang)
     step_of = {n: sid for sid, n in sop_draw.step_numbers(sop).items()}
     out = []
     for node in nodes:

@@ -27,6 +27,7 @@ from sopaudit.report.details import DetailWriter
 from sopaudit.report.i18n import format_number, translator
 from sopaudit.report.quality import quality_rows
 from sopaudit.report.safety import xlsx_text
+from sopaudit.report.values import parameter_rows, phrase, with_code_labels
 
 MAX_ROWS = 1_048_575  # Excel's rows per sheet, less the header
 HEADER_FONT = Font(bold=True, color="FFFFFF")
@@ -167,8 +168,9 @@ def _summary_rows(result, t, lang: str, cut: dict[str, tuple[int, int]]) -> pd.D
         (t("tool_version"), f"sopaudit {p.get('tool_version', '')}"),
         (t("run_at"), p.get("run_at", "")),
     ]
-    rows += [(f"{t('input_files')} ({f['role']})", f"{f['path']} SHA-256 {f['sha256']}") for f in p.get("inputs", [])]
-    rows += [(f"{t('parameter')}: {k}", str(v)) for k, v in sorted((p.get("parameters") or {}).items())]
+    rows += [(f"{t('input_files')} ({t('input.' + f['role']) if t.has('input.' + f['role']) else f['role']})",
+              f"{f['path']} SHA-256 {f['sha256']}") for f in p.get("inputs", [])]
+    rows += [(f"{t('parameter')}: {k}", v) for k, v in parameter_rows(p.get("parameters") or {}, t, lang)]
     for sheet, (written, total) in cut.items():
         rows.append((t("xlsx.cut", sheet=sheet), t("xlsx.cut_text", written=written, total=total)))
     return pd.DataFrame(rows, columns=["item", "value"]).astype({"value": object})
@@ -190,15 +192,16 @@ def write_xlsx(result, path: str | Path, lang: str = "id") -> Path:
     t = translator(lang)
     path = Path(path)
     tables = [
-        ("findings", findings_table(result, t, lang), ()),
-        ("cases", result.cases, ()),
+        ("findings", with_code_labels(findings_table(result, t, lang), t), ()),
+        ("cases", with_code_labels(result.cases, t), ()),
         ("steps", result.steps, ()),
     ]
     if not result.timing.empty:
-        tables.append(("timing", result.timing, ("share_within",)))
+        tables.append(("timing", with_code_labels(result.timing, t), ("share_within",)))
     tables.append(("variants", result.variants, ()))
-    quality = pd.DataFrame(quality_rows(result), columns=["entry", "item", "value"]).astype({"value": object})
-    rejected = pd.DataFrame(result.rejected, columns=["row", "reason"]) if result.rejected else None
+    quality = pd.DataFrame(quality_rows(result, t, lang), columns=["entry", "item", "value"]).astype({"value": object})
+    rejected = (pd.DataFrame([(row, phrase(str(why), t)) for row, why in result.rejected], columns=["row", "reason"])
+                if result.rejected else None)
     accepted = result.accepted if not result.accepted.empty else pd.DataFrame({"note": [t("no_accepted")]})
 
     cut = {t(f"sheet.{name}"): (MAX_ROWS, len(df)) for name, df, _ in tables if len(df) > MAX_ROWS}

@@ -1,7 +1,8 @@
 """Draw an SOP as an SOP AP flowchart (Permenpan-RB 35/2012): terminators, process boxes with
 the step and its role, decision diamonds answered ya/tidak, arrows and loop-back arrows, read top
 to bottom. Laid out and rendered by `sopaudit.drawing` (SVG text, PNG via matplotlib), so no
-system Graphviz is needed and the same SOP always gives the same bytes.
+system Graphviz is needed and the same SOP always gives the same bytes. The chart's own words
+(start, end, yes/no, tooltips) are in Bahasa Indonesia (`lang="id"`, the SOP AP form) or English.
 """
 
 from __future__ import annotations
@@ -23,7 +24,24 @@ from sopaudit.sop.model import (
     walk,
 )
 
-YES, NO = "ya", "tidak"
+LANGS = ("id", "en")
+# The flowchart's own words; everything else on it comes from the SOP file.
+TEXT = {
+    "id": {"yes": "ya", "no": "tidak", "start": "Mulai", "end": "Selesai", "stop": "Selesai: {name}",
+           "done": "{name} dilakukan?", "this_step": "Langkah ini", "output": "Output: {v}", "time": "Waktu: {v}",
+           "fork": "paralel: cabang dalam urutan apa pun", "join": "paralel: semua cabang selesai",
+           "minutes": "menit", "hours": "jam", "working_days": "hari kerja", "days": "hari"},
+    "en": {"yes": "yes", "no": "no", "start": "Start", "end": "End", "stop": "End: {name}",
+           "done": "{name} done?", "this_step": "This step", "output": "Output: {v}", "time": "Time: {v}",
+           "fork": "parallel: branches in any order", "join": "parallel: all branches done",
+           "minutes": "minutes", "hours": "hours", "working_days": "working days", "days": "days"},
+}
+
+
+def _text(lang: str) -> dict[str, str]:
+    if lang not in TEXT:
+        raise ValueError(f"unknown flowchart language '{lang}'; use one of {', '.join(LANGS)}")
+    return TEXT[lang]
 STEP_FILL = "#ffffff"
 DECISION_FILL = "#fff4cc"
 START_FILL = "#d9ead3"
@@ -46,6 +64,7 @@ class _Chart:
     edges: list[dr.Edge] = field(default_factory=list)
     numbers: dict[str, int] = field(default_factory=dict)
     n: int = 0
+    tx: dict[str, str] = field(default_factory=lambda: TEXT["id"])
 
     def node(self, prefix: str, label: str, shape: str, fill: str, tooltip: str = "", rank: str = "") -> str:
         self.n += 1
@@ -53,6 +72,9 @@ class _Chart:
         self.nodes.append(dr.Node(nid, label, shape=shape, fill=fill, tooltip=tooltip, rank=rank,
                                   order=float(self.n)))
         return nid
+
+    def duration(self, d) -> str:
+        return f"{d.value:g} {self.tx.get(d.unit, d.unit.replace('_', ' '))}"
 
     def connect(self, exits: list[tuple[str, str]], target: str) -> None:
         for src, label in exits:
@@ -64,12 +86,15 @@ class _Chart:
             roles = {r.id: r.name for r in self.sop.roles}
             who = ", ".join(roles.get(r, r) for r in step.roles)
             label = f"{self.numbers[step.id]}. {step.name}" + (f"\n[{who}]" if who else "")
-            tip = "; ".join(p for p in (f"Output: {step.output}" if step.output else "",
-                                        f"Waktu: {step.time.duration}" if step.time.duration else "") if p)
+            tip = "; ".join(p for p in (self.tx["output"].format(v=step.output) if step.output else "",
+                                        self.tx["time"].format(v=self.duration(step.time.duration))
+                                        if step.time.duration else "")
+                            if p)
             nid = self.node("s", label, "box", STEP_FILL, tip)
             return _Block(nid, [(nid, "")])
         if isinstance(node, End):
-            nid = self.node("e", f"Selesai: {node.name or node.id.replace('_', ' ')}", "terminator", STOP_FILL)
+            nid = self.node("e", self.tx["stop"].format(name=node.name or node.id.replace("_", " ")), "terminator",
+                            STOP_FILL)
             return _Block(nid, [])
         if isinstance(node, Sequence):
             entry, exits = None, None
@@ -84,13 +109,14 @@ class _Chart:
                 exits = b.exits
             return _Block(entry, exits if exits is not None else [])
         if isinstance(node, Choice):
-            return self.decision(node.question, [(YES, node.yes), (NO, node.no)])
+            return self.decision(node.question, [(self.tx["yes"], node.yes), (self.tx["no"], node.no)])
         if isinstance(node, Optional_):
             first = next((n.step for n in walk(node.body) if isinstance(n, StepRef)), "")
-            name = self.sop.step(first).name if first else "Langkah ini"
-            return self.decision(f"{name} dilakukan?", [(YES, node.body), (NO, Sequence(()))])
+            name = self.sop.step(first).name if first else self.tx["this_step"]
+            return self.decision(self.tx["done"].format(name=name),
+                                 [(self.tx["yes"], node.body), (self.tx["no"], Sequence(()))])
         if isinstance(node, Parallel):
-            fork = self.node("f", "+", "circle", JOIN_FILL, "parallel: branches in any order")
+            fork = self.node("f", "+", "circle", JOIN_FILL, self.tx["fork"])
             join_exits: list[tuple[str, str]] = []
             pending = []
             for branch in node.branches:
@@ -100,7 +126,7 @@ class _Chart:
                 else:
                     self.connect([(fork, "")], b.entry)
                     pending += b.exits
-            join = self.node("j", "+", "circle", JOIN_FILL, "parallel: all branches done")
+            join = self.node("j", "+", "circle", JOIN_FILL, self.tx["join"])
             self.connect(pending, join)
             join_exits.append((join, ""))
             return _Block(fork, join_exits)
@@ -115,13 +141,13 @@ class _Chart:
             if node.redo is not None:
                 redo = self.block(node.redo)
                 if redo.entry is not None:
-                    self.connect([(ask, NO)], redo.entry)
+                    self.connect([(ask, self.tx["no"])], redo.entry)
                     self.connect(redo.exits, top)
                 else:
-                    self.connect([(ask, NO)], top)
+                    self.connect([(ask, self.tx["no"])], top)
             else:
-                self.connect([(ask, NO)], top)
-            return _Block(top, [(ask, YES)])
+                self.connect([(ask, self.tx["no"])], top)
+            return _Block(top, [(ask, self.tx["yes"])])
         raise TypeError(node)
 
     def decision(self, question: str, arms: list[tuple[str, Node]]) -> _Block:
@@ -142,13 +168,15 @@ def step_numbers(sop: SOP) -> dict[str, int]:
     return {s.id: i for i, s in enumerate(sop.steps, start=1)}
 
 
-def flowchart(sop: SOP) -> tuple[list[dr.Node], list[dr.Edge]]:
-    """The nodes and edges of the SOP's flowchart (for `sopaudit.drawing`)."""
+def flowchart(sop: SOP, lang: str = "id") -> tuple[list[dr.Node], list[dr.Edge]]:
+    """The nodes and edges of the SOP's flowchart (for `sopaudit.drawing`), its own words in
+    `lang` ("id" or "en")."""
+    tx = _text(lang)
     if sop.flow is None:
         raise ValueError("only an SOP written as a flow (YAML) can be drawn as a flowchart; "
                          "draw an imported model in its modelling tool")
-    chart = _Chart(sop, numbers=step_numbers(sop))
-    start = chart.node("t", "Mulai", "terminator", START_FILL, rank="first")
+    chart = _Chart(sop, numbers=step_numbers(sop), tx=tx)
+    start = chart.node("t", tx["start"], "terminator", START_FILL, rank="first")
     body = chart.block(sop.flow)
     if body.entry is None:
         exits = [(start, "")]
@@ -156,7 +184,7 @@ def flowchart(sop: SOP) -> tuple[list[dr.Node], list[dr.Edge]]:
         chart.connect([(start, "")], body.entry)
         exits = body.exits
     if exits:
-        end = chart.node("t", "Selesai", "terminator", END_FILL, rank="last")
+        end = chart.node("t", tx["end"], "terminator", END_FILL, rank="last")
         chart.connect(exits, end)
     # edges in reading order (by where their source and target stand in the flow)
     order = {n.id: k for k, n in enumerate(chart.nodes)}
@@ -164,10 +192,10 @@ def flowchart(sop: SOP) -> tuple[list[dr.Node], list[dr.Edge]]:
     return chart.nodes, edges
 
 
-def draw_sop(sop: SOP, path: str | Path | None = None, fmt: str | None = None) -> str:
-    """Draw the SOP flowchart; write it to `path` (format from `fmt` or the file suffix: svg or
-    png) when given, and return the SVG text either way."""
-    nodes, edges = flowchart(sop)
+def draw_sop(sop: SOP, path: str | Path | None = None, fmt: str | None = None, lang: str = "id") -> str:
+    """Draw the SOP flowchart (its own words in `lang`: "id" or "en"); write it to `path` (format
+    from `fmt` or the file suffix: svg or png) when given, and return the SVG text either way."""
+    nodes, edges = flowchart(sop, lang)
     layout = dr.layout_graph(nodes, edges, style=STYLE)
     title = f"{sop.header.code} {sop.header.title}".strip()
     svg = dr.render_svg(layout, title=title)
