@@ -58,7 +58,7 @@ def test_findings_are_paged_and_filtered_over_all_of_them(browser, large):  # no
     height = page.evaluate("document.documentElement.scrollHeight")
     assert height < 16_000, height  # 5,000 findings listed in full would be ~150,000 px
     assert pg.visible_rows() == 50
-    assert page.locator("#f-count").inner_text() == f"{n:,} of {n:,} findings shown"
+    assert page.locator("#f-count").inner_text() == f"{n:,} of {n:,} rows shown"
     assert page.locator("#pg-info").inner_text() == f"rows 1–50 of {n:,} (page 1 of {-(-n // 50)})"
     first = page.locator("#findings-table tbody tr td").first.inner_text()
     assert first == str(dev["case_id"].iloc[0])
@@ -70,7 +70,7 @@ def test_findings_are_paged_and_filtered_over_all_of_them(browser, large):  # no
     kind = next(k for k in ALL_KINDS if (dev["kind"] == k).sum() > 200)
     page.select_option("#f-kind", kind)
     expected = int((dev["kind"] == kind).sum())
-    assert page.locator("#f-count").inner_text() == f"{expected:,} of {n:,} findings shown"
+    assert page.locator("#f-count").inner_text() == f"{expected:,} of {n:,} rows shown"
     assert pg.visible_rows() == 200
     page.select_option("#f-kind", "")
     last = str(dev["case_id"].iloc[-1])

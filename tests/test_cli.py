@@ -21,8 +21,9 @@ def demo_dir(tmp_path_factory):
     assert res.exit_code == 0, res.output
     # The terminal speaks the report's language (Bahasa Indonesia by default).
     assert f"laporan    {out / 'report.html'}" in res.output
-    assert "sesuai SOP 36 dari 61 permohonan selesai (59,0%)" in res.output
-    assert "temuan     27:   Langkah dilewati 7   Urutan tidak sesuai 5" in res.output
+    assert "sesuai SOP 36 dari 63 permohonan selesai (57,1%)" in res.output
+    assert ("temuan     31 dalam 27 permohonan (jenis penyimpangan, tidak termasuk yang diterima; dari semua "
+            "63 permohonan):   Langkah dilewati 9   Urutan tidak sesuai 7") in res.output
     return out
 
 

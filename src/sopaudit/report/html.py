@@ -33,7 +33,7 @@ from sopaudit.report.i18n import (
 )
 from sopaudit.report.quality import quality_view
 from sopaudit.report.safety import json_for_script
-from sopaudit.report.values import parameter_rows, phrase
+from sopaudit.report.values import open_cases_view, parameter_rows, phrase
 
 FINDINGS_LIMIT = 20_000  # findings embedded in the page (~1.5 MB at most); the CSV/XLSX have them all
 CASES_LIMIT = 1000  # cases whose events are embedded for the drill-down
@@ -276,8 +276,7 @@ def _provenance_view(result, t, lang: str) -> dict:
         "run_at_iso": p.get("run_at", ""), "seconds": p.get("seconds"),
         "rows_read": p.get("log_rows_read"), "rows_rejected": p.get("log_rows_rejected", len(result.rejected)),
         "inputs": p.get("inputs", []),
-        "parameters": parameter_rows({k: v for k, v in (p.get("parameters") or {}).items() if k != "open_cases"},
-                                     t, lang),
+        "parameters": parameter_rows(p.get("parameters") or {}, t, lang),
     }
 
 
@@ -316,21 +315,6 @@ def _verdict(result, t, lang: str) -> list[str]:
     if m.get("accepted_deviations"):
         out.append(t("verdict_accepted", n=num(m["accepted_deviations"])))
     return out
-
-
-def _open_cases_view(result, t, lang: str) -> dict | None:
-    """How still-open cases were decided (conform/open_cases.py) and how many each rule classified."""
-    method = (result.provenance.get("parameters") or {}).get("open_cases")
-    if not method:
-        return None
-    if method.get("rule") == "open_days":
-        days = float(method.get("open_days"))
-        text = t("open.method_days", days=format_number(days, lang, 0 if days.is_integer() else 1))
-    else:
-        text = t("open.method_data", pct=method.get("percentile"), min=method.get("min_waits"))
-    counts = [(t(f"open.rule.{k}"), format_number(v, lang)) for k, v in (method.get("cases_by_rule") or {}).items()
-              if v and t.has(f"open.rule.{k}")]
-    return {"text": text, "counts": counts}
 
 
 def _warnings_view(result, t, lang: str) -> list[str]:
@@ -380,7 +364,7 @@ def render_html(result, lang: str = "id") -> str:
         fitness_shown=figures.fitness_shown(result),
         deviating_cases=m.get("cases_with_findings", 0),
         label_warnings=_warnings_view(result, t, lang),
-        open_method=_open_cases_view(result, t, lang),
+        open_method=open_cases_view(result.provenance.get("parameters") or {}, t, lang),
         period=(format_date(span[0], lang), format_date(span[1], lang)) if span else None,
         verdict=_verdict(result, t, lang),
         warnings=mapping_warnings(result, t, lang),

@@ -89,8 +89,26 @@ def key_label(key, t: Translator) -> str:
 
 
 def parameter_rows(parameters: Mapping, t: Translator, lang: str) -> list[tuple[str, str]]:
-    """The audit's parameters (provenance) as (label, value) rows in the report language."""
-    return [(key_label(k, t), value_text(v, t, lang)) for k, v in sorted((parameters or {}).items())]
+    """The audit's parameters (provenance) as (label, value) rows in the report language; how open
+    cases were decided has its own sentence (open_cases_view)."""
+    return [(key_label(k, t), value_text(v, t, lang)) for k, v in sorted((parameters or {}).items())
+            if k != "open_cases"]
+
+
+def open_cases_view(parameters: Mapping, t: Translator, lang: str) -> dict | None:
+    """How still-open cases were decided (conform/open_cases.py) and how many each rule classified."""
+    method = parameters.get("open_cases")
+    if not method:
+        return None
+    if method.get("rule") == "open_days":
+        days = float(method.get("open_days"))
+        text = t("open.method_days", days=format_number(days, lang, 0 if days.is_integer() else 1))
+    else:
+        text = t("open.method_data", pct=method.get("percentile"), min=method.get("min_waits"))
+    counts = [(t(f"open.rule.{k}"), format_number(v, lang)) for k, v in (method.get("cases_by_rule") or {}).items()
+              if v and t.has(f"open.rule.{k}")]
+    return {"text": text, "counts": counts}
+
 
 
 # Columns of the result tables that hold codes with a label in the catalogs (prefix of the key).

@@ -27,7 +27,7 @@ from sopaudit.report.details import DetailWriter
 from sopaudit.report.i18n import format_number, translator
 from sopaudit.report.quality import quality_rows
 from sopaudit.report.safety import xlsx_text
-from sopaudit.report.values import parameter_rows, phrase, with_code_labels
+from sopaudit.report.values import open_cases_view, parameter_rows, phrase, with_code_labels
 
 MAX_ROWS = 1_048_575  # Excel's rows per sheet, less the header
 HEADER_FONT = Font(bold=True, color="FFFFFF")
@@ -171,6 +171,10 @@ def _summary_rows(result, t, lang: str, cut: dict[str, tuple[int, int]]) -> pd.D
     rows += [(f"{t('input_files')} ({t('input.' + f['role']) if t.has('input.' + f['role']) else f['role']})",
               f"{f['path']} SHA-256 {f['sha256']}") for f in p.get("inputs", [])]
     rows += [(f"{t('parameter')}: {k}", v) for k, v in parameter_rows(p.get("parameters") or {}, t, lang)]
+    opened = open_cases_view(p.get("parameters") or {}, t, lang)
+    if opened:
+        rows.append((t("open.title") if t.has("open.title") else t("parameter"), opened["text"]))
+        rows += [(label, n) for label, n in opened["counts"]]
     for sheet, (written, total) in cut.items():
         rows.append((t("xlsx.cut", sheet=sheet), t("xlsx.cut_text", written=written, total=total)))
     return pd.DataFrame(rows, columns=["item", "value"]).astype({"value": object})
