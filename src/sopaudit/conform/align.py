@@ -34,7 +34,7 @@ __all__ = ["LOG_COST", "MODEL_COST", "TAU_COST", "AlignLimits", "AlignmentLimitE
            "PrefixAlignment", "VariantAlignment", "align_prefixes", "align_variants", "next_steps"]
 
 # Up to this many reachable markings the whole marking graph is built (the "graph" gear).
-GRAPH_MARKINGS = 20_000
+GRAPH_MARKINGS = 2_000
 
 
 @dataclass(frozen=True)

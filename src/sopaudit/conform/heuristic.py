@@ -5,13 +5,17 @@ Two counts of deviations that cannot be avoided, added up:
 - never: an event whose label can no longer fire from the marking must be a log move. With the
   whole marking graph built this is exact per marking (`MarkingGraph.future`); during a search
   on the fly it is read from the net's structure: the labels downstream of the marked places.
-- must: a place holding more tokens than the final marking wants, whose every consuming
-  transition carries the same label a, forces a to fire again; each firing beyond the remaining
-  events labelled a is a model move. (Not for prefix alignments: they need not reach the end.)
+- must: a token the final marking does not want forces the transitions it must go through to
+  fire: its place's only consumer, then the only consumers of the places that one fills, and so
+  on. A label needs at least as many firings as it has such transitions; each firing beyond the
+  remaining events with that label is a model move. (Not for prefix alignments: they need not
+  reach the end.)
 
 Both counts are consistent (h(s) <= cost(s, s') + h(s') for every move): firing a transition
-only moves tokens downstream and never consumes from a place reserved to another label. So the
-first time A* closes a state its distance is exact, and every cost stays optimal, as pm4py's.
+only moves tokens downstream, and only the fired transition can leave the forced set (the
+tokens it produces continue its chains). So the first time A* closes a state its distance is
+exact, and every cost stays optimal, as pm4py's. Labels are bits of an int: a few popcounts
+per state.
 """
 
 from __future__ import annotations
@@ -32,11 +36,6 @@ class Bound:
         self._future = graph.future() if exact else None
         bit = graph.label_bit
         n = len(graph.places)
-        consumers: list[list[tuple[str | None, int]]] = [[] for _ in range(n)]
-        for _, label, pre, _post in graph.transitions:
-            for p, w in enumerate(pre):
-                if w:
-                    consumers[p].append((label, w))
         down = [0] * n  # labels that can fire downstream of each place (net structure only)
         changed = True
         while changed:
@@ -58,99 +57,96 @@ class Bound:
                 for q, w in enumerate(post):
                     if w:
                         self._always |= down[q]
-        # A place all of whose consumers carry one visible label: (label, largest weight consumed).
-        self._reserved = [
-            (c[0][0], max(w for _, w in c)) if c and c[0][0] is not None and all(lbl == c[0][0] for lbl, _ in c)
-            else None
-            for c in consumers
-        ]
-        self._final = graph.marking(graph.final)
-        self._info: dict[int, tuple[int, tuple[tuple[str, int], ...]]] = {}
+        self._final = final = graph.marking(graph.final)
+        # Transitions a token in a place forces to fire: the place's only consumer, then the only
+        # consumers of the places it fills (that the final marking leaves empty), and so on.
+        only: list[int | None] = [None] * n
+        for k, (_, _, pre, _) in enumerate(graph.transitions):
+            for p, w in enumerate(pre):
+                if w:
+                    only[p] = k if only[p] is None else -1
+        forced = [0] * n
+        for p0 in range(n):
+            stack, seen, acc = [p0], {p0}, 0
+            while stack:
+                k = only[stack.pop()]
+                if k is None or k < 0 or acc >> k & 1:
+                    continue
+                acc |= 1 << k
+                for q, w in enumerate(graph.transitions[k][3]):
+                    if w and not final[q] and q not in seen:
+                        seen.add(q)
+                        stack.append(q)
+            forced[p0] = acc
+        self._forced = forced
+        self._label_of = [bit.get(label, 0) for _, label, _, _ in graph.transitions]
+        self._info: dict[int, tuple[int, tuple[int, ...]]] = {}
 
-    def info(self, mid: int) -> tuple[int, tuple[tuple[str, int], ...]]:
-        """(bitmask of labels that can still fire, labels that must fire with their counts)."""
+    def info(self, mid: int) -> tuple[int, tuple[int, ...]]:
+        """(bitmask of labels that can still fire, labels that must fire as layers: layer j
+        holds the labels that must fire more than j times)."""
         got = self._info.get(mid)
         if got is None:
             m = self.graph.marking(mid)
-            need: dict[str, int] = {}
+            final, down, fp = self._final, self._down, self._forced
             mask = self._always
+            forced = 0
             for p, k in enumerate(m):
                 if k:
-                    mask |= self._down[p]
-                    surplus = k - self._final[p]
-                    reserved = self._reserved[p]
-                    if surplus > 0 and reserved is not None:
-                        label, w = reserved
-                        need[label] = max(need.get(label, 0), -(-surplus // w))
+                    mask |= down[p]
+                    if k > final[p]:
+                        forced |= fp[p]
+            layers: list[int] = []
+            count: dict[int, int] = {}
+            label_of = self._label_of
+            while forced:
+                low = forced & -forced
+                forced ^= low
+                b = label_of[low.bit_length() - 1]
+                if b:
+                    c = count.get(b, 0)
+                    count[b] = c + 1
+                    if c == len(layers):
+                        layers.append(0)
+                    layers[c] |= b
             if self._future is not None:
                 mask = self._future[mid]
-            got = (mask, tuple(sorted(need.items())))
+            got = (mask, tuple(layers))
             self._info[mid] = got
         return got
 
     def for_trace(self, trace: tuple[str, ...], prefix: bool) -> Callable[[int], int]:
         """h(state) for states numbered marking * (len(trace) + 1) + position."""
         n1 = len(trace) + 1
-        bit = self.graph.label_bit
-        remaining: dict[str, list[int]] = {}  # label -> events with it from each position on
-        for a in set(trace):
-            counts = [0] * n1
-            for j in range(n1 - 2, -1, -1):
-                counts[j] = counts[j + 1] + (trace[j] == a)
-            remaining[a] = counts
-        items = [(bit.get(a, 0), counts) for a, counts in sorted(remaining.items())]
+        bits = dict(self.graph.label_bit)
+        for a in sorted(set(trace) - bits.keys()):  # labels the net lacks: never in any mask
+            bits[a] = 1 << len(bits)
+        # left[i]: the events from position i on as layers (layer j: labels seen more than j times).
+        left: list[tuple[int, ...]] = [()] * n1
+        count: dict[str, int] = {}
+        layers: list[int] = []
+        for i in range(n1 - 2, -1, -1):
+            a = trace[i]
+            c = count.get(a, 0)
+            count[a] = c + 1
+            if c == len(layers):
+                layers.append(0)
+            layers[c] |= bits[a]
+            left[i] = tuple(layers)
         info = self.info
 
-        def count(m: int, i: int) -> int:
-            """Deviations that cannot be avoided from marking m at position i (in moves)."""
+        def h(state: int) -> int:
+            m, i = divmod(state, n1)
             mask, need = info(m)
+            ev = left[i]
             v = 0
-            for b, counts in items:
-                if not b & mask:
-                    v += counts[i]
-            if not prefix:
-                for a, k in need:
-                    if not bit[a] & mask:
-                        return DEAD // LOG_COST  # a label that must fire can no longer fire
-                    counts = remaining.get(a)
-                    left = counts[i] if counts else 0
-                    if k > left:
-                        v += k - left
-            return v
-
-        if self._future is not None:
-            # Few markings, each met at many positions: one table per marking.
-            tables: dict[int, list[int]] = {}
-            bits = [bit.get(a, 0) for a in trace]
-
-            def h(state: int) -> int:
-                m, i = divmod(state, n1)
-                t = tables.get(m)
-                if t is None:
-                    mask, need = info(m)
-                    t = [0] * n1
-                    for j in range(n1 - 2, -1, -1):
-                        t[j] = t[j + 1] + (0 if bits[j] & mask else LOG_COST)
-                    if not prefix:
-                        for a, k in need:
-                            if not bit[a] & mask:
-                                t = [DEAD] * n1
-                                break
-                            counts = remaining.get(a)
-                            if counts is None:
-                                t = [v + k * LOG_COST for v in t]
-                            else:
-                                t = [v + LOG_COST * (k - c) if k > c else v for v, c in zip(t, counts, strict=True)]
-                    tables[m] = t
-                return t[i]
-        else:
-            cache: dict[int, int] = {}
-
-            def h(state: int) -> int:
-                v = cache.get(state)
-                if v is None:
-                    m, i = divmod(state, n1)
-                    v = cache[state] = count(m, i) * LOG_COST
-                return v
+            for layer in ev:
+                v += (layer & ~mask).bit_count()  # events that can no longer be synchronous
+            if need and not prefix:
+                if need[0] & ~mask:
+                    return DEAD  # a label that must fire can no longer fire
+                for j, layer in enumerate(need):
+                    v += (layer & ~ev[j]).bit_count() if j < len(ev) else layer.bit_count()
+            return v * LOG_COST
 
         return h

@@ -83,78 +83,63 @@ def search(graph: MarkingGraph, trace: tuple[str, ...], h: Callable[[int], int],
     n1 = n + 1
     start = graph.initial * n1
     final = graph.final
+    # A move's rank: preference first, then transition name (log moves have no name).
+    width = len(graph.transitions) + 1
+    rank = {name: k + 1 for k, (name, _, _, _) in enumerate(graph.transitions)}
+    log_key, sync_key, tau_key, model_key = _LOG * width, _SYNC * width, _TAU * width, _MODEL * width
     dist = {start: 0}
-    preds: dict[int, list[int]] = {start: []}  # closed states with an edge at distance, per state
+    path_of: dict[int, tuple[int, ...]] = {start: ()}  # ranks of the moves of the best path found
     closed: set[int] = set()
-    heap = [(h(start), 0, start)]
-    best = None
-    goals: set[int] = set()
+    heap = [(h(start), (), start)]
     succ = graph.successors
     push, pop = heapq.heappush, heapq.heappop
     deadline = time.monotonic() + limits.max_seconds
     max_states = limits.max_states
+    goal = None
 
-    # A* with a consistent heuristic, so every expanded state's distance is exact; it goes on
-    # until all states that can lie on an optimal path are done.
+    # A* with a consistent heuristic, so a state's distance is exact when it is closed. Ties in
+    # f are broken by the path's move ranks, lexicographically: the first path to reach the goal
+    # is then the preferred optimal one (a state is closed through its preferred optimal path,
+    # as any path that beats it has a prefix that comes first in the queue).
     while heap:
-        f, g, s = pop(heap)
-        if g > dist[s] or s in closed:
-            continue
-        if best is not None and f > best:
-            break
+        f, path, s = pop(heap)
+        if s in closed or path is not path_of[s]:
+            continue  # an entry superseded by a shorter or preferred path
         closed.add(s)
-        if len(closed) & 4095 == 0:
-            if len(dist) > max_states:
-                raise _limit(trace, f"kept more than {max_states:,} states")
-            if time.monotonic() > deadline:
-                raise _limit(trace, f"ran longer than {limits.max_seconds:g} s")
+        if len(dist) > max_states:
+            raise _limit(trace, f"kept more than {max_states:,} states")
+        if len(closed) & 1023 == 0 and time.monotonic() > deadline:
+            raise _limit(trace, f"ran longer than {limits.max_seconds:g} s")
         m, i = divmod(s, n1)
-        if i == n and (m == final or prefix) and (best is None or g == best):
-            best = g
-            goals.add(s)
-            continue  # the alignment stops here (a prefix one once every event is explained)
+        if i == n and (prefix or m == final):
+            goal = s
+            break
+        g = dist[s]
         a = trace[i] if i < n else None
-        out = [(s + 1, g + LOG_COST)] if i < n else []
-        for _, label, m2 in succ(m):
+        out = [(s + 1, g + LOG_COST, log_key)] if i < n else []
+        for name, label, m2 in succ(m):
             s2 = m2 * n1 + i
+            r = rank[name]
             if label is None:
-                out.append((s2, g + TAU_COST))
+                out.append((s2, g + TAU_COST, tau_key + r))
             else:
                 if label == a:
-                    out.append((s2 + 1, g))
-                out.append((s2, g + MODEL_COST))
-        for s2, g2 in out:
+                    out.append((s2 + 1, g, sync_key + r))
+                out.append((s2, g + MODEL_COST, model_key + r))
+        for s2, g2, r in out:
             d = dist.get(s2)
-            if d is None or g2 < d:
+            if d is None or g2 < d or (g2 == d and s2 not in closed and path + (r,) < path_of[s2]):
                 h2 = h(s2)
                 if h2 < DEAD:
                     dist[s2] = g2
-                    preds[s2] = [s]
-                    push(heap, (g2 + h2, g2, s2))
-            elif g2 == d:
-                preds[s2].append(s)
-    if best is None:
+                    p2 = path_of[s2] = path + (r,)
+                    push(heap, (g2 + h2, p2, s2))
+    if goal is None:
         raise SopAuditError("the reference model cannot reach its final marking; check the model's final marking")
-    moves, end = _preferred(graph, trace, start, goals, preds, dist)
-    return moves, best, end // n1
-
-
-def _preferred(graph, trace, start, goals, preds, dist) -> tuple[tuple[Move, ...], int]:
-    """Walk from the start along optimal moves, taking the preferred one at each point."""
-    # States from which a goal is reached along edges at distance (edges on an optimal path).
-    on_path = set(goals)
-    stack = list(goals)
-    while stack:
-        for p in preds[stack.pop()]:
-            if p not in on_path:
-                on_path.add(p)
-                stack.append(p)
-    moves = []
-    s = start
-    while s not in goals:
-        g = dist[s]
-        # Edges compare by (preference, transition name) first, which no two edges share.
-        choice = min(e for e in _edges(graph, trace, s) if e[3] in on_path and dist[e[3]] == g + e[2])
-        moves.append(_move(choice))
-        s = choice[3]
-    return tuple(moves), s
+    # Replay the ranks into moves.
+    moves, s = [], start
+    for r in path_of[goal]:
+        edge = next(e for e in _edges(graph, trace, s) if e[0] * width + rank.get(e[1], 0) == r)
+        moves.append(_move(edge))
+        s = edge[3]
+    return tuple(moves), dist[goal], goal // n1
