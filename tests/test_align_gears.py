@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import sopaudit as sa
 from sopaudit.auditing.run import map_activities
-from sopaudit.conform.align import AlignLimits, Aligner, AlignmentLimitError, align_variants
+from sopaudit.conform.align import Aligner, AlignLimits, AlignmentLimitError, align_variants
 from sopaudit.conform.bounded import check_bounded
 from sopaudit.core.errors import SopAuditError
 from sopaudit.sop import compile_sop
@@ -204,3 +204,33 @@ def test_variant_over_the_limits_is_named_and_the_others_still_aligned():
     with pytest.raises(AlignmentLimitError, match="could not be aligned"):
         align_variants([easy, hard], net, gear="fly", limits=limits)
     assert align_variants([hard], net, gear="fly")[hard].cost == _pm4py_cost(net, hard)
+
+
+def test_audit_reports_the_variant_it_could_not_align(tmp_path):
+    from conftest import make_log
+
+    acts = [f"a{j:02d}" for j in range(12)]
+    steps = "\n".join(f"  - {{id: {a}, name: Step {a}, role: clerk}}" for a in ["start", *acts, "end"])
+    (tmp_path / "wide.yaml").write_text(
+        "sop: {code: WIDE, title: Two parallel blocks, version: '1'}\nroles:\n  - {id: clerk, name: Clerk}\n"
+        f"steps:\n{steps}\nflow:\n  - start\n  - parallel: [{', '.join(f'[{a}]' for a in acts[:6])}]\n"
+        f"  - parallel: [{', '.join(f'[{a}]' for a in acts[6:])}]\n  - end\n", encoding="utf-8")
+    sop = sa.load_sop(tmp_path / "wide.yaml")
+    easy, hard = ["start", *acts, "end"], ["start", *acts[6:], *acts[:6], "end"]
+    log = make_log({"C1": easy, "C2": hard, "C3": hard, "C4": easy[:-2] + ["end"]}, start="2024-03-04 08:00")
+    result = sa.audit(log, sop, processes=1, align_limits=AlignLimits(max_states=200), open_days=0)
+    cases = result.cases.set_index("case_id")
+    assert cases["status"].to_dict() == {"C1": "conforming", "C2": "unaligned", "C3": "unaligned",
+                                         "C4": "deviating"}
+    assert not set(result.deviations["case_id"]) & {"C2", "C3"}
+    m = result.metrics
+    assert m["unaligned_cases"] == 2 and m["finished_cases"] == 2 and m["conforming_cases"] == 1
+    [u] = m["unaligned_variants"]
+    assert u["cases"] == 2 and u["variant"] == " → ".join(hard) and "more than 200 states" in u["reason"]
+    assert result.summary()["unaligned_variants"] == [u]
+    # pm4py's log fitness over the aligned cases only, C1 and C4 (which skipped one step of 14):
+    # costs 5 and 10005; best-worst costs: the empty trace's 140005 plus 10000 per event.
+    assert m["fitness"] == pytest.approx(1 - (5 + 10005) / ((140005 + 140000) + (140005 + 130000)), abs=1e-12)
+    from sopaudit.report.html import render_html
+
+    assert "2 cases (1 variants) could not be aligned within the alignment limits" in render_html(result, "en")

@@ -20,6 +20,7 @@ from sopaudit.conform.branches import decisions, wrong_branch_findings
 from sopaudit.conform.classify import classify, end_reached
 from sopaudit.conform.labels import map_activities
 from sopaudit.conform.rules import check_rules
+from sopaudit.conform.search import AlignLimits
 from sopaudit.core.columns import ACTIVITY, CASE, RESOURCE, ROW, TIME, log_info
 from sopaudit.core.errors import InputFileError
 from sopaudit.core.kinds import ALL_KINDS, DEFAULT_OPEN_DAYS, DEVIATING
@@ -68,6 +69,7 @@ def audit(
     open_days: float = DEFAULT_OPEN_DAYS,
     precision: bool = False,
     processes: int | None = None,
+    align_limits: AlignLimits | None = None,
 ) -> AuditResult:
     """Check every case of `log` against `sop` and return the findings as tables.
 
@@ -79,7 +81,9 @@ def audit(
     `incomplete` rather than deviating. `processes` sets the worker processes for the alignments
     (default: the machine's cores). `precision` adds pm4py's alignment-based precision (how
     much behaviour the SOP allows that the cases never show) to the metrics; it is slow on large
-    logs. The input DataFrame is never modified.
+    logs. `align_limits` bounds each variant's alignment search (states and seconds); a variant
+    over them is not judged: its cases get status `unaligned` and metrics["unaligned_variants"]
+    lists them with the reason. The input DataFrame is never modified.
     """
     _check_log(log)
     started = time.time()
@@ -96,15 +100,20 @@ def audit(
     variant_ids = {v: i + 1 for i, v in enumerate(variant_list)}
     case_vid = np.fromiter((variant_ids[v] for v in traces), dtype=np.int64, count=len(traces))
     procs = processes if processes is not None else (os.cpu_count() or 1)
-    aligned = align_variants(variant_list, net, processes=procs)
+    failed: dict[tuple[str, ...], str] = {}
+    aligned = align_variants(variant_list, net, processes=procs, limits=align_limits, failed=failed)
+    for v in failed:  # not judged: no control-flow findings, no share in the fitness
+        aligned[v] = VariantAlignment(v, (), 0, 0, float("nan"))
     by_id = [None] + [aligned[v] for v in variant_list]  # variant id -> alignment
 
+    unaligned_ids = [variant_ids[v] for v in sorted(failed)]
     case_ids = pd.Index(traces.index.astype("string"), name="case_id")
     case_end = events.groupby(CASE, sort=True)[TIME].max().reindex(case_ids)
     open_mask = (case_end >= events[TIME].max() - pd.Timedelta(days=open_days)).to_numpy()
 
     flow, use_prefix, unfinished = _control_flow_findings(variant_list, variant_ids, aligned, net, case_ids,
-                                                          case_vid, open_mask)
+                                                          case_vid, open_mask & ~np.isin(case_vid, unaligned_ids),
+                                                          align_limits)
     case_attrs = events.groupby(CASE, sort=True).first().reindex(case_ids)
     # Decisions come from the alignment each case is judged on: the prefix one for open cases.
     judged = [(variant_ids[v], False, aligned[v]) for v in variant_list]
@@ -132,6 +141,8 @@ def audit(
     deviations, accepted_table = apply_allow_list(deviations, case_attrs, case_start, allow)
 
     cases = _cases_table(events, traces, case_vid, by_id, deviations, service)
+    unjudged = np.isin(case_vid, unaligned_ids)
+    cases.loc[unjudged, ["status", "conforming"]] = ["unaligned", False]
     steps = _steps_table(sop, case_vid, by_id, deviations)
     variants = pd.DataFrame({
         "variant_id": np.arange(1, len(variant_list) + 1),
@@ -141,6 +152,10 @@ def audit(
     }).sort_values(["cases", "variant_id"], ascending=[False, True], kind="mergesort").reset_index(drop=True)
 
     metrics = _metrics(events, cases, deviations, case_vid, by_id)
+    metrics["unaligned_variants"] = [{"variant_id": variant_ids[v], "variant": " → ".join(v),
+                                      "cases": int((case_vid == variant_ids[v]).sum()), "reason": failed[v]}
+                                     for v in sorted(failed, key=variant_ids.get)]
+    metrics["unaligned_cases"] = int(unjudged.sum())
     measurable = cases["within_service_standard"].notna()
     metrics["cases_with_service_standard"] = int(measurable.sum())
     metrics["service_standard_rate"] = (float(cases.loc[measurable, "within_service_standard"].astype(bool).mean())
@@ -199,7 +214,7 @@ def _traces(events: pd.DataFrame) -> pd.Series:
                      index=pd.Index(cases[np.r_[0, starts]], name=CASE), dtype=object)
 
 
-def _control_flow_findings(variant_list, variant_ids, aligned, net, case_ids, case_vid, open_mask):
+def _control_flow_findings(variant_list, variant_ids, aligned, net, case_ids, case_vid, open_mask, limits):
     """Variant findings expanded to the cases of each variant (a merge, not a loop over cases);
     also returns which cases are judged on their prefix alignment, and those alignments.
 
@@ -216,7 +231,8 @@ def _control_flow_findings(variant_list, variant_ids, aligned, net, case_ids, ca
 
     full = pd.DataFrame([r for v in variant_list for r in rows_of(aligned[v].moves, v)], columns=columns)
     open_vids = np.unique(case_vid[open_mask])
-    prefixes = align_prefixes([variant_list[i - 1] for i in open_vids], net)
+    # A prefix alignment over the limits leaves its cases judged on their full alignment.
+    prefixes = align_prefixes([variant_list[i - 1] for i in open_vids], net, limits, failed={})
     unfinished = {variant_ids[v]: p for v, p in prefixes.items()
                   if not p.finished and p.cost // LOG_COST < aligned[v].cost // LOG_COST}
     pre_rows = []
@@ -346,7 +362,7 @@ def _metrics(events, cases, deviations, case_vid, by_id) -> dict:
     cost = np.array([0] + [a.cost for a in by_id[1:]], dtype=np.int64)
     bwc = np.array([0] + [a.bwc for a in by_id[1:]], dtype=np.int64)
     sum_cost, sum_bwc = int(cost[case_vid].sum()), int(bwc[case_vid].sum())
-    finished = int((~cases["incomplete"]).sum())
+    finished = int((~cases["incomplete"] & (cases["status"] != "unaligned")).sum())
     open_dev = deviations[~deviations["accepted"]]
     by_kind = {k: int((open_dev["kind"] == k).sum()) for k in ALL_KINDS}
     cases_by_kind = {k: int((cases[f"n_{k}"] > 0).sum()) for k in ALL_KINDS}

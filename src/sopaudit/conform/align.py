@@ -109,9 +109,7 @@ def _fitness(cost: int, bwc: int) -> float:
     return 1 - (cost // LOG_COST) / den if den > 0 else 0.0
 
 
-def _align_chunk(args) -> tuple[list[VariantAlignment], dict[tuple[str, ...], str]]:
-    variants, net, gear, limits = args
-    aligner = Aligner(net, gear, limits)
+def _align_all(aligner: Aligner, variants) -> tuple[list[VariantAlignment], dict[tuple[str, ...], str]]:
     _, empty_cost, _ = aligner.align(())
     out, failed = [], {}
     for v in variants:
@@ -123,6 +121,11 @@ def _align_chunk(args) -> tuple[list[VariantAlignment], dict[tuple[str, ...], st
         bwc = empty_cost + LOG_COST * len(v)
         out.append(VariantAlignment(v, moves, cost, bwc, _fitness(cost, bwc)))
     return out, failed
+
+
+def _align_chunk(args) -> tuple[list[VariantAlignment], dict[tuple[str, ...], str]]:
+    variants, net, gear, limits = args
+    return _align_all(Aligner(net, gear, limits), variants)
 
 
 @dataclass(frozen=True)
@@ -165,11 +168,10 @@ def align_variants(
     over `limits` is left out and its message recorded in `failed` if given, else raised."""
     variants = sorted(set(variants))
     check_bounded(net)
-    if gear == "auto":
-        gear = Aligner(net, gear, limits).gear  # decided once, not in every worker
     if processes <= 1 or len(variants) < 200:
-        parts = [_align_chunk((variants, net, gear, limits))]
+        parts = [_align_all(Aligner(net, gear, limits), variants)]
     else:
+        gear = Aligner(net, gear, limits).gear  # decided once, not in every worker
         # Round-robin chunks balance long and short variants across workers.
         n = min(processes * 4, len(variants))
         chunks = [variants[i::n] for i in range(n)]

@@ -89,4 +89,6 @@ def build_summary(result) -> dict:
         "log_rows_read": p.get("log_rows_read"),
         "seconds": p.get("seconds"),
         "precision": m.get("precision"),
+        "unaligned_variants": m.get("unaligned_variants", []),
+        "unaligned_cases": m.get("unaligned_cases", 0),
     })
