@@ -8,8 +8,8 @@ Two counts of deviations that cannot be avoided, added up:
 - must: a token the final marking does not want forces the transitions it must go through to
   fire: its place's only consumer, then the only consumers of the places that one fills, and so
   on. A label needs at least as many firings as it has such transitions; each firing beyond the
-  remaining events with that label is a model move. (Not for prefix alignments: they need not
-  reach the end.)
+  remaining events with that label is a model move, and each forced silent transition is a
+  silent move. (Not for prefix alignments: they need not reach the end.)
 
 Both counts are consistent (h(s) <= cost(s, s') + h(s') for every move): firing a transition
 only moves tokens downstream, and only the fired transition can leave the forced set (the
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sopaudit.conform.moves import LOG_COST
+from sopaudit.conform.moves import LOG_COST, TAU_COST
 from sopaudit.sop.marking import MarkingGraph
 
 DEAD = 1 << 60  # the marking cannot reach the final marking: no path through it
@@ -80,11 +80,12 @@ class Bound:
             forced[p0] = acc
         self._forced = forced
         self._label_of = [bit.get(label, 0) for _, label, _, _ in graph.transitions]
-        self._info: dict[int, tuple[int, tuple[int, ...]]] = {}
+        self._silent = sum(1 << k for k, (_, label, _, _) in enumerate(graph.transitions) if label is None)
+        self._info: dict[int, tuple[int, tuple[int, ...], int]] = {}
 
-    def info(self, mid: int) -> tuple[int, tuple[int, ...]]:
+    def info(self, mid: int) -> tuple[int, tuple[int, ...], int]:
         """(bitmask of labels that can still fire, labels that must fire as layers: layer j
-        holds the labels that must fire more than j times)."""
+        holds the labels that must fire more than j times, silent transitions that must fire)."""
         got = self._info.get(mid)
         if got is None:
             m = self.graph.marking(mid)
@@ -96,6 +97,7 @@ class Bound:
                     mask |= down[p]
                     if k > final[p]:
                         forced |= fp[p]
+            silent = (forced & self._silent).bit_count()
             layers: list[int] = []
             count: dict[int, int] = {}
             label_of = self._label_of
@@ -111,7 +113,7 @@ class Bound:
                     layers[c] |= b
             if self._future is not None:
                 mask = self._future[mid]
-            got = (mask, tuple(layers))
+            got = (mask, tuple(layers), silent)
             self._info[mid] = got
         return got
 
@@ -137,16 +139,18 @@ class Bound:
 
         def h(state: int) -> int:
             m, i = divmod(state, n1)
-            mask, need = info(m)
+            mask, need, silent = info(m)
             ev = left[i]
             v = 0
             for layer in ev:
                 v += (layer & ~mask).bit_count()  # events that can no longer be synchronous
-            if need and not prefix:
+            if prefix:
+                return v * LOG_COST
+            if need:
                 if need[0] & ~mask:
                     return DEAD  # a label that must fire can no longer fire
                 for j, layer in enumerate(need):
                     v += (layer & ~ev[j]).bit_count() if j < len(ev) else layer.bit_count()
-            return v * LOG_COST
+            return v * LOG_COST + silent * TAU_COST
 
         return h

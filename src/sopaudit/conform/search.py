@@ -66,6 +66,10 @@ def _move(edge) -> Move:
 
 
 def _limit(trace: tuple[str, ...], what: str) -> AlignmentLimitError:
+    if not trace:
+        return AlignmentLimitError(
+            f"the shortest run of the reference model (needed for the fitness) could not be found: its "
+            f"search {what}. Raise the limits (AlignLimits: max_states, max_seconds) or simplify the model")
     shown = " → ".join(trace) if len(trace) <= 12 else " → ".join(trace[:12]) + f" → … ({len(trace)} events)"
     return AlignmentLimitError(
         f"the variant [{shown}] could not be aligned: its search {what}; the other variants are "
