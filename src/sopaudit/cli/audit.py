@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from sopaudit.cli.errors import user_errors
+from sopaudit.conform.search import AlignLimits  # light: the search imports no pm4py
 from sopaudit.core.errors import SopAuditError
 from sopaudit.core.kinds import DEFAULT_OPEN_DAYS
 
@@ -27,6 +28,8 @@ def _print_summary(result, written: dict[str, Path]) -> None:
                f"({100 * m['case_conformance_rate']:.1f}%)   fitness {m['fitness']:.4f}{precision}")
     if m["incomplete_cases"]:
         click.echo(f"open       {m['incomplete_cases']:,} cases not finished when the log ends")
+    for u in m.get("unaligned_variants", []):
+        click.echo(f"unaligned  variant {u['variant_id']} ({u['cases']:,} cases): {u['reason']}")
     kinds = "   ".join(f"{k} {v:,}" for k, v in m["deviations_by_kind"].items() if v) or "none"
     click.echo(f"findings   {m['deviations']:,}:   {kinds}")
     if "report" in written:
@@ -88,16 +91,23 @@ def _audit_to_dir(log_path, sop_path, out, mapping: dict, tz: str, lang: str, fo
               help="Count collective leave days (cuti bersama) as working days (the office stayed open).")
 @click.option("--open-days", type=float, default=DEFAULT_OPEN_DAYS, show_default=True,
               help="A case whose last event is this many days before the end of the log may still be open.")
+@click.option("--align-max-states", type=int, default=AlignLimits.max_states, show_default=True,
+              help="Search states one variant's alignment may keep (about 200 bytes each); a variant "
+              "over it is listed as not aligned and the others are still judged.")
+@click.option("--align-max-seconds", type=float, default=AlignLimits.max_seconds, show_default=True,
+              help="Seconds one variant's alignment may take (same effect as --align-max-states).")
 @user_errors
 def audit(log_path, sop_path, out, case, activity, time_col, resource, tz, lang, processes, accepted,
           precision, formats, roles, closures, cuti_bersama_working, open_days, mapping_file=None,
-          strict=False) -> None:
+          strict=False, align_max_states=AlignLimits.max_states,
+          align_max_seconds=AlignLimits.max_seconds) -> None:
     """Check an event log against an SOP and write the report into OUT."""
     mapping = {"case": case, "activity": activity, "time": time_col, "resource": resource,
                "mapping": mapping_file, "strict": strict}
     result, written = _audit_to_dir(log_path, sop_path, out, mapping, tz, lang, formats, closures, cuti_bersama_working,
                                     processes=processes, accepted=accepted, precision=precision, roles=roles,
-                                    open_days=open_days)
+                                    open_days=open_days,
+                                    align_limits=AlignLimits(align_max_states, align_max_seconds))
     _print_summary(result, written)
 
 

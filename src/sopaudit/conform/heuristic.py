@@ -21,9 +21,12 @@ per state.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from sopaudit.conform.moves import LOG_COST, TAU_COST
-from sopaudit.sop.marking import MarkingGraph
+
+if TYPE_CHECKING:  # the graph is only passed in: no pm4py import here
+    from sopaudit.sop.marking import MarkingGraph
 
 DEAD = 1 << 60  # the marking cannot reach the final marking: no path through it
 

@@ -14,11 +14,14 @@ import heapq
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sopaudit.conform.heuristic import DEAD
 from sopaudit.conform.moves import LOG_COST, MODEL_COST, TAU_COST, Move
 from sopaudit.core.errors import SopAuditError
-from sopaudit.sop.marking import MarkingGraph
+
+if TYPE_CHECKING:  # the graph is only passed in: no pm4py import here
+    from sopaudit.sop.marking import MarkingGraph
 
 # Preference among optimal moves (lower first).
 _MODEL, _SYNC, _TAU, _LOG = 0, 1, 2, 3
