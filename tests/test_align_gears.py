@@ -94,7 +94,8 @@ def _moves(aligner: Aligner, trace):
     return [(m.log, m.model, m.transition) for m in moves], cost
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Derandomized: the same examples every run, so the suite time stays fixed.
+@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(flow=_flows(2), seed=st.integers(0, 10**6), ops=st.integers(0, 3))
 def test_random_models_cost_equals_pm4py_in_both_gears(flow, seed, ops):
     net = compile_flow(Sequence((StepRef("s"), flow, StepRef("e"))))
