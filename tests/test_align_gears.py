@@ -207,16 +207,21 @@ def test_variant_over_the_limits_is_named_and_the_others_still_aligned():
     assert align_variants([hard], net, gear="fly")[hard].cost == _pm4py_cost(net, hard)
 
 
-def test_audit_reports_the_variant_it_could_not_align(tmp_path):
-    from conftest import make_log
-
+def _two_block_sop(folder):
     acts = [f"a{j:02d}" for j in range(12)]
     steps = "\n".join(f"  - {{id: {a}, name: Step {a}, role: clerk}}" for a in ["start", *acts, "end"])
-    (tmp_path / "wide.yaml").write_text(
+    (folder / "wide.yaml").write_text(
         "sop: {code: WIDE, title: Two parallel blocks, version: '1'}\nroles:\n  - {id: clerk, name: Clerk}\n"
         f"steps:\n{steps}\nflow:\n  - start\n  - parallel: [{', '.join(f'[{a}]' for a in acts[:6])}]\n"
         f"  - parallel: [{', '.join(f'[{a}]' for a in acts[6:])}]\n  - end\n", encoding="utf-8")
-    sop = sa.load_sop(tmp_path / "wide.yaml")
+    return folder / "wide.yaml", acts
+
+
+def test_audit_reports_the_variant_it_could_not_align(tmp_path):
+    from conftest import make_log
+
+    path, acts = _two_block_sop(tmp_path)
+    sop = sa.load_sop(path)
     easy, hard = ["start", *acts, "end"], ["start", *acts[6:], *acts[:6], "end"]
     log = make_log({"C1": easy, "C2": hard, "C3": hard, "C4": easy[:-2] + ["end"]}, start="2024-03-04 08:00")
     result = sa.audit(log, sop, processes=1, align_limits=AlignLimits(max_states=200), open_days=0)
@@ -235,3 +240,22 @@ def test_audit_reports_the_variant_it_could_not_align(tmp_path):
     from sopaudit.report.html import render_html
 
     assert "2 cases (1 variants) could not be aligned within the alignment limits" in render_html(result, "en")
+
+
+def test_cli_align_limits_name_the_unaligned_variant(tmp_path):
+    from click.testing import CliRunner
+
+    from sopaudit.cli import main
+
+    from conftest import make_log
+
+    path, acts = _two_block_sop(tmp_path)
+    hard = ["start", *acts[6:], *acts[:6], "end"]
+    make_log({"C1": ["start", *acts, "end"], "C2": hard}).to_csv(tmp_path / "log.csv", index=False)
+    args = ["audit", "--log", str(tmp_path / "log.csv"), "--sop", str(path), "--out", str(tmp_path / "out"),
+            "--lang", "en", "--formats", "json", "--processes", "1"]
+    res = CliRunner().invoke(main, [*args, "--align-max-states", "200"])
+    assert res.exit_code == 0, res.output
+    assert "unaligned  variant 2 (1 cases): the variant [start → a06" in res.output
+    res = CliRunner().invoke(main, args)  # default limits: everything aligned
+    assert res.exit_code == 0 and "unaligned" not in res.output

@@ -92,7 +92,7 @@ def _audit_to_dir(log_path, sop_path, out, mapping: dict, tz: str, lang: str, fo
 @click.option("--open-days", type=float, default=DEFAULT_OPEN_DAYS, show_default=True,
               help="A case whose last event is this many days before the end of the log may still be open.")
 @click.option("--align-max-states", type=int, default=AlignLimits.max_states, show_default=True,
-              help="Search states one variant's alignment may keep (about 200 bytes each); a variant "
+              help="Search states one variant's alignment may keep (about half a kilobyte each); a variant "
               "over it is listed as not aligned and the others are still judged.")
 @click.option("--align-max-seconds", type=float, default=AlignLimits.max_seconds, show_default=True,
               help="Seconds one variant's alignment may take (same effect as --align-max-states).")

@@ -28,7 +28,7 @@ from sopaudit.conform.heuristic import Bound
 from sopaudit.conform.moves import LOG_COST, MODEL_COST, TAU_COST, Move
 from sopaudit.conform.search import AlignLimits, AlignmentLimitError, search
 from sopaudit.sop.compile import CompiledNet
-from sopaudit.sop.marking import MarkingGraph
+from sopaudit.sop.marking import MAX_MARKINGS, MarkingGraph
 
 __all__ = ["LOG_COST", "MODEL_COST", "TAU_COST", "AlignLimits", "AlignmentLimitError", "Aligner", "Move",
            "PrefixAlignment", "VariantAlignment", "align_prefixes", "align_variants", "next_steps"]
@@ -82,7 +82,7 @@ class Aligner:
 
     def align(self, trace: tuple[str, ...], prefix: bool = False) -> tuple[tuple[Move, ...], int, int]:
         """The preferred optimal alignment of `trace`, its cost and the marking id it ends in."""
-        if self.gear == "fly" and len(self.graph) > self.limits.max_states:
+        if self.gear == "fly" and len(self.graph) > MAX_MARKINGS:
             # Markings cached by earlier variants are dropped to keep memory bounded.
             self.graph = MarkingGraph(self.net, max_markings=None)
             self.bound = Bound(self.graph, exact=False)

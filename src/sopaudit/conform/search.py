@@ -29,10 +29,11 @@ _MODEL, _SYNC, _TAU, _LOG = 0, 1, 2, 3
 
 @dataclass(frozen=True)
 class AlignLimits:
-    """Bounds on one variant's search: states it may keep in memory (each costs roughly 200
-    bytes) and seconds it may run. A variant over either is reported as not aligned."""
+    """Bounds on one variant's search: states it may keep in memory (each costs roughly half a
+    kilobyte, more for long traces) and seconds it may run. A variant over either is reported as
+    not aligned."""
 
-    max_states: int = 2_000_000
+    max_states: int = 500_000
     max_seconds: float = 60.0
 
 
