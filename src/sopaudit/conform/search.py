@@ -1,11 +1,12 @@
-"""A* over the synchronous product of a trace and the SOP net, and the preferred optimal path.
+"""A* over the synchronous product of a trace and the SOP net, returning the preferred optimal
+alignment.
 
 States are (marking, trace position), numbered marking id * (len(trace) + 1) + position; the
 markings come from a `MarkingGraph`, explored only as far as the search goes. The heuristic
-(conform/heuristic.py) is consistent, so every closed state's distance is exact; the search goes
-on until every state that can lie on an optimal path is closed, and the alignment returned is
-then fixed by the preference stated in conform/align.py, not by the search order. So any
-heuristic and any numbering of markings give the same moves.
+(conform/heuristic.py) is consistent, so a closed state's distance is exact. Ties in the
+estimated cost are broken by the moves of the path so far, compared in the preference order of
+conform/align.py; the first path to reach the goal is then the preferred optimal alignment, so
+any heuristic and any numbering of markings (either gear) gives the same moves.
 """
 
 from __future__ import annotations
