@@ -21,6 +21,7 @@ from sopaudit.conform.classify import classify, end_reached
 from sopaudit.conform.labels import label_warnings, map_activities
 from sopaudit.conform.open_cases import OpenCases, decide
 from sopaudit.conform.rules import check_rules
+from sopaudit.conform.search import AlignLimits
 from sopaudit.core.columns import ACTIVITY, CASE, RESOURCE, ROW, TIME, log_info
 from sopaudit.core.errors import InputFileError
 from sopaudit.core.kinds import ALL_KINDS, DEVIATING
@@ -70,6 +71,7 @@ def audit(
     precision: bool = False,
     processes: int | None = None,
     log_end: pd.Timestamp | None = None,
+    align_limits: AlignLimits | None = None,
 ) -> AuditResult:
     """Check every case of `log` against `sop` and return the findings as tables.
 
@@ -84,8 +86,10 @@ def audit(
     (default: the machine's cores). `precision` adds pm4py's alignment-based precision (how
     much behaviour the SOP allows that the cases never show) to the metrics; it is slow on large
     logs. `log_end` is the end of the log for the open-case rule (default: its last event); a
-    batch auditing a large log's cases in partitions passes the whole log's end. The input
-    DataFrame is never modified.
+    batch auditing a large log's cases in partitions passes the whole log's end.
+    `align_limits` bounds each variant's alignment search (states and seconds); a variant
+    over them is not judged: its cases get status `unaligned` and metrics["unaligned_variants"]
+    lists them with the reason. The input DataFrame is never modified.
     """
     _check_log(log)
     started = time.time()
@@ -105,12 +109,17 @@ def audit(
     variant_ids = {v: i + 1 for i, v in enumerate(variant_list)}
     case_vid = np.fromiter((variant_ids[v] for v in traces), dtype=np.int64, count=len(traces))
     procs = processes if processes is not None else (os.cpu_count() or 1)
-    aligned = align_variants(variant_list, net, processes=procs)
+    failed: dict[tuple[str, ...], str] = {}
+    aligned = align_variants(variant_list, net, processes=procs, limits=align_limits, failed=failed)
+    for v in failed:  # not judged: no control-flow findings, no share in the fitness
+        aligned[v] = VariantAlignment(v, (), 0, 0, float("nan"))
     by_id = [None] + [aligned[v] for v in variant_list]  # variant id -> alignment
 
+    unaligned_ids = [variant_ids[v] for v in sorted(failed)]
     case_ids = pd.Index(traces.index.astype("string"), name="case_id")
     cal = calendar or WorkingCalendar(tz=info.tz or str(events[TIME].dt.tz))
-    still_open = decide(events, sop, net, case_ids, case_vid, variant_list, aligned, cal, open_days, log_end=log_end)
+    still_open = decide(events, sop, net, case_ids, case_vid, variant_list, aligned, cal, open_days, log_end=log_end,
+                        align_limits=align_limits, unaligned=unaligned_ids)
     unfinished = still_open.prefixes
     flow, use_prefix = _control_flow_findings(variant_list, variant_ids, aligned, net, case_ids, case_vid,
                                               still_open)
@@ -142,6 +151,8 @@ def audit(
     deviations["evidence_incomplete"] = deviations["case_id"].isin(set(map(str, info.rejected_cases)))
 
     cases = _cases_table(events, traces, case_vid, by_id, deviations, service)
+    unjudged = np.isin(case_vid, unaligned_ids)
+    cases.loc[unjudged, ["status", "conforming"]] = ["unaligned", False]
     steps = _steps_table(sop, case_vid, by_id, deviations, use_prefix, unfinished)
     variants = pd.DataFrame({
         "variant_id": np.arange(1, len(variant_list) + 1),
@@ -154,6 +165,10 @@ def audit(
     bwc = np.array([0] + [a.bwc for a in by_id[1:]], dtype=np.int64)
     metrics = case_metrics(len(events), cases, deviations, len(variant_list), int(cost[case_vid].sum()),
                            int(bwc[case_vid].sum()))
+    metrics["unaligned_variants"] = [{"variant_id": variant_ids[v], "variant": " → ".join(v),
+                                      "cases": int((case_vid == variant_ids[v]).sum()), "reason": failed[v]}
+                                     for v in sorted(failed, key=variant_ids.get)]
+    metrics["unaligned_cases"] = int(unjudged.sum())
     metrics["precision"] = _precision(events, net) if precision else None
     provenance = {
         "tool": "sopaudit",
@@ -354,7 +369,7 @@ def case_metrics(n_events: int, cases: pd.DataFrame, deviations: pd.DataFrame, n
     """The audit's metrics from its cases and findings tables and the summed alignment costs
     (kept in the metrics, so the audits of a log's partitions add up to the whole log's)."""
     n_cases = len(cases)
-    finished = int((~cases["incomplete"]).sum())
+    finished = int((~cases["incomplete"] & (cases["status"] != "unaligned")).sum())
     open_dev = deviations[~deviations["accepted"]]
     by_kind = {k: int((open_dev["kind"] == k).sum()) for k in ALL_KINDS}
     cases_by_kind = {k: int((cases[f"n_{k}"] > 0).sum()) for k in ALL_KINDS}

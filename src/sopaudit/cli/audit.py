@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from sopaudit.cli.errors import user_errors
+from sopaudit.conform.search import AlignLimits  # light: the search imports no pm4py
 from sopaudit.core.errors import SopAuditError
 
 DEMO_SOP = Path("reference_models") / "paspor_baru_mpaspor.yaml"
@@ -39,6 +40,8 @@ def _print_summary(result, written: dict[str, Path], lang: str = "en") -> None:
                        if m["deviations_by_kind"][k]) or t("none")
     click.echo(t("cli.findings", n=num(m["deviations"]), cases=num(m["cases_with_findings"]), all=num(m["cases"]),
                  kinds=kinds))
+    for u in m.get("unaligned_variants", []):
+        click.echo(t("cli.unaligned", id=u["variant_id"], n=num(u["cases"]), reason=u["reason"]))
     if m.get("accepted_deviations"):
         click.echo(t("cli.accepted", n=num(m["accepted_deviations"])))
     # label warnings of the audit, then the ingest's warnings about the mapping
@@ -84,10 +87,16 @@ def _print_summary(result, written: dict[str, Path], lang: str = "en") -> None:
               help="Override: a case whose last event is this many days before the end of the log may still be "
               "open (default: decided from the waits observed for the step the SOP expects next, or its stated "
               "wait; docs/deviations.md).")
+@click.option("--align-max-states", type=int, default=AlignLimits.max_states, show_default=True,
+              help="Search states one variant's alignment may keep (about half a kilobyte each); a variant "
+              "over it is listed as not aligned and the others are still judged.")
+@click.option("--align-max-seconds", type=float, default=AlignLimits.max_seconds, show_default=True,
+              help="Seconds one variant's alignment may take (same effect as --align-max-states).")
 @user_errors
 def audit(log_path, sop_path, out, case, activity, time_col, resource, tz, lang, processes, accepted,
           precision, formats, roles, closures, cuti_bersama_working, open_days, mapping_file=None,
-          strict=False, time_format=None) -> None:
+          strict=False, time_format=None, align_max_states=AlignLimits.max_states,
+          align_max_seconds=AlignLimits.max_seconds) -> None:
     """Check an event log against an SOP and write the report into OUT."""
     mapping = {"case": case, "activity": activity, "time": time_col, "resource": resource,
                "mapping": mapping_file, "strict": strict, "time_format": time_format}
@@ -98,7 +107,7 @@ def audit(log_path, sop_path, out, case, activity, time_col, resource, tz, lang,
     check_out_dir(out, [log_path, sop_path, mapping_file, closures, accepted, roles])
     result, written = audit_files(log_path, sop_path, out, mapping, tz, lang, formats, closures, cuti_bersama_working,
                                   processes=processes, accepted=accepted, precision=precision, roles=roles,
-                                  open_days=open_days)
+                                  open_days=open_days, align_limits=AlignLimits(align_max_states, align_max_seconds))
     _print_summary(result, written, lang)
 
 

@@ -1,6 +1,6 @@
 """Optimal alignments of each distinct variant against the SOP net, computed once per variant.
 
-Our own search over (reachable marking, trace position) with pm4py's standard integer costs
+Our own A* over (reachable marking, trace position) with pm4py's standard integer costs
 (log move and visible model move 10000, silent move 1, synchronous move 0), so every optimal
 cost, trace fitness and the log fitness equal pm4py's. Unlike pm4py, the alignment returned
 among equally optimal ones is fixed by a stated preference, not by hash order:
@@ -10,42 +10,31 @@ among equally optimal ones is fixed by a stated preference, not by hash order:
 
 So a step the case left out is placed where the SOP first wants it, and a repeated step is
 matched at its first execution (the later one is the repeat).
+
+Two gears, chosen per net by a cheap bound: when the model has few reachable markings (up to
+GRAPH_MARKINGS) they are all built first and the heuristic knows exactly which steps can still
+happen from each; otherwise the markings are explored on the fly during each search (as pm4py's
+synchronous product does) with a bound read from the net's structure (conform/heuristic.py).
+Both gears give the same costs and, by the preference above, the same moves.
 """
 
 from __future__ import annotations
 
-import heapq
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
-from sopaudit.core.errors import SopAuditError
+from sopaudit.conform.bounded import check_bounded
+from sopaudit.conform.heuristic import Bound
+from sopaudit.conform.moves import LOG_COST, MODEL_COST, TAU_COST, Move
+from sopaudit.conform.search import AlignLimits, AlignmentLimitError, search
 from sopaudit.sop.compile import CompiledNet
-from sopaudit.sop.marking import MarkingGraph
+from sopaudit.sop.marking import MAX_MARKINGS, MarkingGraph
 
-LOG_COST = 10000
-MODEL_COST = 10000
-TAU_COST = 1
+__all__ = ["LOG_COST", "MODEL_COST", "TAU_COST", "AlignLimits", "AlignmentLimitError", "Aligner", "Move",
+           "PrefixAlignment", "VariantAlignment", "align_prefixes", "align_variants", "next_steps"]
 
-# Preference among optimal moves (lower first).
-_MODEL, _SYNC, _TAU, _LOG = 0, 1, 2, 3
-
-
-@dataclass(frozen=True)
-class Move:
-    """One alignment move. `log` is the activity on the log side or None for a model move;
-    `model` is the transition label (None for silent) or None for a log move."""
-
-    log: str | None
-    model: str | None
-    transition: str | None  # transition name (for silent moves: tells which end was taken)
-
-    @property
-    def kind(self) -> str:
-        if self.log is not None and self.transition is not None:
-            return "sync"
-        if self.log is not None:
-            return "log"
-        return "model" if self.model is not None else "silent"
+# Up to this many reachable markings the whole marking graph is built (the "graph" gear).
+GRAPH_MARKINGS = 2_000
 
 
 @dataclass(frozen=True)
@@ -61,125 +50,44 @@ class VariantAlignment:
         return sum(1 for m in self.moves if m.kind in ("log", "model"))
 
 
-def _edges(graph: MarkingGraph, trace: tuple[str, ...], state: int):
-    """Moves out of a state: (preference, transition name, cost, next state, kind, label)."""
-    n1 = len(trace) + 1
-    m, i = divmod(state, n1)
-    out = []
-    if i < len(trace):
-        out.append((_LOG, "", LOG_COST, state + 1, "log", trace[i]))
-    for name, label, m2 in graph.successors(m):
-        if label is None:
-            out.append((_TAU, name, TAU_COST, m2 * n1 + i, "tau", None))
-        else:
-            if i < len(trace) and label == trace[i]:
-                out.append((_SYNC, name, 0, m2 * n1 + i + 1, "sync", label))
-            out.append((_MODEL, name, MODEL_COST, m2 * n1 + i, "model", label))
-    return out
+def choose_gear(graph: MarkingGraph, max_markings: int = GRAPH_MARKINGS) -> str:
+    """"graph" if the net has at most `max_markings` reachable markings (explored breadth-first
+    into `graph`, so nothing is lost), else "fly"."""
+    seen = {graph.initial}
+    frontier = [graph.initial]
+    while frontier:
+        nxt = []
+        for m in frontier:
+            for _, _, m2 in graph.successors(m):
+                if m2 not in seen:
+                    if len(seen) >= max_markings:
+                        return "fly"
+                    seen.add(m2)
+                    nxt.append(m2)
+        frontier = nxt
+    return "graph"
 
 
-def _move(edge) -> Move:
-    _, name, _, _, kind, label = edge
-    if kind == "log":
-        return Move(label, None, None)
-    if kind == "tau":
-        return Move(None, None, name)
-    if kind == "sync":
-        return Move(label, label, name)
-    return Move(None, label, name)
+class Aligner:
+    """A net ready to align traces in one gear ("graph", "fly", or "auto" to choose)."""
 
+    def __init__(self, net: CompiledNet, gear: str = "auto", limits: AlignLimits | None = None):
+        self.net = net
+        self.limits = limits or AlignLimits()
+        self.graph = MarkingGraph(net, max_markings=None)
+        self.gear = choose_gear(self.graph) if gear == "auto" else gear
+        if self.gear not in ("graph", "fly"):
+            raise ValueError(f"unknown alignment gear {gear!r}")
+        self.bound = Bound(self.graph, exact=self.gear == "graph")
 
-def align_trace(graph: MarkingGraph, trace: tuple[str, ...], prefix: bool = False
-                ) -> tuple[tuple[Move, ...], int, int]:
-    """The preferred optimal alignment of one trace, its cost and the marking it ends in.
-
-    With `prefix`, the trace is aligned as the beginning of a run (a case still under way): the
-    alignment may stop in any marking once all events are explained."""
-    n = len(trace)
-    n1 = n + 1
-    start = graph.initial * n1
-    goal = graph.final * n1 + n
-    future = graph.future()
-    bits = [graph.label_bit.get(a, 0) for a in trace]
-    suffix: dict[int, list[int]] = {}
-
-    def h(state: int) -> int:
-        # Lower bound: every remaining event whose label can no longer fire is a log move.
-        m, i = divmod(state, n1)
-        counts = suffix.get(m)
-        if counts is None:
-            fut = future[m]
-            counts = [0] * n1
-            for j in range(n - 1, -1, -1):
-                counts[j] = counts[j + 1] + (0 if bits[j] & fut else LOG_COST)
-            suffix[m] = counts
-        return counts[i]
-
-    dist = {start: 0}
-    closed: set[int] = set()
-    heap = [(h(start), 0, start)]
-    best = None
-    succ = graph.successors
-    push, pop = heapq.heappush, heapq.heappop
-
-    def relax(s2: int, g2: int) -> None:
-        if g2 < dist.get(s2, g2 + 1):
-            dist[s2] = g2
-            push(heap, (g2 + h(s2), g2, s2))
-
-    # A* over (marking, position) with a consistent heuristic, so every expanded state's
-    # distance is exact; it goes on until all states that can lie on an optimal path are done.
-    while heap:
-        f, g, s = pop(heap)
-        if g > dist[s] or s in closed:
-            continue
-        if best is not None and f > best:
-            break
-        closed.add(s)
-        m, i = divmod(s, n1)
-        if s == goal or (prefix and best is None and i == n):
-            if prefix and best is None:
-                goal = s  # the first (cheapest) state that has explained every event
-            best = g
-        a = trace[i] if i < n else None
-        if i < n:
-            relax(s + 1, g + LOG_COST)
-        for _, label, m2 in succ(m):
-            s2 = m2 * n1 + i
-            if label is None:
-                relax(s2, g + TAU_COST)
-            else:
-                if label == a:
-                    relax(s2 + 1, g)
-                relax(s2, g + MODEL_COST)
-    if best is None:
-        raise SopAuditError("the reference model cannot reach its final marking; check the model's final marking")
-    # States from which the goal is reached along tight edges (edges on some optimal path).
-    preds: dict[int, list[int]] = {}
-    for s in closed:
-        g = dist[s]
-        for e in _edges(graph, trace, s):
-            g2 = g + e[2]
-            if g2 <= best and e[3] in closed and dist[e[3]] == g2:
-                preds.setdefault(e[3], []).append(s)
-    on_path = {goal}
-    stack = [goal]
-    while stack:
-        for p in preds.get(stack.pop(), ()):
-            if p not in on_path:
-                on_path.add(p)
-                stack.append(p)
-    moves = []
-    s = start
-    while s != goal:
-        g = dist[s]
-        choice = min(
-            (e for e in _edges(graph, trace, s) if e[3] in on_path and dist[e[3]] == g + e[2]),
-            key=lambda e: (e[0], e[1]),
-        )
-        moves.append(_move(choice))
-        s = choice[3]
-    return tuple(moves), best, goal // n1
+    def align(self, trace: tuple[str, ...], prefix: bool = False) -> tuple[tuple[Move, ...], int, int]:
+        """The preferred optimal alignment of `trace`, its cost and the marking id it ends in."""
+        if self.gear == "fly" and len(self.graph) > MAX_MARKINGS:
+            # Markings cached by earlier variants are dropped to keep memory bounded.
+            self.graph = MarkingGraph(self.net, max_markings=None)
+            self.bound = Bound(self.graph, exact=False)
+        h = self.bound.for_trace(trace, prefix)
+        return search(self.graph, trace, h, prefix, self.limits)
 
 
 def next_steps(graph: MarkingGraph, marking: int) -> tuple[tuple[str, ...], bool]:
@@ -201,16 +109,23 @@ def _fitness(cost: int, bwc: int) -> float:
     return 1 - (cost // LOG_COST) / den if den > 0 else 0.0
 
 
-def _align_chunk(args) -> list[VariantAlignment]:
-    variants, net = args
-    graph = MarkingGraph(net)
-    _, empty_cost, _ = align_trace(graph, ())
-    out = []
+def _align_all(aligner: Aligner, variants) -> tuple[list[VariantAlignment], dict[tuple[str, ...], str]]:
+    _, empty_cost, _ = aligner.align(())
+    out, failed = [], {}
     for v in variants:
-        moves, cost, _ = align_trace(graph, v)
+        try:
+            moves, cost, _ = aligner.align(v)
+        except AlignmentLimitError as e:
+            failed[v] = str(e)
+            continue
         bwc = empty_cost + LOG_COST * len(v)
         out.append(VariantAlignment(v, moves, cost, bwc, _fitness(cost, bwc)))
-    return out
+    return out, failed
+
+
+def _align_chunk(args) -> tuple[list[VariantAlignment], dict[tuple[str, ...], str]]:
+    variants, net, gear, limits = args
+    return _align_all(Aligner(net, gear, limits), variants)
 
 
 @dataclass(frozen=True)
@@ -223,30 +138,48 @@ class PrefixAlignment:
     finished: bool  # the SOP could end right here: nothing more is required
 
 
-def align_prefixes(variants: list[tuple[str, ...]], net: CompiledNet) -> dict[tuple[str, ...], PrefixAlignment]:
-    """Prefix alignments of the variants of cases that may still be open (few: no pool)."""
-    graph = MarkingGraph(net)
+def align_prefixes(variants: list[tuple[str, ...]], net: CompiledNet, limits: AlignLimits | None = None,
+                   failed: dict[tuple[str, ...], str] | None = None) -> dict[tuple[str, ...], PrefixAlignment]:
+    """Prefix alignments of the variants of cases that may still be open (few: no pool).
+    Variants over the limits are recorded in `failed` if given (else the error is raised)."""
+    aligner = Aligner(net, "auto", limits)
     out = {}
     for v in sorted(set(variants)):
-        moves, cost, marking = align_trace(graph, v, prefix=True)
-        steps, can_end = next_steps(graph, marking)
+        try:
+            moves, cost, marking = aligner.align(v, prefix=True)
+        except AlignmentLimitError as e:
+            if failed is None:
+                raise
+            failed[v] = str(e)
+            continue
+        steps, can_end = next_steps(aligner.graph, marking)
         out[v] = PrefixAlignment(moves, cost, steps, can_end)
     return out
 
 
 def align_variants(
-    variants: list[tuple[str, ...]], net: CompiledNet, processes: int = 1
+    variants: list[tuple[str, ...]], net: CompiledNet, processes: int = 1, *, gear: str = "auto",
+    limits: AlignLimits | None = None, failed: dict[tuple[str, ...], str] | None = None,
 ) -> dict[tuple[str, ...], VariantAlignment]:
     """Align each variant once; with processes > 1 the variants are split over a process pool
-    and merged back by variant, so the result does not depend on scheduling."""
+    and merged back by variant, so the result does not depend on scheduling.
+
+    An unbounded model is refused (SopAuditError naming the place). A variant whose search goes
+    over `limits` is left out and its message recorded in `failed` if given, else raised."""
     variants = sorted(set(variants))
+    check_bounded(net)
     if processes <= 1 or len(variants) < 200:
-        results = _align_chunk((variants, net))
+        parts = [_align_all(Aligner(net, gear, limits), variants)]
     else:
+        gear = Aligner(net, gear, limits).gear  # decided once, not in every worker
         # Round-robin chunks balance long and short variants across workers.
         n = min(processes * 4, len(variants))
         chunks = [variants[i::n] for i in range(n)]
         with ProcessPoolExecutor(max_workers=processes) as pool:
-            parts = list(pool.map(_align_chunk, [(c, net) for c in chunks]))
-        results = [a for part in parts for a in part]
-    return {a.variant: a for a in results}
+            parts = list(pool.map(_align_chunk, [(c, net, gear, limits) for c in chunks]))
+    lost = {v: msg for _, f in parts for v, msg in f.items()}
+    if lost and failed is None:
+        raise AlignmentLimitError(lost[min(lost)])
+    if failed is not None:
+        failed.update(lost)
+    return {a.variant: a for part, _ in parts for a in part}

@@ -127,11 +127,14 @@ def decide(
     calendar: WorkingCalendar,
     open_days: float | None = None,
     log_end: pd.Timestamp | None = None,
+    align_limits=None,
+    unaligned: list[int] | tuple = (),
 ) -> OpenCases:
     """Decide which cases are still open (see the module doc). `events` is the mapped log sorted
     by case and time; `case_ids` sorted, `case_vid` their variant ids (1-based into
     `variant_list`), `aligned` the full alignments; `log_end` the end of the extract (default:
-    its last event; a part of a larger log passes the whole log's)."""
+    its last event; a part of a larger log passes the whole log's); `unaligned` the variant ids the
+    aligner gave up on (never open, never prefix-aligned); `align_limits` bound the prefix search."""
     if log_end is None:
         log_end = events[TIME].max()
     case_end = events.groupby(CASE, sort=True)[TIME].max().reindex(case_ids)
@@ -147,14 +150,15 @@ def decide(
         maybe = elapsed <= limits["limit_days"].max() if len(limits) else np.zeros(n, bool)
         for unit, g in limits[limits["standard_unit"] != ""].groupby("standard_unit"):
             maybe |= _waited(case_end, log_end, unit, calendar) <= g["standard"].max()
-    maybe &= ~done_all
+    maybe &= ~done_all & ~np.isin(case_vid, list(unaligned))
     vids = np.unique(case_vid[maybe])
-    prefixes = align_prefixes([variant_list[i - 1] for i in vids], net)
+    # a prefix alignment over the limits leaves its cases judged on their full alignment
+    prefixes = align_prefixes([variant_list[i - 1] for i in vids], net, align_limits, failed={})
     unfinished = {}
     for vid in vids:
         v = variant_list[vid - 1]
-        p = prefixes[v]
-        if not p.finished and p.cost // LOG_COST < aligned[v].cost // LOG_COST:
+        p = prefixes.get(v)
+        if p is not None and not p.finished and p.cost // LOG_COST < aligned[v].cost // LOG_COST:
             unfinished[int(vid)] = p
     # Cases whose prefix is cheaper than a finished run: open or overdue, by their next steps.
     question = np.isin(case_vid, list(unfinished)) & maybe

@@ -308,6 +308,11 @@ def _verdict(result, t, lang: str) -> list[str]:
     incomplete = m.get("incomplete_cases", 0)
     if incomplete:
         out.append(t("verdict_incomplete", n=num(incomplete)))
+    unaligned = m.get("unaligned_variants") or []
+    if unaligned:
+        out.append(t("verdict_unaligned", n=num(m.get("unaligned_cases", 0)), v=num(len(unaligned)),
+                     variants="; ".join(f"#{u['variant_id']} ({u['variant']})" for u in unaligned[:5])
+                     + (" …" if len(unaligned) > 5 else "")))
     svc = figures.service_standard(result.cases)
     if svc and svc["cases_measured"]:
         out.append(t("verdict_service", within=num(svc["cases_within"]), n=num(svc["cases_measured"]),

@@ -99,4 +99,6 @@ def build_summary(result) -> dict:
         "open_cases": p["parameters"].get("open_cases"),
         # label warnings of the audit, then the mapping warnings of the ingest
         "warnings": [*(getattr(result, "warnings", []) or []), *(result.quality or {}).get("warnings", [])],
+        "unaligned_variants": m.get("unaligned_variants", []),
+        "unaligned_cases": m.get("unaligned_cases", 0),
     })

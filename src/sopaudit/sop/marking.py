@@ -23,6 +23,7 @@ class MarkingGraph:
         # None: no limit here, because the caller bounds its own search (see netcheck).
         self.max_markings = max_markings
         places = sorted(net.net.places, key=lambda p: p.name)
+        self.places = tuple(p.name for p in places)
         index = {p: i for i, p in enumerate(places)}
         self.transitions = []  # (name, label, pre, post) sorted by name for stable tie-breaking
         for t in sorted(net.net.transitions, key=lambda t: (t.name, t.label or "")):
@@ -33,6 +34,10 @@ class MarkingGraph:
             for a in t.out_arcs:
                 post[index[a.target]] += a.weight
             self.transitions.append((t.name, t.label, tuple(pre), tuple(post)))
+        # Sparse form for firing: the places a transition needs and the net change it makes.
+        self._sparse = [(name, label, tuple((p, w) for p, w in enumerate(pre) if w),
+                         tuple((p, b - a) for p, (a, b) in enumerate(zip(pre, post, strict=True)) if b != a))
+                        for name, label, pre, post in self.transitions]
         self._ids: dict[tuple, int] = {}
         self._markings: list[tuple] = []
         self._succ: list[list | None] = []
@@ -69,12 +74,24 @@ class MarkingGraph:
         if succ is None:
             m = self._markings[mid]
             succ = []
-            for name, label, pre, post in self.transitions:
-                if all(a >= b for a, b in zip(m, pre, strict=True)):
-                    nxt = tuple(a - b + c for a, b, c in zip(m, pre, post, strict=True))
-                    succ.append((name, label, self._id(nxt)))
+            for name, label, need, delta in self._sparse:
+                for p, w in need:
+                    if m[p] < w:
+                        break
+                else:
+                    nxt = list(m)
+                    for p, d in delta:
+                        nxt[p] += d
+                    succ.append((name, label, self._id(tuple(nxt))))
             self._succ[mid] = succ
         return succ
+
+    def marking(self, mid: int) -> tuple:
+        """The token count of each place (in the order of `places`) of a marking id."""
+        return self._markings[mid]
+
+    def __len__(self) -> int:
+        return len(self._markings)
 
     def future(self) -> list[int]:
         """Per marking id, the bitmask of labels that can still fire from it (whole graph built).

@@ -1,0 +1,28 @@
+"""Alignment moves and pm4py's standard integer costs, shared by the aligner's search and its
+callers (log move and visible model move 10000, silent move 1, synchronous move 0)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+LOG_COST = 10000
+MODEL_COST = 10000
+TAU_COST = 1
+
+
+@dataclass(frozen=True)
+class Move:
+    """One alignment move. `log` is the activity on the log side or None for a model move;
+    `model` is the transition label (None for silent) or None for a log move."""
+
+    log: str | None
+    model: str | None
+    transition: str | None  # transition name (for silent moves: tells which end was taken)
+
+    @property
+    def kind(self) -> str:
+        if self.log is not None and self.transition is not None:
+            return "sync"
+        if self.log is not None:
+            return "log"
+        return "model" if self.model is not None else "silent"

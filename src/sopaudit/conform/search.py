@@ -1,0 +1,154 @@
+"""A* over the synchronous product of a trace and the SOP net, returning the preferred optimal
+alignment.
+
+States are (marking, trace position), numbered marking id * (len(trace) + 1) + position; the
+markings come from a `MarkingGraph`, explored only as far as the search goes. The heuristic
+(conform/heuristic.py) is consistent, so a closed state's distance is exact. Ties in the
+estimated cost are broken by the moves of the path so far, compared in the preference order of
+conform/align.py; the first path to reach the goal is then the preferred optimal alignment, so
+any heuristic and any numbering of markings (either gear) gives the same moves.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sopaudit.conform.heuristic import DEAD
+from sopaudit.conform.moves import LOG_COST, MODEL_COST, TAU_COST, Move
+from sopaudit.core.errors import SopAuditError
+
+if TYPE_CHECKING:  # the graph is only passed in: no pm4py import here
+    from sopaudit.sop.marking import MarkingGraph
+
+# Preference among optimal moves (lower first).
+_MODEL, _SYNC, _TAU, _LOG = 0, 1, 2, 3
+
+
+@dataclass(frozen=True)
+class AlignLimits:
+    """Bounds on one variant's search: states it may keep in memory (each costs roughly half a
+    kilobyte, more for long traces) and seconds it may run. A variant over either is reported as
+    not aligned."""
+
+    max_states: int = 500_000
+    max_seconds: float = 60.0
+
+
+class AlignmentLimitError(SopAuditError):
+    """One variant's alignment search went over its AlignLimits."""
+
+
+def _edges(graph: MarkingGraph, trace: tuple[str, ...], state: int):
+    """Moves out of a state: (preference, transition name, cost, next state, kind, label)."""
+    n1 = len(trace) + 1
+    m, i = divmod(state, n1)
+    out = []
+    if i < len(trace):
+        out.append((_LOG, "", LOG_COST, state + 1, "log", trace[i]))
+    for name, label, m2 in graph.successors(m):
+        if label is None:
+            out.append((_TAU, name, TAU_COST, m2 * n1 + i, "tau", None))
+        else:
+            if i < len(trace) and label == trace[i]:
+                out.append((_SYNC, name, 0, m2 * n1 + i + 1, "sync", label))
+            out.append((_MODEL, name, MODEL_COST, m2 * n1 + i, "model", label))
+    return out
+
+
+def _move(edge) -> Move:
+    _, name, _, _, kind, label = edge
+    if kind == "log":
+        return Move(label, None, None)
+    if kind == "tau":
+        return Move(None, None, name)
+    if kind == "sync":
+        return Move(label, label, name)
+    return Move(None, label, name)
+
+
+def _limit(trace: tuple[str, ...], what: str) -> AlignmentLimitError:
+    if not trace:
+        return AlignmentLimitError(
+            f"the shortest run of the reference model (needed for the fitness) could not be found: its "
+            f"search {what}. Raise the limits (AlignLimits: max_states, max_seconds) or simplify the model")
+    shown = " → ".join(trace) if len(trace) <= 12 else " → ".join(trace[:12]) + f" → … ({len(trace)} events)"
+    return AlignmentLimitError(
+        f"the variant [{shown}] could not be aligned: its search {what}; the other variants are "
+        "aligned. Raise the limits (AlignLimits: max_states, max_seconds) or simplify the model")
+
+
+def search(graph: MarkingGraph, trace: tuple[str, ...], h: Callable[[int], int], prefix: bool = False,
+           limits: AlignLimits | None = None) -> tuple[tuple[Move, ...], int, int]:
+    """The preferred optimal alignment of one trace, its cost and the marking it ends in.
+
+    With `prefix`, the trace is aligned as the beginning of a run (a case still under way): the
+    alignment may stop in any marking once all events are explained."""
+    limits = limits or AlignLimits()
+    n = len(trace)
+    n1 = n + 1
+    start = graph.initial * n1
+    final = graph.final
+    # A move's rank: preference first, then transition name (log moves have no name).
+    width = len(graph.transitions) + 1
+    rank = {name: k + 1 for k, (name, _, _, _) in enumerate(graph.transitions)}
+    log_key, sync_key, tau_key, model_key = _LOG * width, _SYNC * width, _TAU * width, _MODEL * width
+    dist = {start: 0}
+    path_of: dict[int, tuple[int, ...]] = {start: ()}  # ranks of the moves of the best path found
+    closed: set[int] = set()
+    heap = [(h(start), (), start)]
+    succ = graph.successors
+    push, pop = heapq.heappush, heapq.heappop
+    deadline = time.monotonic() + limits.max_seconds
+    max_states = limits.max_states
+    goal = None
+
+    # A* with a consistent heuristic, so a state's distance is exact when it is closed. Ties in
+    # f are broken by the path's move ranks, lexicographically: the first path to reach the goal
+    # is then the preferred optimal one (a state is closed through its preferred optimal path,
+    # as any path that beats it has a prefix that comes first in the queue).
+    while heap:
+        f, path, s = pop(heap)
+        if s in closed or path is not path_of[s]:
+            continue  # an entry superseded by a shorter or preferred path
+        closed.add(s)
+        if len(dist) > max_states:
+            raise _limit(trace, f"kept more than {max_states:,} states")
+        if len(closed) & 1023 == 0 and time.monotonic() > deadline:
+            raise _limit(trace, f"ran longer than {limits.max_seconds:g} s")
+        m, i = divmod(s, n1)
+        if i == n and (prefix or m == final):
+            goal = s
+            break
+        g = dist[s]
+        a = trace[i] if i < n else None
+        out = [(s + 1, g + LOG_COST, log_key)] if i < n else []
+        for name, label, m2 in succ(m):
+            s2 = m2 * n1 + i
+            r = rank[name]
+            if label is None:
+                out.append((s2, g + TAU_COST, tau_key + r))
+            else:
+                if label == a:
+                    out.append((s2 + 1, g, sync_key + r))
+                out.append((s2, g + MODEL_COST, model_key + r))
+        for s2, g2, r in out:
+            d = dist.get(s2)
+            if d is None or g2 < d or (g2 == d and s2 not in closed and path + (r,) < path_of[s2]):
+                h2 = h(s2)
+                if h2 < DEAD:
+                    dist[s2] = g2
+                    p2 = path_of[s2] = path + (r,)
+                    push(heap, (g2 + h2, p2, s2))
+    if goal is None:
+        raise SopAuditError("the reference model cannot reach its final marking; check the model's final marking")
+    # Replay the ranks into moves.
+    moves, s = [], start
+    for r in path_of[goal]:
+        edge = next(e for e in _edges(graph, trace, s) if e[0] * width + rank.get(e[1], 0) == r)
+        moves.append(_move(edge))
+        s = edge[3]
+    return tuple(moves), dist[goal], goal // n1
