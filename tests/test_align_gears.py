@@ -256,6 +256,6 @@ def test_cli_align_limits_name_the_unaligned_variant(tmp_path):
             "--lang", "en", "--formats", "json", "--processes", "1"]
     res = CliRunner().invoke(main, [*args, "--align-max-states", "200"])
     assert res.exit_code == 0, res.output
-    assert "unaligned  variant 2 (1 cases): the variant [start → a06" in res.output
+    assert "unaligned  variant 2 (1 cases) not aligned: the variant [start → a06" in res.output
     res = CliRunner().invoke(main, args)  # default limits: everything aligned
     assert res.exit_code == 0 and "unaligned" not in res.output

@@ -152,6 +152,16 @@ def merge_results(parts: list[AuditResult], ranks: pd.Series, calendar) -> Audit
                            sum(r.metrics["alignment_cost"] for r in parts),
                            sum(r.metrics["alignment_bwc"] for r in parts))
     metrics["precision"] = None
+    # variants the aligner gave up on, numbered as in the merged variants table
+    unaligned: dict[str, dict] = {}
+    for r in parts:
+        for u in r.metrics.get("unaligned_variants", []):
+            entry = unaligned.setdefault(u["variant"], {**u, "cases": 0})
+            entry["cases"] += u["cases"]
+    merged_id = dict(zip(variants["variant"], variants["variant_id"], strict=True))
+    metrics["unaligned_variants"] = sorted(({**u, "variant_id": int(merged_id[v])} for v, u in unaligned.items()),
+                                           key=lambda u: u["variant_id"])
+    metrics["unaligned_cases"] = sum(u["cases"] for u in unaligned.values())
     provenance = dict(first.provenance)
     provenance["seconds"] = round(sum(r.provenance["seconds"] for r in parts), 3)
     provenance["partitions"] = len(parts)
