@@ -23,6 +23,7 @@ LAYERS = {
     "conform": 4,
     "standards": 4,
     "discovery": 5,
+    "analysis": 5,
     "simulation": 5,
     "report": 6,
     "auditing": 7,

@@ -13,8 +13,9 @@ import pandas as pd
 import pytest
 
 import sopaudit as sa
+from sopaudit.analysis import stats
+from sopaudit.analysis.segments import segment_table
 from sopaudit.cli import main
-from sopaudit.reform import segment_table, stats
 from sopaudit.simulation.scenario import Concentration
 from test_browser import browser  # noqa: F401 (the Chromium fixture)
 
@@ -199,3 +200,31 @@ def test_comparison_page_in_the_browser(browser, tmp_path) -> None:  # noqa: F81
     page.set_viewport_size({"width": 390, "height": 800})
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     pg.check_clean()
+
+
+def test_audit_segments_in_the_report(tmp_path) -> None:
+    """`sopaudit audit --segments`: segments.csv holds every segment, the report names the notable
+    ones in words."""
+    import pandas as pd
+    from click.testing import CliRunner
+
+    from sopaudit.simulation import load_scenario, write_log
+
+    sop = sa.load_sop(SOP_FILE)
+    scenario = dataclasses.replace(load_scenario(KETAPANG, sop), concentrations=(
+        Concentration(kinds=("skipped",), factor=8, officer="Budi Santoso"),))
+    log, _ = sa.simulate(sop, cases=1200, seed=9, scenario=scenario)
+    write_log(log, tmp_path / "log.csv")
+    out = tmp_path / "report"
+    res = CliRunner().invoke(main, ["audit", "--log", str(tmp_path / "log.csv"), "--sop", str(SOP_FILE),
+                                    "--out", str(out), "--segments", "officer,kanal", "--lang", "en",
+                                    "--formats", "html,csv"])
+    assert res.exit_code == 0, res.output
+    seg = pd.read_csv(out / "segments.csv")
+    notable = seg[seg["notable"] & (seg["kind"] == "skipped")]
+    assert notable["value"].tolist() == ["Budi Santoso"]
+    assert set(seg["attribute"]) == {"org:resource", "kanal"}
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert 'id="segments-table"' in html
+    assert "of the findings &#39;Skipped step&#39; belong to officer Budi Santoso" in html or \
+        "of the findings 'Skipped step' belong to officer Budi Santoso" in html

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from sopaudit.analysis.segments import segment_table
 from sopaudit.auditing.result import AuditResult
 from sopaudit.auditing.run import audit
 from sopaudit.calendar.workdays import WorkingCalendar
@@ -44,13 +45,16 @@ def write_outputs(result: AuditResult, info: LogInfo, out, formats=None, lang: s
 
 def audit_files(log_path, sop_path, out, mapping: dict | None = None, tz: str | None = None, lang: str = "id",
                 formats=None, closures=None, cuti_bersama_working: bool = False,
-                select: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+                select: Callable[[pd.DataFrame], pd.DataFrame] | None = None, segments_by: tuple[str, ...] = (),
                 **options) -> tuple[AuditResult, dict[str, Path]]:
     """Read, audit and write the report into `out`; returns the result and the files written.
 
     `mapping` holds read_log's keywords (case, activity, time, resource, mapping, strict,
     query); `select` (optional) picks the rows to audit from the log as read (a period, an
-    office); `options` go to `sopaudit.audit` unchanged."""
+    office); `segments_by` names attributes to break the findings down by (segments.csv and a
+    report section); `options` go to `sopaudit.audit` unchanged."""
     sop, log, info, calendar = read_inputs(log_path, sop_path, mapping, tz, closures, cuti_bersama_working, select)
     result = audit(log, sop, calendar=calendar, **options)
+    if segments_by:
+        result.segments = segment_table(result, segments_by)
     return result, write_outputs(result, info, out, formats, lang)

@@ -54,6 +54,8 @@ class AuditResult:
     role_coverage: pd.DataFrame = field(default_factory=pd.DataFrame)
     # Labels that do not meet the SOP (conform.labels.label_warnings): near matches, few matches.
     warnings: list = field(default_factory=list)
+    # Findings by segment (case or event attribute) when asked for (analysis.segment_table).
+    segments: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def case(self, case_id: str) -> CaseView:
         """The events and findings of one case, with the source row of every event."""

@@ -83,6 +83,9 @@ def _print_summary(result, written: dict[str, Path], lang: str = "en") -> None:
               help="Office-specific closed days (CSV or YAML, docs/calendar.md).")
 @click.option("--cuti-bersama-working", is_flag=True,
               help="Count collective leave days (cuti bersama) as working days (the office stayed open).")
+@click.option("--segments", default=None,
+              help="Break the findings down by these attributes, comma-separated (org:resource or officer, month, "
+              "weekday, or any case or event column): segments.csv and a report section (docs/reform.md).")
 @click.option("--open-days", type=float, default=None,
               help="Override: a case whose last event is this many days before the end of the log may still be "
               "open (default: decided from the waits observed for the step the SOP expects next, or its stated "
@@ -96,7 +99,7 @@ def _print_summary(result, written: dict[str, Path], lang: str = "en") -> None:
 def audit(log_path, sop_path, out, case, activity, time_col, resource, tz, lang, processes, accepted,
           precision, formats, roles, closures, cuti_bersama_working, open_days, mapping_file=None,
           strict=False, time_format=None, align_max_states=AlignLimits.max_states,
-          align_max_seconds=AlignLimits.max_seconds) -> None:
+          align_max_seconds=AlignLimits.max_seconds, segments=None) -> None:
     """Check an event log against an SOP and write the report into OUT."""
     mapping = {"case": case, "activity": activity, "time": time_col, "resource": resource,
                "mapping": mapping_file, "strict": strict, "time_format": time_format}
@@ -107,7 +110,8 @@ def audit(log_path, sop_path, out, case, activity, time_col, resource, tz, lang,
     check_out_dir(out, [log_path, sop_path, mapping_file, closures, accepted, roles])
     result, written = audit_files(log_path, sop_path, out, mapping, tz, lang, formats, closures, cuti_bersama_working,
                                   processes=processes, accepted=accepted, precision=precision, roles=roles,
-                                  open_days=open_days, align_limits=AlignLimits(align_max_states, align_max_seconds))
+                                  open_days=open_days, align_limits=AlignLimits(align_max_states, align_max_seconds),
+                                  segments_by=tuple(s.strip() for s in (segments or "").split(",") if s.strip()))
     _print_summary(result, written, lang)
 
 

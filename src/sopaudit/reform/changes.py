@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from sopaudit.reform import stats
-from sopaudit.reform.measures import rate_counts, service_days
-from sopaudit.reform.segments import segment_table
+from sopaudit.analysis import stats
+from sopaudit.analysis.measures import rate_counts, service_days
+from sopaudit.analysis.segments import segment_table
 from sopaudit.reform.trend import monthly_trend
 
 CHANGE_COLUMNS = ["metric", "kind", "step", "before", "after", "change", "ci_low", "ci_high", "p_value",

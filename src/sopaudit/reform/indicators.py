@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from sopaudit.reform.measures import finished_cases
+from sopaudit.analysis.measures import finished_cases
 
 INDICATOR_COLUMNS = ["indicator", "period", "value", "numerator", "denominator", "evidence"]
 

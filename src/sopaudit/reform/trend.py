@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sopaudit.reform import stats
-from sopaudit.reform.measures import finished_cases
+from sopaudit.analysis import stats
+from sopaudit.analysis.measures import finished_cases
 
 TREND_COLUMNS = ["month", "cases", "conforming", "rate", "ci_low", "ci_high", "service_measured",
                  "service_within", "service_rate"]

@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 FORMATS = ("html", "xlsx", "csv", "json")
 # Every file a report folder can hold: one an earlier run wrote and this run did not is removed.
 REPORT_FILES = ("report.html", "findings.xlsx", "summary.json", "deviations.csv", "cases.csv", "steps.csv",
-                "variants.csv", "timing.csv", "quality.json", "rejected_rows.csv")
+                "variants.csv", "timing.csv", "segments.csv", "quality.json", "rejected_rows.csv")
 COMPLETION_MARK = "summary.json"
 DEFAULT_FORMATS = FORMATS
 
@@ -93,6 +93,8 @@ def _write_files(result, out: Path, formats: tuple[str, ...], lang: str) -> dict
                   ("variants", result.variants)]
         if not result.timing.empty:
             tables.append(("timing", result.timing))
+        if not result.segments.empty:  # sopaudit audit --segments (analysis/segments.py)
+            tables.append(("segments", result.segments))
         for name, df in tables:
             path = out / f"{name}.csv"
             write_csv(df, path)

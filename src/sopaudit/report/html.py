@@ -322,6 +322,26 @@ def _verdict(result, t, lang: str) -> list[str]:
     return out
 
 
+def _segments_view(result, t, lang: str) -> dict | None:
+    """The notable segments (analysis/segments.py) of an audit run with --segments, in words."""
+    seg = getattr(result, "segments", None)
+    if seg is None or seg.empty:
+        return None
+    attr = {"org:resource": t("segments.officer"), "month": t("segments.month"), "weekday": t("segments.weekday")}
+    kind = lambda k: t("segments.any") if k == "any" else t(f"kind.{k}")  # noqa: E731
+    notable = seg[seg["notable"]].sort_values(["impact", "kind"], ascending=[False, True], kind="stable")
+    rows = [{"attribute": attr.get(r.attribute, r.attribute), "value": r.value, "kind": kind(r.kind),
+             "cases": format_number(r.cases, lang), "findings": format_number(r.findings, lang),
+             "rate": format_percent(r.rate, lang), "rest": format_percent(r.rest_rate, lang),
+             "impact": format_number(r.impact, lang)} for r in notable.itertuples()]
+    sentences = [t("segments.sentence", share_findings=format_percent(r.share_of_findings, lang, 0), kind=kind(r.kind),
+                   attribute=attr.get(r.attribute, r.attribute), value=r.value,
+                   share_cases=format_percent(r.share_of_cases, lang, 0), impact=format_number(r.impact, lang))
+                 for r in notable.itertuples() if r.kind != "any" and r.impact >= 1][:5]
+    by = ", ".join(attr.get(a, a) for a in dict.fromkeys(seg["attribute"]))
+    return {"rows": rows, "sentences": sentences, "by": by}
+
+
 def _warnings_view(result, t, lang: str) -> list[str]:
     """Label warnings (conform.labels.label_warnings) in the report language."""
     names = {s.id: s.name for s in result.sop.steps}
@@ -369,6 +389,7 @@ def render_html(result, lang: str = "id") -> str:
         fitness_shown=figures.fitness_shown(result),
         deviating_cases=m.get("cases_with_findings", 0),
         label_warnings=_warnings_view(result, t, lang),
+        segments=_segments_view(result, t, lang),
         open_method=open_cases_view(result.provenance.get("parameters") or {}, t, lang),
         period=(format_date(span[0], lang), format_date(span[1], lang)) if span else None,
         verdict=_verdict(result, t, lang),

@@ -16,10 +16,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sopaudit.analysis import stats
+from sopaudit.analysis.measures import finished_cases
 from sopaudit.core.columns import ACTIVITY, CASE, RESOURCE, ROW, TIME
 from sopaudit.core.kinds import DEVIATING
-from sopaudit.reform import stats
-from sopaudit.reform.measures import finished_cases
 
 SEGMENT_COLUMNS = ["attribute", "value", "kind", "cases", "share_of_cases", "findings", "share_of_findings",
                    "cases_with_kind", "rate", "ci_low", "ci_high", "rest_rate", "impact", "p_value",
