@@ -190,15 +190,6 @@ class Layout:
         """The box of every edge label that is drawn."""
         return [r.label_box for r in self.edges if r.label_box is not None]
 
-    def to_svg(self, title: str = "") -> str:
-        """The drawing as SVG text."""
-        from sopaudit.drawing.svg import render_svg  # svg.py reads this module's types
-
-        return render_svg(self, title=title)
-
-    def _repr_svg_(self) -> str:
-        return self.to_svg()
-
 
 # ---------------------------------------------------------------------------------------------
 # Shapes

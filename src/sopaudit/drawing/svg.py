@@ -7,13 +7,9 @@ import hashlib
 import html
 import re
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
+from sopaudit.drawing.model import Layout, Node, Point
 from sopaudit.drawing.text import MAX_TOOLTIP_CHARS, clip_text
-
-if TYPE_CHECKING:  # model.py imports this module for Layout.to_svg
-    from sopaudit.drawing.model import Layout, Node, Point
-
 
 _HEX = re.compile(r"^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 

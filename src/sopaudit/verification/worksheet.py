@@ -10,7 +10,6 @@ verdicts typed as the codes (`confirmed`, `not_confirmed`, `cannot_tell`).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pandas as pd
 from openpyxl import Workbook, load_workbook
@@ -21,9 +20,6 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from sopaudit.core.errors import InputFileError
 from sopaudit.report.i18n import LANGS, catalog, translator
 from sopaudit.report.safety import xlsx_text
-
-if TYPE_CHECKING:  # the sample writes itself through this module
-    from sopaudit.verification.sample import VerificationSample
 
 # The worksheet's columns: what the sample holds per item and per evidence row.
 ITEM_COLUMNS = ["item", "sample", "stratum", "kind", "case_id", "step", "step_name", "detail",
@@ -59,8 +55,9 @@ def _write_table(ws, columns: list[str], rows: list[list], t, widths: dict[str, 
         ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
 
 
-def write_worksheet(sample: VerificationSample, path: str | Path, lang: str = "id") -> Path:
-    """Write the worksheet of `sample` to `path` (XLSX); returns the path."""
+def write_worksheet(sample, path: str | Path, lang: str = "id") -> Path:
+    """Write the worksheet of `sample` (a VerificationSample, which calls this from its `write`) to
+    `path` (XLSX); returns the path."""
     t = translator(lang)
     path = Path(path)
     wb = Workbook()
