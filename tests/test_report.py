@@ -208,8 +208,25 @@ def test_workbook_agrees_with_the_result(demo, written):
     assert ws.freeze_panes == "A2"
     assert ws.auto_filter.ref == f"A1:{ws.cell(1, ws.max_column).column_letter}{len(dev) + 1}"
     assert ws["A1"].font.b and ws["A1"].fill.fgColor.rgb.endswith("2B6CB0")
-    assert ws.column_dimensions["A"].width == 14  # 12-character case ids + 2
+    # 12-character case ids + 2, stored as Excel stores widths (plus its 0.71-character cell padding).
+    assert ws.column_dimensions["A"].width == 14.7109375
     assert wb["Accepted deviations"]["A2"].value == "No allow-list of accepted deviations was used in this audit."
+
+
+def test_workbook_cases_sheet_beyond_its_row_limit_holds_the_cases_not_conforming(demo, tmp_path, monkeypatch):
+    import sopaudit.report.xlsx as xlsx
+
+    monkeypatch.setattr(xlsx, "CASE_ROWS", 5)
+    path = write_report(demo, tmp_path, formats="xlsx", lang="en")["xlsx"]
+    wb = load_workbook(path)
+    cases = list(wb["Cases"].iter_rows(values_only=True))
+    not_conforming = demo.cases.loc[~demo.cases["conforming"], "case_id"].tolist()
+    assert [r[0] for r in cases[1:]] == not_conforming[:5]
+    summary = {r[0]: r[1] for r in wb["Summary"].iter_rows(min_row=2, values_only=True)}
+    assert summary["Sheet Cases cut"] == (
+        f"holds the first 5 of the {len(not_conforming)} cases that are not conforming, out of "
+        f"{len(demo.cases)} cases; cases.csv has every case")
+    assert len(list(wb["Findings"].iter_rows())) - 1 == len(demo.deviations)  # findings are not cut
 
 
 def test_csv_tables_are_the_result_tables(demo, written):
