@@ -28,7 +28,7 @@ def _read(rel: str) -> pd.DataFrame:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return pm4py.read_xes(str(path), show_progress_bar=False)
+        return pm4py.read_xes(str(path), variant="chunk_regex", show_progress_bar=False)
 
 
 @pytest.fixture(scope="module")
