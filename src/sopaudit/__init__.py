@@ -15,7 +15,7 @@ _API = {
     "SopAuditError": "sopaudit.core.errors",
     "WorkingCalendar": "sopaudit.calendar.workdays",
     "audit": "sopaudit.auditing.run",
-    "discover": "sopaudit.discovery.mining",
+    "discover": "sopaudit.discovery.processmap",
     "load_sop": "sopaudit.sop.load",
     "read_log": "sopaudit.ingest.read",
     "simulate": "sopaudit.simulation.engine",

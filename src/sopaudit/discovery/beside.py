@@ -31,7 +31,8 @@ import pandas as pd
 
 from sopaudit import drawing
 from sopaudit.conform.labels import map_activities
-from sopaudit.discovery.mining import ACTIVITY, CASE, END, START, ProcessMap, discover, sort_log
+from sopaudit.discovery.mining import ACTIVITY, CASE, END, START, sort_log
+from sopaudit.discovery.processmap import ProcessMap, discover
 from sopaudit.sop.compile import CompiledNet, compile_sop
 from sopaudit.sop.marking import MarkingGraph
 from sopaudit.sop.model import SOP, StepRef, walk
