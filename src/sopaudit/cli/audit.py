@@ -38,17 +38,20 @@ def _audit_to_dir(log_path, sop_path, out, mapping: dict, tz: str, lang: str, fo
     """Read, audit and write the report; `options` go to `sopaudit.audit` unchanged."""
     from sopaudit.auditing.run import audit as run_audit
     from sopaudit.calendar.workdays import WorkingCalendar
+    from sopaudit.core import progress
     from sopaudit.core.columns import log_info
     from sopaudit.ingest import read_log
     from sopaudit.ingest.write import write_quality, write_rejected
     from sopaudit.sop.load import load_sop
 
     sop = load_sop(sop_path)  # first: an SOP error is cheap to find, a large log is not
-    log = read_log(log_path, tz=tz, **mapping)
+    with progress.step(f"reading {Path(log_path).name}"):
+        log = read_log(log_path, tz=tz, **mapping)
     calendar = WorkingCalendar(tz=log_info(log).tz or "Asia/Jakarta", cuti_bersama_working=cuti_bersama_working)
     if closures is not None:
         calendar = calendar.with_closures_file(closures)
-    result = run_audit(log, sop, calendar=calendar, **options)
+    with progress.step(f"auditing {len(log):,} events against {sop.header.code}"):
+        result = run_audit(log, sop, calendar=calendar, **options)
     written = result.write(out, formats=formats, lang=lang)  # None: every format
     # The ingest's data-quality report and its unreadable rows beside the report.
     written["quality"] = write_quality(log, Path(out) / "quality.json")

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Iterable
 from pathlib import Path
 
+from sopaudit.core import progress
 from sopaudit.core.errors import SopAuditError
 from sopaudit.report.csvfiles import write_csv
 from sopaudit.report.html import render_html
@@ -57,6 +58,11 @@ def write_report(result, out_dir, formats=DEFAULT_FORMATS, lang: str = "id") -> 
         raise ReportOptionError(f"unknown report language '{lang}'; use one of {', '.join(LANGS)}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    with progress.step("report files", total=len(formats)) as advance:
+        return _write(result, out, formats, lang, advance)
+
+
+def _write(result, out: Path, formats: tuple[str, ...], lang: str, advance) -> dict[str, Path]:
     written: dict[str, Path] = {}
     if "csv" in formats:
         tables = [("deviations", result.deviations), ("cases", result.cases), ("steps", result.steps),
@@ -67,15 +73,19 @@ def write_report(result, out_dir, formats=DEFAULT_FORMATS, lang: str = "id") -> 
             path = out / f"{name}.csv"
             write_csv(df, path)
             written[name] = path
+        advance(1)
     if "json" in formats:
         path = out / "summary.json"
         path.write_text(json.dumps(build_summary(result), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         written["summary"] = path
+        advance(1)
     if "xlsx" in formats:
         written["xlsx"] = write_xlsx(result, out / "findings.xlsx", lang=lang)
+        advance(1)
     if "html" in formats:
         path = out / "report.html"
         path.write_text(render_html(result, lang), encoding="utf-8")
         written["report"] = path
+        advance(1)
     logger.info("report written to %s (%s)", out, ", ".join(formats))
     return written
