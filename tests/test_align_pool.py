@@ -43,7 +43,13 @@ def test_no_pool_for_little_work(work, monkeypatch):
 
 
 def test_pool_gives_the_same_alignments(work, monkeypatch):
-    monkeypatch.setattr(align, "POOL_PAYS_S", 0.0)  # as if the work were large
+    monkeypatch.setattr(align, "_pool_size", lambda variants, net, processes: processes)  # as if it paid
     pooled = align.align_variants(work[0], work[1], processes=2)
     alone = align.align_variants(work[0], work[1], processes=1)
     assert pooled == alone and len(pooled) == 240
+
+
+def test_no_pool_when_the_cores_are_busy(work, monkeypatch):
+    monkeypatch.setattr(align.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(align.os, "getloadavg", lambda: (2.5, 2.0, 2.0))  # both cores taken
+    assert align._pool_size(work[0], work[1], 2) == 1

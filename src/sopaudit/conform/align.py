@@ -15,6 +15,7 @@ matched at its first execution (the later one is the repeat).
 from __future__ import annotations
 
 import heapq
+import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -23,10 +24,9 @@ from sopaudit.core.errors import SopAuditError
 from sopaudit.sop.compile import CompiledNet
 from sopaudit.sop.marking import MarkingGraph
 
-# Sequential alignment work (seconds, estimated from a sample) below which a process pool is
-# slower than one process: measured on Sepsis (846 variants) on 2 cores, 1 process 3.4 s against
-# 4.2 to 6.9 s with 2 (starting workers, each building the marking graph, pickling results).
-POOL_PAYS_S = 8.0
+# Starting a pool's workers and moving the net and results between processes: about 0.5 s
+# measured on 2 cores (Python 3.11, fork).
+POOL_START_S = 0.5
 LOG_COST = 10000
 MODEL_COST = 10000
 TAU_COST = 1
@@ -239,28 +239,50 @@ def align_prefixes(variants: list[tuple[str, ...]], net: CompiledNet) -> dict[tu
     return out
 
 
+def _pool_size(variants: list[tuple[str, ...]], net: CompiledNet, processes: int) -> int:
+    """How many processes align the variants fastest: 1 unless a pool pays, measured on a sample.
+
+    Only idle cores help (on a busy machine a second process waits for a core: Sepsis took 3.4 s
+    with 1 process and 4.2 to 7.9 s with 2 on 2 cores at load 10). Each pool chunk explores the
+    marking graph anew (the warm-up), so a pool saves (1 - 1/p) of the work per variant but costs
+    the warm-up (chunks/p - 1) more times plus POOL_START_S."""
+    try:
+        idle = (os.cpu_count() or 1) - os.getloadavg()[0]
+    except (AttributeError, OSError):  # no load average on this system: trust the cores
+        idle = float(processes)
+    processes = min(processes, 1 + max(0, int(idle)))
+    if processes <= 1:
+        return 1
+    sample = variants[:: max(1, len(variants) // 40)]
+    graph, half = MarkingGraph(net), len(sample) // 2
+    t0 = time.perf_counter()
+    for v in sample[:half]:
+        align_trace(graph, v)
+    t1 = time.perf_counter()
+    for v in sample[half:]:  # on the warm graph: the cost of one more variant
+        align_trace(graph, v)
+    per_variant = (time.perf_counter() - t1) / max(len(sample) - half, 1)
+    warm_up = max(0.0, (t1 - t0) - half * per_variant)
+    chunks = min(processes * 4, len(variants))
+    pays = len(variants) * per_variant * (1 - 1 / processes) > (chunks / processes - 1) * warm_up + POOL_START_S
+    return processes if pays else 1
+
+
 def align_variants(
     variants: list[tuple[str, ...]], net: CompiledNet, processes: int = 1
 ) -> dict[tuple[str, ...], VariantAlignment]:
     """Align each variant once; with processes > 1 the variants are split over a process pool
     and merged back by variant, so the result does not depend on scheduling."""
     variants = sorted(set(variants))
-    results: list[VariantAlignment] = []
     if processes > 1 and len(variants) >= 200:
-        # A pool pays only for enough work: time a spread sample of 1 in `step` alone first.
-        step, started = len(variants) // 50, time.perf_counter()
-        results = _align_chunk((variants[::step], net))
-        rest = [v for i, v in enumerate(variants) if i % step]
-        if (time.perf_counter() - started) * (step - 1) < POOL_PAYS_S:
-            processes = 1
-        variants = rest
+        processes = _pool_size(variants, net, processes)
     if processes <= 1 or len(variants) < 200:
-        results += _align_chunk((variants, net))
+        results = _align_chunk((variants, net))
     else:
         # Round-robin chunks balance long and short variants across workers.
         n = min(processes * 4, len(variants))
         chunks = [variants[i::n] for i in range(n)]
         with ProcessPoolExecutor(max_workers=processes) as pool:
             parts = list(pool.map(_align_chunk, [(c, net) for c in chunks]))
-        results += [a for part in parts for a in part]
+        results = [a for part in parts for a in part]
     return {a.variant: a for a in results}
