@@ -21,7 +21,15 @@ from openpyxl import load_workbook
 from sopaudit.core.kinds import ALL_KINDS
 from sopaudit.report import ReportOptionError, parse_formats, write_report
 from sopaudit.report.html import render_html
-from sopaudit.report.i18n import catalog, format_date, format_month, format_number, format_percent
+from sopaudit.report.i18n import (
+    catalog,
+    format_date,
+    format_month,
+    format_number,
+    format_percent,
+    format_time,
+    time_formatter,
+)
 from test_report_support import big_result, demo_result, element_text, html_tables, page_data
 
 from conftest import PASSPORT_SOP, ROOT, make_log
@@ -480,6 +488,16 @@ def test_formulas_are_neutralised_in_csv_and_xlsx(mini_sop, tmp_path):
 
 
 # --- languages, determinism, options ------------------------------------------------------------
+
+
+def test_fast_event_times_are_babels_text():
+    rng = np.random.default_rng(1)
+    times = pd.to_datetime(rng.integers(0, 2_000_000_000, 600), unit="s", utc=True).tz_convert("Asia/Makassar")
+    for lang in ("id", "en"):
+        fast = time_formatter(lang)
+        assert [fast(t) for t in times] == [format_time(t, lang) for t in times]
+    assert time_formatter("id")(pd.Timestamp("2024-08-04 09:06", tz="Asia/Jakarta")) == "4 Agu 2024 09.06"
+    assert time_formatter("en")(None) == ""
 
 
 def test_catalogs_have_the_same_keys_and_placeholders():

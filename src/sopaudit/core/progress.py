@@ -50,7 +50,7 @@ def _bar(text: str, total: int | None):
 def step(text: str, total: int | None = None) -> Iterator[Callable[[int], None]]:
     """One step: a bar while it runs (with `total`, advanced by the callable it yields), and a
     line with its duration when it ends."""
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     bar = _bar(text, total) if bars_shown() else None
     if bar is None:
         logger.info("%s ...", text)
@@ -62,10 +62,11 @@ def step(text: str, total: int | None = None) -> Iterator[Callable[[int], None]]
     try:
         yield advance
     finally:
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         if bar is not None:
             bar.close()
-        logger.info("%s: %.1f s", text, seconds)
+        # CPU time beside the wall time: on a busy machine the wall time also holds waits for a core.
+        logger.info("%s: %.1f s (CPU %.1f s)", text, seconds, cpu)
 
 
 def iterate(items: Iterable[T], text: str, total: int | None = None) -> Iterator[T]:
