@@ -186,7 +186,10 @@ def _dfg(s: _Sorted) -> pd.DataFrame:
     edge_key = src * n_act + tgt
     keys, edge_idx, counts = np.unique(edge_key, return_inverse=True, return_counts=True)
     n_edges = len(keys)
-    case_pairs = np.unique(edge_idx.astype(np.int64) * (len(s.case_ids) + 1) + s.case_codes[nxt])
+    # distinct (edge, case) pairs; sorted by hand: numpy 2.4's hashing np.unique takes seconds
+    # on millions of wide-range keys where a sort takes milliseconds
+    case_pairs = np.sort(edge_idx.astype(np.int64) * (len(s.case_ids) + 1) + s.case_codes[nxt])
+    case_pairs = case_pairs[np.concatenate(([True], case_pairs[1:] != case_pairs[:-1]))] if len(case_pairs) else case_pairs
     n_cases = np.bincount(case_pairs // (len(s.case_ids) + 1), minlength=n_edges)
     med, p90 = _group_quantiles(edge_idx, waits.astype(float), n_edges, (0.5, 0.9))
     frame = pd.DataFrame(
