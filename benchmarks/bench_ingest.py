@@ -154,7 +154,8 @@ def generate_xes(path: Path, events: int) -> None:
     })
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        pm4py.write_xes(frame, str(path), case_id_key="case:concept:name", show_progress_bar=False)
+        pm4py.write_xes(frame, str(path), case_id_key="case:concept:name", variant_str="line_by_line",
+                        show_progress_bar=False)
 
 
 # Each measurement is one of these snippets, run in a fresh interpreter. It prints one JSON line.

@@ -14,6 +14,8 @@ import pytest
 
 from sopaudit.core.errors import SopAuditError
 from sopaudit.discovery import mining as D
+from sopaudit.discovery import models as M
+from sopaudit.discovery import processmap as P
 
 DATASETS = Path(
     os.environ.get("SOPAUDIT_DATASETS", Path(__file__).resolve().parents[2] / "shared" / "datasets")
@@ -28,7 +30,7 @@ def _read(rel: str) -> pd.DataFrame:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return pm4py.read_xes(str(path), show_progress_bar=False)
+        return pm4py.read_xes(str(path), variant="chunk_regex", show_progress_bar=False)
 
 
 @pytest.fixture(scope="module")
@@ -198,7 +200,7 @@ def test_empty_log() -> None:
     empty = tiny_log().iloc[0:0]
     assert len(D.dfg(empty)) == 0
     assert len(D.variants(empty)) == 0
-    pm = D.discover(empty)
+    pm = P.discover(empty)
     assert pm.n_cases == 0
     ET.fromstring(pm.draw())
 
@@ -287,8 +289,8 @@ def test_shuffled_rows_give_same_results(receipt: pd.DataFrame) -> None:
 def test_models_and_quality(receipt: pd.DataFrame, capfd: pytest.CaptureFixture[str]) -> None:
     import pm4py
 
-    net, im, fm = D.inductive_model(receipt, noise_threshold=0.2)
-    q = D.model_quality(receipt, net, im, fm)
+    net, im, fm = M.inductive_model(receipt, noise_threshold=0.2)
+    q = M.model_quality(receipt, net, im, fm)
     assert q["method"] == "token_based_replay"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -297,9 +299,9 @@ def test_models_and_quality(receipt: pd.DataFrame, capfd: pytest.CaptureFixture[
     assert q["fitness"] == pytest.approx(expected)
     assert 0.0 <= q["precision"] <= 1.0
     assert 0.0 <= q["fitting_cases_share"] <= 1.0
-    hnet, him, hfm = D.heuristics_model(receipt, dependency_threshold=0.9)
+    hnet, him, hfm = M.heuristics_model(receipt, dependency_threshold=0.9)
     assert len(hnet.transitions) > 0
-    D.model_quality(receipt, hnet, him, hfm)
+    M.model_quality(receipt, hnet, him, hfm)
     out, err = capfd.readouterr()
     assert out == "" and err == "", "library code must not write to the terminal"
 
@@ -307,9 +309,9 @@ def test_models_and_quality(receipt: pd.DataFrame, capfd: pytest.CaptureFixture[
 def test_models_accept_categorical_columns() -> None:
     # sopaudit's reader may hand over case and activity as categories; pm4py wants strings
     log = tiny_log().astype({"case:concept:name": "category", "concept:name": "category"})
-    net, im, fm = D.inductive_model(log, noise_threshold=0.0)
+    net, im, fm = M.inductive_model(log, noise_threshold=0.0)
     assert sorted(t.label for t in net.transitions if t.label) == ["A", "B", "C"]
-    q = D.model_quality(log, net, im, fm)
+    q = M.model_quality(log, net, im, fm)
     assert 0.0 < q["fitness"] <= 1.0
     assert D.dfg(log).equals(D.dfg(tiny_log()))
 
@@ -332,7 +334,7 @@ def _no_overlaps(layout) -> None:
 
 
 def test_receipt_map(receipt: pd.DataFrame, tmp_path: Path) -> None:
-    pm = D.discover(receipt)
+    pm = P.discover(receipt)
     assert pm.n_cases == 1434 and pm.n_events == 8577
     assert len(pm.activities) == 27
     svg = pm.draw(tmp_path / "receipt.svg")
@@ -350,13 +352,13 @@ def test_receipt_map(receipt: pd.DataFrame, tmp_path: Path) -> None:
 
 
 def test_wait_metric_labels(receipt: pd.DataFrame) -> None:
-    nodes, edges = D.discover(receipt).graph(metric="wait")
+    nodes, edges = P.discover(receipt).graph(metric="wait")
     inner = [e for e in edges if D.START not in (e.source, e.target) and e.target != D.END]
     assert inner and all(e.label[-1] in "smhd" for e in inner)
 
 
 def test_bpic2015_map_with_thresholds(bpic2015: pd.DataFrame) -> None:
-    pm = D.discover(bpic2015)
+    pm = P.discover(bpic2015)
     assert len(pm.activities) == 398
     kw = {"max_nodes": 30, "min_edge_share": 0.1}
     nodes, edges = pm.graph(**kw)
@@ -378,7 +380,7 @@ def test_bpic2015_dfg_equals_pm4py(bpic2015: pd.DataFrame) -> None:
 def test_hostile_activity_name_is_escaped() -> None:
     log = tiny_log()
     log.loc[log["concept:name"] == "B", "concept:name"] = "<script>alert(1)</script>"
-    svg = D.discover(log).draw()
+    svg = P.discover(log).draw()
     assert "<script" not in svg
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in svg
     ET.fromstring(svg)

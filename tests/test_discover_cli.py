@@ -171,3 +171,60 @@ def test_formula_like_activity_is_neutralised_in_csv(tmp_path) -> None:
     assert res.exit_code == 0, res.output
     text = (tmp_path / "o" / "dfg.csv").read_text(encoding="utf-8")
     assert "'=HYPERLINK" in text and "\n=HYPERLINK" not in text and ",=HYPERLINK" not in text
+
+
+# --- models never run away ------------------------------------------------------------------------
+
+
+def test_models_beyond_the_size_guard_are_declined_with_the_reason(tmp_path, monkeypatch) -> None:
+    from sopaudit.discovery import models
+
+    monkeypatch.setattr(models, "MAX_ACTIVITIES", 5)  # the demo log has 18 activities
+    res = _run("--log", str(DEMO_LOG), "-o", str(tmp_path), *MAPPING)
+    assert res.exit_code == 0, res.output
+    reason = "not mined: the log has 18 activities (limit 5); pm4py's miners may run for hours on such a log"
+    assert f"inductive  {reason} (--force-models to mine anyway; --no-models to skip)" in res.output
+    m = json.loads((tmp_path / "models.json").read_text(encoding="utf-8"))
+    assert m["inductive"] == {"noise_threshold": 0.2, "skipped": reason}
+    assert m["heuristics"]["skipped"] == reason
+    forced = _run("--log", str(DEMO_LOG), "-o", str(tmp_path / "forced"), *MAPPING, "--force-models")
+    assert forced.exit_code == 0, forced.output
+    m = json.loads((tmp_path / "forced" / "models.json").read_text(encoding="utf-8"))
+    assert 0 < m["inductive"]["fitness"] <= 1 and "skipped" not in m["heuristics"]
+
+
+def test_models_over_their_time_budget_are_stopped(tmp_path) -> None:
+    res = _run("--log", str(DEMO_LOG), "-o", str(tmp_path), *MAPPING, "--model-budget", "0.001")
+    assert res.exit_code == 0, res.output
+    m = json.loads((tmp_path / "models.json").read_text(encoding="utf-8"))
+    for name in ("inductive", "heuristics"):
+        assert m[name]["skipped"] == "stopped after 0 s, its share of the time budget of 0.001 s for the models"
+        assert "fitness" not in m[name]
+    assert "(--model-budget SECONDS to allow more time; --no-models to skip)" in res.output
+
+
+def test_no_models(tmp_path) -> None:
+    res = _run("--log", str(DEMO_LOG), "-o", str(tmp_path), *MAPPING, "--no-models")
+    assert res.exit_code == 0, res.output
+    m = json.loads((tmp_path / "models.json").read_text(encoding="utf-8"))
+    assert set(m) == {"log", "filters"} and "inductive" not in res.output
+
+
+def test_cli_limits_are_the_library_limits() -> None:
+    from sopaudit.cli import discover as cli
+    from sopaudit.discovery import models
+
+    assert (cli.MODELS, cli.DEFAULT_BUDGET_S, cli.MAX_ACTIVITIES, cli.MAX_VARIANTS) == (
+        models.MODELS, models.DEFAULT_BUDGET_S, models.MAX_ACTIVITIES, models.MAX_VARIANTS)
+
+
+def test_a_budget_stops_a_call_that_runs_away() -> None:
+    import time
+
+    from sopaudit.discovery.models import run_with_budget
+
+    started = time.monotonic()
+    assert run_with_budget(time.sleep, (30,), 0.5) == ("timeout", None)
+    assert time.monotonic() - started < 10
+    assert run_with_budget(divmod, (7, 2), 5) == ("ok", (3, 1))
+    assert run_with_budget(divmod, (7, 0), 5) == ("error", "ZeroDivisionError: integer division or modulo by zero")

@@ -35,7 +35,7 @@ def test_sepsis_fitness_and_every_variant_cost_equal_pm4py(sepsis_summary):
     summary, log_path, net_path = sepsis_summary
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        log = pm4py.read_xes(str(log_path), show_progress_bar=False)
+        log = pm4py.read_xes(str(log_path), variant="chunk_regex", show_progress_bar=False)
         net, im, fm = pm4py.read_pnml(str(net_path))
         # One pm4py alignment run gives both: per-case costs, and the log fitness computed the way
         # pm4py.fitness_alignments computes it from those alignments.
@@ -60,7 +60,8 @@ def test_running_example_bpmn_and_pnml_audit_alike():
     import pm4py
 
     net, im, fm = pm4py.read_pnml(str(dataset("running_example", "running-example.pnml")))
-    pm_log = pm4py.read_xes(str(dataset("running_example", "running-example.xes")), show_progress_bar=False)
+    pm_log = pm4py.read_xes(str(dataset("running_example", "running-example.xes")), variant="chunk_regex",
+                             show_progress_bar=False)
     expected = pm4py.fitness_alignments(pm_log, net, im, fm, multi_processing=False)["log_fitness"]
     assert by_pnml.metrics["conforming_cases"] == 6
     assert by_pnml.metrics["fitness"] == pytest.approx(expected, abs=1e-12)

@@ -21,7 +21,15 @@ from openpyxl import load_workbook
 from sopaudit.core.kinds import ALL_KINDS, DEVIATING
 from sopaudit.report import ReportOptionError, parse_formats, write_report
 from sopaudit.report.html import render_html
-from sopaudit.report.i18n import catalog, format_date, format_month, format_number, format_percent
+from sopaudit.report.i18n import (
+    catalog,
+    format_date,
+    format_month,
+    format_number,
+    format_percent,
+    format_time,
+    time_formatter,
+)
 from test_report_support import (
     big_result,
     demo_result,
@@ -220,8 +228,25 @@ def test_workbook_agrees_with_the_result(demo, written):
     assert ws.freeze_panes == "A2"
     assert ws.auto_filter.ref == f"A1:{ws.cell(1, ws.max_column).column_letter}{len(dev) + 1}"
     assert ws["A1"].font.b and ws["A1"].fill.fgColor.rgb.endswith("2B6CB0")
-    assert ws.column_dimensions["A"].width == 14  # 12-character case ids + 2
+    # 12-character case ids + 2, stored as Excel stores widths (plus its 0.71-character cell padding).
+    assert ws.column_dimensions["A"].width == 14.7109375
     assert wb["Accepted deviations"]["A2"].value == "No allow-list of accepted deviations was used in this audit."
+
+
+def test_workbook_cases_sheet_beyond_its_row_limit_holds_the_cases_not_conforming(demo, tmp_path, monkeypatch):
+    import sopaudit.report.xlsx as xlsx
+
+    monkeypatch.setattr(xlsx, "CASE_ROWS", 5)
+    path = write_report(demo, tmp_path, formats="xlsx", lang="en")["xlsx"]
+    wb = load_workbook(path)
+    cases = list(wb["Cases"].iter_rows(values_only=True))
+    not_conforming = demo.cases.loc[~demo.cases["conforming"], "case_id"].tolist()
+    assert [r[0] for r in cases[1:]] == not_conforming[:5]
+    summary = {r[0]: r[1] for r in wb["Summary"].iter_rows(min_row=2, values_only=True)}
+    assert summary["Sheet Cases cut"] == (
+        f"holds the first 5 of the {len(not_conforming)} cases that are not conforming, out of "
+        f"{len(demo.cases)} cases; cases.csv has every case")
+    assert len(list(wb["Findings"].iter_rows())) - 1 == len(demo.deviations)  # findings are not cut
 
 
 def test_csv_tables_are_the_result_tables(demo, written):
@@ -482,6 +507,16 @@ def test_formulas_are_neutralised_in_csv_and_xlsx(mini_sop, tmp_path):
 
 
 # --- languages, determinism, options ------------------------------------------------------------
+
+
+def test_fast_event_times_are_babels_text():
+    rng = np.random.default_rng(1)
+    times = pd.to_datetime(rng.integers(0, 2_000_000_000, 600), unit="s", utc=True).tz_convert("Asia/Makassar")
+    for lang in ("id", "en"):
+        fast = time_formatter(lang)
+        assert [fast(t) for t in times] == [format_time(t, lang) for t in times]
+    assert time_formatter("id")(pd.Timestamp("2024-08-04 09:06", tz="Asia/Jakarta")) == "4 Agu 2024 09.06"
+    assert time_formatter("en")(None) == ""
 
 
 def test_catalogs_have_the_same_keys_and_placeholders():

@@ -16,7 +16,7 @@ _API = {
     "WorkingCalendar": "sopaudit.calendar.workdays",
     "audit": "sopaudit.auditing.run",
     "compare": "sopaudit.reform.changes",
-    "discover": "sopaudit.discovery.mining",
+    "discover": "sopaudit.discovery.processmap",
     "load_sop": "sopaudit.sop.load",
     "read_log": "sopaudit.ingest.read",
     "read_verification": "sopaudit.verification.estimate",

@@ -8,19 +8,26 @@ from __future__ import annotations
 
 import json
 import logging
-import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from sopaudit.cli.errors import user_errors
+from sopaudit.core import progress
 from sopaudit.core.errors import SopAuditError
 
 if TYPE_CHECKING:  # pandas is imported when a command runs, not at start-up
     import pandas as pd
 
 logger = logging.getLogger(__name__)
+
+# sopaudit.discovery.models holds these too (tests check they agree): the CLI module does not
+# import pandas or pm4py before a command runs, so `sopaudit --help` stays fast.
+MODELS = ("inductive", "heuristics")
+DEFAULT_BUDGET_S = 30.0
+MAX_ACTIVITIES = 100
+MAX_VARIANTS = 10_000
 
 # Files written, in the order the command writes them.
 FILES = ("dfg.csv", "variants.csv", "map.svg", "map.png", "models.json")
@@ -88,30 +95,6 @@ def _describe(applied: dict) -> str:
     return "; ".join(parts)
 
 
-def _models(log: pd.DataFrame, noise: float) -> dict:
-    """Inductive and Heuristics Miner models of the log with their token-based quality."""
-    from sopaudit.discovery.mining import heuristics_model, inductive_model, model_quality
-
-    out = {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # pm4py's deprecation notices are not the auditor's business
-        for name, params, mine in (
-            ("inductive", {"noise_threshold": noise}, lambda: inductive_model(log, noise_threshold=noise)),
-            ("heuristics", {"dependency_threshold": 0.5, "and_threshold": 0.65, "loop_two_threshold": 0.5},
-             lambda: heuristics_model(log)),
-        ):
-            net, im, fm = mine()
-            quality = model_quality(log, net, im, fm)
-            out[name] = {
-                **params,
-                "places": len(net.places),
-                "transitions": len(net.transitions),
-                "silent_transitions": sum(1 for t in net.transitions if t.label is None),
-                **quality,
-            }
-    return out
-
-
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
     from sopaudit.report.safety import neutralise_frame
 
@@ -143,6 +126,13 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> None:
 @click.option("--coverage", type=float, default=None,
               help="Keep the most frequent variants that together cover this share of the cases (e.g. 0.8).")
 @click.option("--noise", type=float, default=0.2, show_default=True, help="Inductive Miner noise threshold.")
+@click.option("--models/--no-models", "with_models", default=True, show_default=True,
+              help="Mine the Inductive and Heuristics Miner models and their token-replay quality (pm4py).")
+@click.option("--model-budget", type=float, default=DEFAULT_BUDGET_S, show_default=True,
+              help="Seconds the models may take together (mining and quality); a model over its share is "
+                   "stopped. 0: no limit.")
+@click.option("--force-models", is_flag=True, default=False,
+              help=f"Mine even a log beyond {MAX_ACTIVITIES} activities or {MAX_VARIANTS:,} variants.")
 @click.option("--max-nodes", type=int, default=40, show_default=True,
               help="Draw at most this many of the most frequent activities.")
 @click.option("--min-edge-share", type=float, default=0.01, show_default=True,
@@ -151,8 +141,8 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> None:
               help="Language of the SOP drawings.")
 @user_errors
 def discover_command(log_path, out, sop_path, mapping_path, case, activity, time_col, resource, tz, date_from,
-                     date_to, attribute, values, coverage, noise, max_nodes, min_edge_share, lang,
-                     time_format=None) -> None:
+                     date_to, attribute, values, coverage, noise, with_models, model_budget, force_models, max_nodes,
+                     min_edge_share, lang, time_format=None) -> None:
     """Discover the actual process of an event log and write it into OUT: dfg.csv, variants.csv,
     map.svg, map.png and models.json; with --sop also differences.csv, actual_vs_sop.svg and
     sop_overlay.svg."""
@@ -163,6 +153,8 @@ def discover_command(log_path, out, sop_path, mapping_path, case, activity, time
 
     if not 0 <= noise <= 1:
         raise SopAuditError(f"--noise {noise} must be between 0 and 1 (0.2 is the usual threshold)")
+    if model_budget < 0:
+        raise SopAuditError(f"--model-budget {model_budget:g} must be 0 (no limit) or a number of seconds")
     if max_nodes < 1:
         raise SopAuditError(f"--max-nodes {max_nodes} must be at least 1")
     if not 0 <= min_edge_share <= 1:
@@ -173,42 +165,49 @@ def discover_command(log_path, out, sop_path, mapping_path, case, activity, time
     given = {"mapping": mapping_path, "case": case, "activity": activity, "time": time_col,
              "resource": resource, "tz": tz, "time_format": time_format}
     # only what the user gave: a mapping file's own time zone must not be overridden by a default
-    log = read_log(log_path, **{k: v for k, v in given.items() if v is not None})
+    with progress.step(f"reading {log_path.name}"):
+        log = read_log(log_path, **{k: v for k, v in given.items() if v is not None})
     info = log_info(log)
     n_all = int(log["case:concept:name"].nunique())
     log, applied = _filters(log, log_path, date_from, date_to, attribute, values, coverage)
     # all or nothing, models.json (the summary) last; files of an earlier run not written now are removed
     with staged_folder(out, (*FILES, *SOP_FILES, "rejected_rows.csv"), mark="models.json", inputs=inputs) as tmp:
-        pm, nodes, edges, models, written = _write_files(tmp, log, log_path, info, sop, sop_path, noise, lang,
-                                                         applied, max_nodes, min_edge_share)
-    _print(log_path, out, pm, nodes, edges, models, written, info, applied, n_all, sop)
+        pm, nodes, edges, models, written = _write_files(
+            tmp, log, log_path, info, sop, sop_path, lang, applied, max_nodes, min_edge_share,
+            {"with_models": with_models, "noise": noise, "budget_s": model_budget or None, "force": force_models})
+    _print(log_path, out, pm, nodes, edges, models, written, info, applied, n_all, sop, with_models)
 
 
-def _write_files(out, log, log_path, info, sop, sop_path, noise, lang, applied, max_nodes, min_edge_share):
+def _write_files(out, log, log_path, info, sop, sop_path, lang, applied, max_nodes, min_edge_share, mining):
     from sopaudit.auditing.run import audit as run_audit
     from sopaudit.discovery import flows as cmp
     from sopaudit.discovery import overlay
-    from sopaudit.discovery.mining import discover
+    from sopaudit.discovery.models import mine_models
+    from sopaudit.discovery.processmap import discover
     from sopaudit.ingest.write import write_rejected
 
     written: list[str] = []
 
-    pm = discover(log)
-    _write_csv(pm.dfg, out / "dfg.csv")
-    _write_csv(pm.variants.drop(columns=["activities"]), out / "variants.csv")
-    thresholds = {"max_nodes": max_nodes, "min_edge_share": min_edge_share}
-    pm.draw(out / "map.svg", **thresholds)
-    pm.draw(out / "map.png", fmt="png", **thresholds)
-    nodes, edges = pm.graph(**thresholds)
+    with progress.step("process map"):
+        pm = discover(log)
+        _write_csv(pm.dfg, out / "dfg.csv")
+        _write_csv(pm.variants.drop(columns=["activities"]), out / "variants.csv")
+        thresholds = {"max_nodes": max_nodes, "min_edge_share": min_edge_share}
+        pm.draw(out / "map.svg", **thresholds)
+        pm.draw(out / "map.png", fmt="png", **thresholds)
+        nodes, edges = pm.graph(**thresholds)
     models = {
         "log": {"path": str(log_path), "sha256": info.sha256, "cases": pm.n_cases, "events": pm.n_events,
                 "variants": len(pm.variants), "activities": len(pm.activities)},
         "filters": applied,
-        **_models(log, noise),
     }
+    if mining["with_models"]:
+        models.update(mine_models(log, noise=mining["noise"], budget_s=mining["budget_s"], force=mining["force"],
+                                  n_activities=len(pm.activities), n_variants=len(pm.variants)))
     written += list(FILES)
 
     if sop is not None:
+        progress.note(f"comparing with the SOP {sop.header.code}")
         flows = cmp.sop_flows(sop)
         result = run_audit(log, sop)
         # one open-case decision: a case the audit finds still under way has not ended
@@ -236,7 +235,7 @@ def _write_files(out, log, log_path, info, sop, sop_path, noise, lang, applied, 
     return pm, nodes, edges, models, written
 
 
-def _print(log_path, out, pm, nodes, edges, models, written, info, applied, n_all, sop) -> None:
+def _print(log_path, out, pm, nodes, edges, models, written, info, applied, n_all, sop, with_models) -> None:
 
     shown = sum(1 for n in nodes if n.id not in ("▶", "■"))
     click.echo(f"log        {log_path}: {pm.n_cases:,} cases, {pm.n_events:,} events, "
@@ -246,8 +245,13 @@ def _print(log_path, out, pm, nodes, edges, models, written, info, applied, n_al
     if applied:
         click.echo(f"filters    {_describe(applied)}: {pm.n_cases:,} of {n_all:,} cases kept")
     click.echo(f"map        {shown} of {len(pm.activities):,} activities and {len(edges):,} flows drawn")
-    for name in ("inductive", "heuristics"):
+    for name in MODELS if with_models else ():
         q = models[name]
+        if "skipped" in q:
+            hint = "--model-budget SECONDS to allow more time" if q["skipped"].startswith("stopped") else (
+                "--force-models to mine anyway" if q["skipped"].startswith("not mined") else "")
+            click.echo(f"{name:<10} {q['skipped']}" + (f" ({hint}; --no-models to skip)" if hint else ""))
+            continue
         click.echo(f"{name:<10} fitness {q['fitness']:.4f}   precision {q['precision']:.4f}   "
                    f"(token replay; {q['transitions'] - q['silent_transitions']} visible transitions)")
     if sop is not None:

@@ -1,5 +1,6 @@
-"""Discover the actual workflow from an event log: directly-follows graph, variants, filters,
-pm4py process models with their quality, and a drawable process map.
+"""The tables of the actual workflow of an event log: directly-follows graph, variants,
+activity counts and filters. (`models.py` has the pm4py miners and their quality,
+`processmap.py` the drawable process map and `discover`.)
 
 The event log is a plain pandas DataFrame with pm4py's column names (``case:concept:name``,
 ``concept:name``, ``time:timestamp``). Events of a case are ordered by timestamp; events with
@@ -11,16 +12,13 @@ large logs.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from sopaudit import drawing
 from sopaudit.core.errors import EventLogError
 
 __all__ = [
@@ -30,14 +28,11 @@ __all__ = [
     "START",
     "END",
     "EventLogError",
-    "ProcessMap",
     "activity_stats",
     "dfg",
-    "discover",
+    "discover_tables",
     "filter_log",
-    "heuristics_model",
-    "inductive_model",
-    "model_quality",
+    "pm4py_view",
     "sort_log",
     "variants",
 ]
@@ -191,7 +186,10 @@ def _dfg(s: _Sorted) -> pd.DataFrame:
     edge_key = src * n_act + tgt
     keys, edge_idx, counts = np.unique(edge_key, return_inverse=True, return_counts=True)
     n_edges = len(keys)
-    case_pairs = np.unique(edge_idx.astype(np.int64) * (len(s.case_ids) + 1) + s.case_codes[nxt])
+    # distinct (edge, case) pairs; sorted by hand: numpy 2.4's hashing np.unique takes seconds
+    # on millions of wide-range keys where a sort takes milliseconds
+    case_pairs = np.sort(edge_idx.astype(np.int64) * (len(s.case_ids) + 1) + s.case_codes[nxt])
+    case_pairs = case_pairs[np.concatenate(([True], case_pairs[1:] != case_pairs[:-1]))] if len(case_pairs) else case_pairs
     n_cases = np.bincount(case_pairs // (len(s.case_ids) + 1), minlength=n_edges)
     med, p90 = _group_quantiles(edge_idx, waits.astype(float), n_edges, (0.5, 0.9))
     frame = pd.DataFrame(
@@ -431,11 +429,18 @@ def filter_log(
     return log[keep].copy()
 
 
+def discover_tables(log: pd.DataFrame) -> dict[str, Any]:
+    """dfg, variants and activity tables of a log with its case and event counts, from one sort."""
+    s = _sorted(log)
+    return {"dfg": _dfg(s), "variants": _variants(s), "activities": _activity_stats(s),
+            "n_cases": int(len(s.starts)), "n_events": int(len(s.order))}
+
+
 # ---------------------------------------------------------------------------------------------
-# pm4py models
+# The view pm4py needs
 
 
-def _pm4py_view(log: pd.DataFrame) -> pd.DataFrame:
+def pm4py_view(log: pd.DataFrame) -> pd.DataFrame:
     """The three columns pm4py needs, in our case/time order, with empty attrs; case and
     activity as plain strings (pm4py refuses categorical or other non-string columns)."""
     s = _sorted(log)
@@ -444,250 +449,3 @@ def _pm4py_view(log: pd.DataFrame) -> pd.DataFrame:
     for col in (CASE, ACTIVITY):
         view[col] = view[col].astype(str).astype(object)
     return view
-
-
-_PM4PY_KEYS = {"activity_key": ACTIVITY, "timestamp_key": TIMESTAMP, "case_id_key": CASE}
-
-
-def inductive_model(log: pd.DataFrame, noise_threshold: float = 0.2) -> tuple[Any, Any, Any]:
-    """Petri net ``(net, initial_marking, final_marking)`` found by pm4py's Inductive Miner
-    (infrequent variant with this noise threshold): sound by construction, fits most cases."""
-    import pm4py
-
-    return pm4py.discover_petri_net_inductive(
-        _pm4py_view(log), noise_threshold=noise_threshold, **_PM4PY_KEYS
-    )
-
-
-def heuristics_model(
-    log: pd.DataFrame,
-    dependency_threshold: float = 0.5,
-    and_threshold: float = 0.65,
-    loop_two_threshold: float = 0.5,
-) -> tuple[Any, Any, Any]:
-    """Petri net ``(net, initial_marking, final_marking)`` found by pm4py's Heuristics Miner:
-    keeps only dependencies above the threshold, so it shows the main flow of noisy logs."""
-    import pm4py
-
-    return pm4py.discover_petri_net_heuristics(
-        _pm4py_view(log),
-        dependency_threshold=dependency_threshold,
-        and_threshold=and_threshold,
-        loop_two_threshold=loop_two_threshold,
-        **_PM4PY_KEYS,
-    )
-
-
-def model_quality(
-    log: pd.DataFrame,
-    net: Any,
-    im: Any,
-    fm: Any,
-    method: Literal["token", "alignments"] = "token",
-) -> dict[str, Any]:
-    """How well a Petri net describes the log: ``fitness`` (share of the behaviour the model can
-    replay, log level) and ``precision`` (how little extra behaviour it allows), both in [0, 1].
-
-    ``method="token"`` (default) uses token-based replay for both (fast, an approximation);
-    ``"alignments"`` uses alignment-based fitness and precision (exact, much slower).
-    Also returns ``fitting_cases_share`` (token) or ``average_trace_fitness`` and the method.
-    pm4py's progress bars are switched off: library code does not write to the terminal.
-    """
-    from pm4py.algo.evaluation.precision import algorithm as precision_algo
-    from pm4py.algo.evaluation.replay_fitness import algorithm as fitness_algo
-
-    params = {
-        "pm4py:param:activity_key": ACTIVITY,
-        "pm4py:param:attribute_key": ACTIVITY,
-        "pm4py:param:timestamp_key": TIMESTAMP,
-        "pm4py:param:case_id_key": CASE,
-        "case_id_glue": CASE,
-        "show_progress_bar": False,
-    }
-    # Per method: its name in the result, pm4py's fitness and precision variants, and the keys
-    # under which pm4py's fitness result holds the fitting share and the mean trace fitness.
-    variants = {
-        "token": ("token_based_replay", fitness_algo.Variants.TOKEN_BASED,
-                  precision_algo.Variants.ETCONFORMANCE_TOKEN, "perc_fit_traces", "average_trace_fitness"),
-        "alignments": ("alignments", fitness_algo.Variants.ALIGNMENT_BASED,
-                       precision_algo.Variants.ALIGN_ETCONFORMANCE, "percFitTraces", "averageFitness"),
-    }
-    view = _pm4py_view(log)
-    if method not in ("token", "alignments"):  # by ==, like the comparison it replaces
-        raise ValueError(f"unknown method {method!r}; use 'token' or 'alignments'")
-    name, fitness_variant, precision_variant, fitting_key, average_key = variants[method]
-    fit = fitness_algo.apply(view, net, im, fm, variant=fitness_variant, parameters=params)
-    prec = precision_algo.apply(view, net, im, fm, variant=precision_variant, parameters=params)
-    return {
-        "method": name,
-        "fitness": float(fit["log_fitness"]),
-        "precision": float(prec),
-        "fitting_cases_share": float(fit[fitting_key]) / 100.0,
-        "average_trace_fitness": float(fit[average_key]),
-    }
-
-
-# ---------------------------------------------------------------------------------------------
-# Process map
-
-
-def _fmt_duration(seconds: float) -> str:
-    if seconds is None or not math.isfinite(seconds):
-        return ""
-    if seconds < 60:
-        return f"{seconds:.0f}s"
-    if seconds < 3600:
-        return f"{seconds / 60:.0f}m"
-    if seconds < 86400:
-        return f"{seconds / 3600:.1f}h"
-    return f"{seconds / 86400:.1f}d"
-
-
-def _blend(level: float) -> str:
-    """Node fill: white-blue ramp by relative frequency (0..1)."""
-    lo, hi = (0xEE, 0xF4, 0xFB), (0x1F, 0x5F, 0xA8)
-    t = 0.15 + 0.85 * max(0.0, min(1.0, level))
-    rgb = [round(a + (b - a) * t) for a, b in zip(lo, hi, strict=True)]
-    return "#" + "".join(f"{c:02x}" for c in rgb)
-
-
-@dataclass
-class ProcessMap:
-    """The actual process of a log: directly-follows edges, variants and activity counts, with
-    a drawing. Make it with :func:`discover`."""
-
-    dfg: pd.DataFrame
-    variants: pd.DataFrame
-    activities: pd.DataFrame
-    n_cases: int
-    n_events: int
-    default_draw: dict[str, Any] = field(default_factory=dict)
-
-    def graph(
-        self,
-        min_edge_share: float = 0.01,
-        min_node_count: int = 1,
-        max_nodes: int | None = 40,
-        max_edges: int | None = None,
-        metric: Literal["frequency", "wait"] = "frequency",
-    ) -> tuple[list[drawing.Node], list[drawing.Edge]]:
-        """Nodes and edges to draw, after the frequency thresholds (see :meth:`draw`)."""
-        if metric not in ("frequency", "wait"):
-            raise ValueError(f"unknown metric {metric!r}; use 'frequency' or 'wait'")
-        acts = self.activities
-        acts = acts[acts["events"] >= min_node_count]
-        if max_nodes is not None:
-            acts = acts.head(max_nodes)
-        kept = list(acts["activity"])
-        kept_set = set(kept) | {START, END}
-        d = self.dfg
-        cand = d[d["source"].isin(kept_set) & d["target"].isin(kept_set)]
-        cand = cand.reset_index(drop=True)
-        share = cand["cases"] / max(self.n_cases, 1)
-        chosen = share >= min_edge_share
-        if max_edges is not None:
-            rank = np.arange(len(cand))
-            chosen &= rank < max_edges
-        # keep the strongest incoming and outgoing edge of every node so none floats free
-        strongest = set(cand.drop_duplicates("source").index) | set(
-            cand.drop_duplicates("target").index
-        )
-        chosen_idx = sorted(set(np.flatnonzero(chosen.to_numpy())) | strongest)
-        edges_df = cand.loc[chosen_idx]
-        used = set(edges_df["source"]) | set(edges_df["target"])
-        max_ev = max(int(acts["events"].max()) if len(acts) else 1, 1)
-        nodes: list[drawing.Node] = []
-        if START in used:
-            nodes.append(
-                drawing.Node(
-                    START,
-                    START,
-                    shape="circle",
-                    fill="#2e7d32",
-                    rank="first",
-                    tooltip=f"start: {self.n_cases:,} cases",
-                )
-            )
-        for row in acts.itertuples(index=False):
-            level = math.log1p(row.events) / math.log1p(max_ev)
-            nodes.append(
-                drawing.Node(
-                    str(row.activity),
-                    f"{row.activity}\n{row.events:,}",
-                    fill=_blend(level),
-                    tooltip=f"{row.activity}\n{row.events:,} events in {row.cases:,} cases",
-                )
-            )
-        if END in used:
-            nodes.append(
-                drawing.Node(
-                    END,
-                    END,
-                    shape="circle",
-                    fill="#37474f",
-                    rank="last",
-                    tooltip=f"end: {self.n_cases:,} cases",
-                )
-            )
-        edges: list[drawing.Edge] = []
-        for row in edges_df.itertuples(index=False):
-            wait = _fmt_duration(row.median_wait_s)
-            label = wait if metric == "wait" else f"{row.count:,}"
-            tip = f"{row.source} → {row.target}\n{row.count:,} times in {row.cases:,} cases"
-            if wait:
-                tip += f"\nmedian wait {wait}, p90 {_fmt_duration(row.p90_wait_s)}"
-            edges.append(
-                drawing.Edge(
-                    str(row.source),
-                    str(row.target),
-                    label=label,
-                    weight=float(row.count),
-                    color="#5c6b7a",
-                    tooltip=tip,
-                )
-            )
-        return nodes, edges
-
-    def draw(
-        self,
-        path: str | Path | None = None,
-        fmt: Literal["svg", "png"] = "svg",
-        min_edge_share: float = 0.01,
-        min_node_count: int = 1,
-        max_nodes: int | None = 40,
-        max_edges: int | None = None,
-        metric: Literal["frequency", "wait"] = "frequency",
-        style: drawing.Style | None = None,
-    ) -> str:
-        """Draw the map and return the SVG text; also write it to ``path`` (SVG or PNG).
-
-        Thresholds keep big logs readable: activities with at least ``min_node_count`` events,
-        at most ``max_nodes`` of the most frequent; edges followed by at least
-        ``min_edge_share`` of the cases, at most ``max_edges`` of the most frequent; plus the
-        strongest incoming and outgoing edge of each activity shown, so none floats free.
-        ``metric`` labels edges with their count or their median wait.
-        """
-        nodes, edges = self.graph(min_edge_share, min_node_count, max_nodes, max_edges, metric)
-        title = f"Process map: {self.n_cases:,} cases, {self.n_events:,} events"
-        return drawing.draw(nodes, edges, path=path, fmt=fmt, style=style, title=title)
-
-    def layout(self, **kwargs: Any) -> drawing.Layout:
-        """The computed layout of :meth:`draw` with the same thresholds (for checks)."""
-        style = kwargs.pop("style", None)
-        nodes, edges = self.graph(**kwargs)
-        return drawing.layout_graph(nodes, edges, style=style)
-
-    def _repr_svg_(self) -> str:
-        return self.draw(**self.default_draw)
-
-
-def discover(log: pd.DataFrame) -> ProcessMap:
-    """The actual process of a log, ready to inspect or draw (``discover(log).draw()``)."""
-    s = _sorted(log)
-    return ProcessMap(
-        dfg=_dfg(s),
-        variants=_variants(s),
-        activities=_activity_stats(s),
-        n_cases=int(len(s.starts)),
-        n_events=int(len(s.order)),
-    )

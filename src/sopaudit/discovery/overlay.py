@@ -22,7 +22,8 @@ import pandas as pd
 from sopaudit import drawing
 from sopaudit.discovery.flows import SopFlows, mapped_log, sop_flows, transitions
 from sopaudit.discovery.legend import with_legend
-from sopaudit.discovery.mining import CASE, END, START, ProcessMap, discover
+from sopaudit.discovery.mining import CASE, END, START
+from sopaudit.discovery.processmap import ProcessMap, discover
 from sopaudit.sop.model import SOP
 
 logger = logging.getLogger(__name__)

@@ -120,8 +120,12 @@ def _missing(v) -> bool:
 
 def _open_xes(path: Path) -> Source:
     from sopaudit.ingest.xes import read_xes
+    from sopaudit.ingest.xes_fast import read_xes_fast
 
-    batch, notes = read_xes(path)  # one expat pass: DTDs and entities refused, no network
+    # rustxes when a scan shows it reads the file exactly as expat does; otherwise one expat pass
+    # (DTDs and entities refused, no network).
+    fast = read_xes_fast(path)
+    batch, notes = fast if fast is not None else read_xes(path)
     details = {"format": "xes", "events": batch.num_rows}
     if notes:
         details["notes"] = notes

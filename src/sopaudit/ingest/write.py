@@ -53,7 +53,9 @@ def write_log(log: pd.DataFrame, path: str | Path, case_attributes: list[str] | 
     out[CASE] = out[CASE].astype(str)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        pm4py.write_xes(out, str(path), case_id_key=CASE, show_progress_bar=False)
+        # pm4py's own writer: with rustxes installed pm4py would pick the Rust exporter, which
+        # writes microsecond timestamps (pandas' default unit) as if they were nanoseconds.
+        pm4py.write_xes(out, str(path), case_id_key=CASE, variant_str="line_by_line", show_progress_bar=False)
     return path
 
 

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Iterable
 from pathlib import Path
 
+from sopaudit.core import progress
 from sopaudit.core.errors import SopAuditError
 from sopaudit.core.outdir import check_out_dir, staged_folder
 from sopaudit.report.csvfiles import write_csv
@@ -85,6 +86,11 @@ def write_report(result, out_dir, formats=DEFAULT_FORMATS, lang: str = "id") -> 
 
 
 def _write_files(result, out: Path, formats: tuple[str, ...], lang: str) -> dict[str, str]:
+    with progress.step("report files", total=len(formats)) as advance:
+        return _write(result, out, formats, lang, advance)
+
+
+def _write(result, out: Path, formats: tuple[str, ...], lang: str, advance) -> dict[str, str]:
     from sopaudit.ingest.write import write_quality_dict, write_rejected
 
     written: dict[str, Path] = {}
@@ -99,20 +105,24 @@ def _write_files(result, out: Path, formats: tuple[str, ...], lang: str) -> dict
             path = out / f"{name}.csv"
             write_csv(df, path)
             written[name] = path
+        advance(1)
     if "json" in formats:
         path = out / "summary.json"
         path.write_text(json.dumps(build_summary(result), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         written["summary"] = path
+        advance(1)
     if "xlsx" in formats:
         from sopaudit.report.xlsx import write_xlsx
 
         written["xlsx"] = write_xlsx(result, out / "findings.xlsx", lang=lang)
+        advance(1)
     if "html" in formats:
         from sopaudit.report.html import render_html
 
         path = out / "report.html"
         path.write_text(render_html(result, lang), encoding="utf-8")
         written["report"] = path
+        advance(1)
     written["quality"] = write_quality_dict(result.quality, out / "quality.json")
     rejected = write_rejected(result.rejected, out / "rejected_rows.csv")
     if rejected is not None:

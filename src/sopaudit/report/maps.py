@@ -113,12 +113,13 @@ def actual_process_svg(result, t: Translator, lang: str, max_nodes: int = MAX_NO
     try:
         from sopaudit import drawing
         from sopaudit.discovery import mining as disc
+        from sopaudit.discovery.processmap import discover
     except ImportError:
         return None
     log = result.log
     if log.empty:
         return None
-    pm = disc.discover(log[[CASE, ACTIVITY, TIME]])
+    pm = discover(log[[CASE, ACTIVITY, TIME]])
     nodes, edges = pm.graph(max_nodes=max_nodes, min_edge_share=0.01)
     names = {s.id: s.name for s in result.sop.steps}
     dev = open_findings(result.deviations)

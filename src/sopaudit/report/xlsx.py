@@ -3,10 +3,13 @@
 Sheets: summary, findings (one row per finding, with its evidence), cases, steps, time
 measurements (when measured), variants, data quality, accepted deviations. Every sheet has a
 styled, frozen header row with an autofilter and column widths fitted to the content. Text from
-the exports is neutralised against formula injection (see safety.py) and written as text. The
-workbook is streamed (openpyxl write-only mode), so large audits fit in memory; a sheet holds at
-most Excel's 1,048,575 data rows and the summary says when a list was cut (the CSV files have
-every row).
+the exports is neutralised against formula injection (see safety.py) and written as text.
+
+The workbook is streamed (xlsxwriter's constant-memory mode: each row goes to disk as it is
+written), column by column converted once, so its cost grows with the cells written and its
+memory does not. A sheet holds at most Excel's 1,048,575 data rows; the cases sheet holds every
+case up to CASE_ROWS cases and, beyond that, the cases that are not conforming (first CASE_ROWS
+of them). The summary sheet says when a list was cut; the CSV files have every row.
 """
 
 from __future__ import annotations
@@ -16,10 +19,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name
 
 from sopaudit.core.kinds import DEVIATING
 from sopaudit.report import figures
@@ -30,83 +31,123 @@ from sopaudit.report.safety import xlsx_text
 from sopaudit.report.values import open_cases_view, parameter_rows, phrase, with_code_labels
 
 MAX_ROWS = 1_048_575  # Excel's rows per sheet, less the header
-HEADER_FONT = Font(bold=True, color="FFFFFF")
-HEADER_FILL = PatternFill("solid", fgColor="2B6CB0")
+CASE_ROWS = 50_000  # cases in the workbook; beyond this only the non-conforming ones (cases.csv has all)
+HEADER = {"bold": True, "font_color": "#FFFFFF", "bg_color": "#2B6CB0", "pattern": 1, "text_wrap": True,
+          "valign": "top"}
 PERCENT = "0.0%"
+DATETIME = "yyyy-mm-dd hh:mm:ss"
+_EXCEL_EPOCH = np.datetime64("1899-12-30T00:00:00", "ns")
+_NS_PER_DAY = 86_400 * 10**9
 
 
 def _label(col: str, t) -> str:
     return t(f"col.{col}") if t.has(f"col.{col}") else col
 
 
-def _column_values(s: pd.Series) -> list:
-    """One column as Python values a workbook can hold: local wall-clock times (Excel has no
-    time zones), None for missing values, neutralised text."""
+def _cell(v):
+    """One value of a text or mixed column as a workbook holds it (None: leave the cell empty)."""
+    if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and np.isnan(v)):
+        return None
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, str):
+        return xlsx_text(v)
+    if isinstance(v, bool | int | float | dt.datetime | dt.date):
+        return v
+    return xlsx_text(str(v))
+
+
+def _column(s: pd.Series) -> tuple[list, str]:
+    """One column as Python values a workbook can hold, and how to write them: 'n' numbers,
+    'd' times (Excel serial days of the local wall-clock time: Excel has no time zones),
+    'b' booleans, 't' text, 'm' mixed; None for a missing value."""
     if isinstance(s.dtype, pd.DatetimeTZDtype):
         s = s.dt.tz_localize(None)
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
-        return [None if pd.isna(v) else v.to_pydatetime() for v in s]
-    if pd.api.types.is_bool_dtype(s.dtype) and not s.hasnans:
-        return s.astype(bool).tolist()
+        ns = s.to_numpy("datetime64[ns]")
+        days = (ns - _EXCEL_EPOCH).astype("int64") / _NS_PER_DAY
+        return [None if m else d for d, m in zip(days.tolist(), np.isnat(ns).tolist(), strict=True)], "d"
+    if pd.api.types.is_bool_dtype(s.dtype):
+        return [None if v is None or v is pd.NA else bool(v) for v in s.astype(object)], "b"
     if pd.api.types.is_numeric_dtype(s.dtype):
-        arr = s.astype("float64").to_numpy() if s.hasnans else s.to_numpy()
-        if arr.dtype.kind == "f":
-            return [None if np.isnan(v) else float(v) for v in arr]
-        return arr.tolist()
-    out = []
-    for v in s.astype(object):
-        if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and np.isnan(v)):
-            out.append(None)
-        elif isinstance(v, str):
-            out.append(xlsx_text(v))
-        elif isinstance(v, bool | int | float | dt.datetime | dt.date):
-            out.append(v)
-        elif isinstance(v, np.generic):
-            out.append(v.item())
-        else:
-            out.append(xlsx_text(str(v)))
-    return out
+        arr = s.to_numpy("float64", na_value=np.nan)
+        finite = np.isfinite(arr)
+        vals = s.to_numpy().tolist() if s.dtype.kind in "iu" else arr.tolist()
+        if not finite.all():
+            vals = [v if f else None for v, f in zip(vals, finite.tolist(), strict=True)]
+        return vals, "n"
+    # Text: converted once per distinct value (case ids repeat over findings, kinds and steps a lot).
+    codes, uniques = pd.factorize(s.astype(object), use_na_sentinel=True)
+    fixed = [_cell(v) for v in uniques]
+    kind = "t" if all(v is None or isinstance(v, str) for v in fixed) else "m"
+    fixed.append(None)  # code -1: missing
+    return [fixed[c] for c in codes.tolist()], kind
 
 
-def _width(label: str, values: list) -> float:
-    sample = [len(str(v)) for v in values[:500] if v is not None]
-    longest = max([len(label), *sample]) if sample else len(label)
-    return float(min(60, max(8, longest + 2)))
+def _width(label: str, values: list, kind: str) -> float:
+    if kind == "d":
+        longest = len(DATETIME)
+    else:
+        sample = [len(str(v)) for v in values[:500] if v is not None]
+        longest = max(sample) if sample else 0
+    return float(min(60, max(8, max(len(label), longest) + 2)))
 
 
-def _sheet(wb: Workbook, title: str, df: pd.DataFrame, t, percent: tuple[str, ...] = (),
-           percent_rows: frozenset[int] = frozenset()) -> int:
-    """Write one table as a sheet; returns the number of data rows written (capped).
+class _Book:
+    """An xlsxwriter workbook streamed to disk, with the formats every sheet shares."""
 
-    Columns named in `percent`, and the last column of the rows in `percent_rows`, are shares
-    shown as percentages."""
-    ws = wb.create_sheet(title[:31])
-    df = df.iloc[:MAX_ROWS]
-    labels = [_label(str(c), t) for c in df.columns]
-    columns = [_column_values(df[c]) for c in df.columns]
-    for i, (label, values) in enumerate(zip(labels, columns, strict=True), start=1):
-        ws.column_dimensions[get_column_letter(i)].width = _width(label, values)
-    ws.freeze_panes = "A2"
-    header = []
-    for label in labels:
-        cell = WriteOnlyCell(ws, xlsx_text(label))
-        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-        header.append(cell)
-    ws.append(header)
-    pct_at = {i for i, c in enumerate(df.columns) if c in percent}
-    for r, row in enumerate(zip(*columns, strict=True) if columns else ()):
-        at = pct_at | ({len(columns) - 1} if r in percent_rows else set())
-        if at:
-            row = list(row)
-            for i in at:
-                cell = WriteOnlyCell(ws, row[i])
-                cell.number_format = PERCENT
-                row[i] = cell
-        ws.append(row)
-    if len(df.columns):
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(df.columns))}{len(df) + 1}"
-    return len(df)
+    def __init__(self, path: Path):
+        self.wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
+                                                  "strings_to_urls": False, "strings_to_numbers": False})
+        self.header = self.wb.add_format(HEADER)
+        self.percent = self.wb.add_format({"num_format": PERCENT})
+        self.time = self.wb.add_format({"num_format": DATETIME})
+
+    def sheet(self, title: str, df: pd.DataFrame, t, percent: tuple[str, ...] = (),
+              percent_rows: frozenset[int] = frozenset()) -> int:
+        """Write one table as a sheet; returns the number of data rows written (capped).
+
+        Columns named in `percent`, and the last column of the rows in `percent_rows`, are shares
+        shown as percentages."""
+        ws = self.wb.add_worksheet(title[:31])
+        df = df.iloc[:MAX_ROWS]
+        labels = [xlsx_text(_label(str(c), t)) for c in df.columns]
+        columns = [_column(df[c]) for c in df.columns]
+        for i, (label, (values, kind)) in enumerate(zip(labels, columns, strict=True)):
+            ws.set_column(i, i, _width(label, values, kind))
+        ws.freeze_panes(1, 0)
+        for i, label in enumerate(labels):
+            ws.write_string(0, i, label, self.header)
+        last = len(columns) - 1
+        write = {"n": ws.write_number, "d": ws.write_number, "b": ws.write_boolean, "t": ws.write_string,
+                 "m": self._mixed(ws)}
+        plan = [(i, values, write[kind], self.time if kind == "d" else self.percent if df.columns[i] in percent else None)
+                for i, (values, kind) in enumerate(columns)]
+        plan_pct = [(i, values, w, self.percent if i == last else f) for i, values, w, f in plan]
+        for r in range(len(df)):
+            row = r + 1
+            for i, values, w, fmt in (plan_pct if r in percent_rows else plan):
+                v = values[r]
+                if v is not None:
+                    w(row, i, v, fmt)
+        if len(df.columns):
+            ws.autofilter(f"A1:{xl_col_to_name(last)}{len(df) + 1}")
+        return len(df)
+
+    def _mixed(self, ws):
+        def write(row: int, col: int, v, fmt=None) -> None:
+            if isinstance(v, str):
+                ws.write_string(row, col, v, fmt)
+            elif isinstance(v, bool):
+                ws.write_boolean(row, col, v, fmt)
+            elif isinstance(v, dt.date):
+                ws.write_datetime(row, col, v, fmt or self.time)
+            else:
+                ws.write_number(row, col, v, fmt)
+        return write
+
+    def close(self) -> None:
+        self.wb.close()
 
 
 def findings_table(result, t, lang: str) -> pd.DataFrame:
@@ -131,7 +172,7 @@ def findings_table(result, t, lang: str) -> pd.DataFrame:
     return out
 
 
-def _summary_rows(result, t, lang: str, cut: dict[str, tuple[int, int]]) -> pd.DataFrame:
+def _summary_rows(result, t, lang: str, cut: dict[str, str]) -> pd.DataFrame:
     m, p = result.metrics, result.provenance
     h = result.sop.header
     span = figures.period(result.cases)
@@ -175,8 +216,7 @@ def _summary_rows(result, t, lang: str, cut: dict[str, tuple[int, int]]) -> pd.D
     if opened:
         rows.append((t("open.title") if t.has("open.title") else t("parameter"), opened["text"]))
         rows += [(label, n) for label, n in opened["counts"]]
-    for sheet, (written, total) in cut.items():
-        rows.append((t("xlsx.cut", sheet=sheet), t("xlsx.cut_text", written=written, total=total)))
+    rows += [(t("xlsx.cut", sheet=sheet), text) for sheet, text in cut.items()]
     return pd.DataFrame(rows, columns=["item", "value"]).astype({"value": object})
 
 
@@ -191,13 +231,25 @@ def _share_rows(summary: pd.DataFrame, t) -> frozenset[int]:
                      if item in shares or (item.startswith(share_of) and not item.endswith(t("xlsx.definition"))))
 
 
+def _cases_shown(cases: pd.DataFrame, t) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The cases sheet: every case up to CASE_ROWS; beyond that the first CASE_ROWS cases that are
+    not conforming (what an auditor opens), with the summary line that says so."""
+    if len(cases) <= CASE_ROWS:
+        return cases, {}
+    deviating = cases[~cases["conforming"].astype(bool)]
+    shown = deviating.iloc[:CASE_ROWS]
+    text = t("xlsx.cases_cut_text", written=len(shown), deviating=len(deviating), total=len(cases))
+    return shown, {t("sheet.cases"): text}
+
+
 def write_xlsx(result, path: str | Path, lang: str = "id") -> Path:
     """Write findings.xlsx for an audit; returns its path."""
     t = translator(lang)
     path = Path(path)
+    cases, cut = _cases_shown(result.cases, t)
     tables = [
         ("findings", with_code_labels(findings_table(result, t, lang), t), ()),
-        ("cases", with_code_labels(result.cases, t), ()),
+        ("cases", with_code_labels(cases, t), ()),
         ("steps", result.steps, ()),
     ]
     if not result.timing.empty:
@@ -208,17 +260,18 @@ def write_xlsx(result, path: str | Path, lang: str = "id") -> Path:
                 if result.rejected else None)
     accepted = result.accepted if not result.accepted.empty else pd.DataFrame({"note": [t("no_accepted")]})
 
-    cut = {t(f"sheet.{name}"): (MAX_ROWS, len(df)) for name, df, _ in tables if len(df) > MAX_ROWS}
-    wb = Workbook(write_only=True)
+    cut |= {t(f"sheet.{name}"): t("xlsx.cut_text", written=MAX_ROWS, total=len(df))
+            for name, df, _ in tables if len(df) > MAX_ROWS}
+    book = _Book(path)
     summary = _summary_rows(result, t, lang, cut)
-    _sheet(wb, t("sheet.summary"), summary, t, percent_rows=_share_rows(summary, t))
+    book.sheet(t("sheet.summary"), summary, t, percent_rows=_share_rows(summary, t))
     for name, df, pct in tables:
-        _sheet(wb, t(f"sheet.{name}"), df, t, percent=pct)
+        book.sheet(t(f"sheet.{name}"), df, t, percent=pct)
     if quality.empty:
         quality = pd.DataFrame({"note": [t("no_quality")]})
-    _sheet(wb, t("sheet.quality"), quality, t)
+    book.sheet(t("sheet.quality"), quality, t)
     if rejected is not None:
-        _sheet(wb, t("sheet.rejected"), rejected, t)
-    _sheet(wb, t("sheet.accepted"), accepted, t)
-    wb.save(path)
+        book.sheet(t("sheet.rejected"), rejected, t)
+    book.sheet(t("sheet.accepted"), accepted, t)
+    book.close()
     return path

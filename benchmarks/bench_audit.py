@@ -1,0 +1,152 @@
+"""Benchmark: the whole `sopaudit audit` command (read, audit, every report) against pm4py's
+read_xes plus fitness_alignments on the same log and net, in the same run.
+
+    .venv/bin/python benchmarks/bench_audit.py sepsis [--skip-pm4py]
+    .venv/bin/python benchmarks/bench_audit.py xes [--cases 150000] [--skip-pm4py]
+    .venv/bin/python benchmarks/bench_audit.py big [--events 2000000]
+
+- sepsis: the public Sepsis log (../shared/datasets) against its normative PNML model.
+- xes: a simulated log written as XES.gz (`sopaudit simulate`, the 5-step branch SOP of the
+  tests: about 3.9 events a case and a few hundred variants, like a real permit log of 150,000
+  cases and 560,000 events), audited from the XES file by both tools.
+- big: a simulated passport log of about --events events (15 a case) as Parquet, audited with
+  CSV/JSON/HTML and then with every report (pm4py is not run: it would take hours).
+
+Every run is a separate process, measured by the kernel (os.wait4): wall time, CPU time (user +
+system: on a shared machine the wall time also holds the waits for a core) and peak resident
+memory. The sopaudit stage times come from its progress lines (`sopaudit -v`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATASETS = ROOT.parent / "shared" / "datasets"
+BIN = Path(sys.executable).parent
+STAGE = re.compile(r"^(reading .*|auditing .*|report files|process map): ([0-9.]+) s \(CPU ([0-9.]+) s\)$", re.M)
+
+PM4PY = """
+import sys, time, warnings
+warnings.simplefilter("ignore")
+import pm4py
+log_path, net_kind, net_arg = sys.argv[1:4]
+t = time.perf_counter()
+log = pm4py.read_xes(log_path)
+read = time.perf_counter() - t
+if net_kind == "pnml":
+    net, im, fm = pm4py.read_pnml(net_arg)
+else:
+    import sopaudit as sa
+    from sopaudit.sop import compile_sop
+    c = compile_sop(sa.load_sop(net_arg))
+    net, im, fm = c.net, c.initial, c.final
+t = time.perf_counter()
+fit = pm4py.fitness_alignments(log, net, im, fm)
+align = time.perf_counter() - t
+print(f"RESULT read {read:.2f} align {align:.2f} fitness {fit['log_fitness']:.9f} events {len(log)}")
+"""
+
+
+def run(cmd: list[str], env: dict | None = None) -> dict:
+    """Run a command; its wall and CPU seconds, peak memory (MiB) and output."""
+    started = time.perf_counter()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env={**os.environ, **(env or {})})
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.perf_counter() - started
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(), err.read().decode()
+    if proc.returncode != 0:
+        raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{stdout}\n{stderr}")
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "peak_mib": usage.ru_maxrss / 1024,
+            "stdout": stdout, "stderr": stderr}
+
+
+def show(name: str, r: dict) -> None:
+    print(f"{name:<44} wall {r['wall']:7.1f} s   cpu {r['cpu']:7.1f} s   peak {r['peak_mib']:7,.0f} MiB")
+    for stage, secs, cpu in STAGE.findall(r["stderr"]):
+        print(f"    {stage:<56} wall {float(secs):6.1f} s   cpu {float(cpu):6.1f} s")
+
+
+def audit(log: Path, sop: Path, out: Path, formats: str | None = None) -> dict:
+    cmd = [str(BIN / "sopaudit"), "-v", "audit", "--log", str(log), "--sop", str(sop), "--out", str(out),
+           "--lang", "en"]
+    return run(cmd + (["--formats", formats] if formats else []), env={"SOPAUDIT_PROGRESS": "0"})
+
+
+def pm4py_run(log: Path, kind: str, net: Path) -> dict:
+    r = run([sys.executable, "-c", PM4PY, str(log), kind, str(net)])
+    m = re.search(r"RESULT read ([0-9.]+) align ([0-9.]+) fitness ([0-9.]+) events (\d+)", r["stdout"])
+    r.update(read=float(m.group(1)), align=float(m.group(2)), fitness=float(m.group(3)))
+    return r
+
+
+def compare(ours: dict, theirs: dict) -> None:
+    show("pm4py read_xes + fitness_alignments", theirs)
+    print(f"    pm4py read_xes {theirs['read']:.1f} s, fitness_alignments {theirs['align']:.1f} s, "
+          f"log fitness {theirs['fitness']:.9f}")
+    print(f"ratio sopaudit / pm4py: wall {ours['wall'] / theirs['wall']:.3f}, cpu {ours['cpu'] / theirs['cpu']:.3f}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("which", choices=["sepsis", "xes", "big"])
+    ap.add_argument("--cases", type=int, default=150_000, help="cases of the simulated XES log (xes)")
+    ap.add_argument("--events", type=int, default=2_000_000, help="about this many events (big)")
+    ap.add_argument("--log", type=Path, default=None, help="reuse this simulated log instead of simulating")
+    ap.add_argument("--skip-pm4py", action="store_true")
+    args = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench_audit_"))
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; files in {work}")
+
+    if args.which == "sepsis":
+        log, net = DATASETS / "sepsis" / "sepsis.xes.gz", DATASETS / "sepsis" / "sepsis_normative.pnml"
+        if not log.exists():
+            raise SystemExit(f"{log} is absent")
+        ours = audit(log, net, work / "report")
+        show("sopaudit audit, every report (CLI)", ours)
+        print("    " + "\n    ".join(line for line in ours["stdout"].splitlines()[:4]))
+        if not args.skip_pm4py:
+            compare(ours, pm4py_run(log, "pnml", net))
+        return
+
+    if args.which == "xes":
+        sop = ROOT / "tests" / "fixtures" / "branch_sop.yaml"
+        log = args.log or work / f"sim{args.cases}.xes.gz"
+        if args.log is None:
+            r = run([str(BIN / "sopaudit"), "simulate", "--sop", str(sop), "--cases", str(args.cases), "--seed", "5",
+                     "-o", str(log)])
+            print(f"simulated {log.name} in {r['wall']:.0f} s ({log.stat().st_size / 2**20:.0f} MiB)")
+        ours = audit(log, sop, work / "report")
+        show("sopaudit audit, every report (CLI)", ours)
+        print("    " + "\n    ".join(line for line in ours["stdout"].splitlines()[:4]))
+        if not args.skip_pm4py:
+            compare(ours, pm4py_run(log, "sop", sop))
+        return
+
+    sop = ROOT / "reference_models" / "paspor_baru_mpaspor.yaml"
+    cases = max(1, args.events // 15)
+    log = args.log or work / f"sim{cases}.parquet"
+    if args.log is None:
+        r = run([str(BIN / "sopaudit"), "simulate", "--sop", str(sop), "--cases", str(cases), "--seed", "5",
+                 "-o", str(log)])
+        print(f"simulated {log.name} in {r['wall']:.0f} s")
+    lean = audit(log, sop, work / "lean", formats="csv,json,html")
+    show("sopaudit audit, CSV/JSON/HTML (CLI)", lean)
+    print("    " + "\n    ".join(line for line in lean["stdout"].splitlines()[:4]))
+    full = audit(log, sop, work / "full")
+    show("sopaudit audit, every report incl. XLSX (CLI)", full)
+
+
+if __name__ == "__main__":
+    main()

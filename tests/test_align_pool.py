@@ -1,0 +1,55 @@
+"""The alignment driver starts a process pool only when the work pays for it, and the pool gives
+the same alignments as one process."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+import sopaudit as sa
+from sopaudit.conform import align
+from sopaudit.sop import compile_sop
+
+from conftest import PASSPORT_SOP
+
+
+@pytest.fixture(scope="module")
+def work():
+    sop = sa.load_sop(PASSPORT_SOP)
+    steps = [s.id for s in sop.steps]
+    rng = random.Random(3)
+    variants = set()
+    while len(variants) < 240:
+        t = list(steps[:12])
+        for _ in range(rng.randint(1, 3)):
+            i = rng.randrange(len(t))
+            if rng.random() < 0.5:
+                del t[i]
+            else:
+                t.insert(i, rng.choice(steps))
+        variants.add(tuple(t))
+    return sorted(variants), compile_sop(sop)
+
+
+def test_no_pool_for_little_work(work, monkeypatch):
+    class NoPool:
+        def __init__(self, *args, **kwargs):
+            raise AssertionError("a process pool was started for less than a second of work")
+
+    monkeypatch.setattr(align, "ProcessPoolExecutor", NoPool)
+    alone = align.align_variants(work[0], work[1], processes=1)
+    assert align.align_variants(work[0], work[1], processes=2) == alone
+
+
+def test_pool_gives_the_same_alignments(work, monkeypatch):
+    monkeypatch.setattr(align, "_pool_size", lambda variants, net, processes: processes)  # as if it paid
+    pooled = align.align_variants(work[0], work[1], processes=2)
+    alone = align.align_variants(work[0], work[1], processes=1)
+    assert pooled == alone and len(pooled) == 240
+
+
+def test_no_pool_when_the_cores_are_busy(work, monkeypatch):
+    monkeypatch.setattr(align.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(align.os, "getloadavg", lambda: (2.5, 2.0, 2.0))  # both cores taken
+    assert align._pool_size(work[0], work[1], 2) == 1

@@ -1,0 +1,73 @@
+"""The XES fast path (rustxes) reads exactly what the expat reader reads, or leaves the file to it."""
+
+from __future__ import annotations
+
+import pytest
+
+from sopaudit.ingest.xes import read_xes
+from sopaudit.ingest.xes_fast import read_xes_fast
+
+from conftest import DATASETS
+
+pytest.importorskip("rustxes", reason="the XES fast path needs the rustxes package")
+
+HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n<log xes.version="1.0">\n'
+TRACE_GLOBAL = '<global scope="trace"><string key="group" value="UNKNOWN"/></global>\n'
+
+
+def _log(tmp_path, body: str, head: str = "") -> object:
+    path = tmp_path / "log.xes"
+    path.write_text(HEAD + head + body + "</log>\n", encoding="utf-8")
+    return path
+
+
+def _event(name: str, time: str = "2024-03-04T08:00:00.000+07:00", extra: str = "") -> str:
+    return f'<event><string key="concept:name" value="{name}"/><date key="time:timestamp" value="{time}"/>{extra}</event>'
+
+
+def test_every_public_xes_reads_as_expat_reads_it():
+    logs = sorted(DATASETS.glob("*/*.xes*")) if DATASETS.exists() else []
+    if not logs:
+        pytest.skip(f"public datasets folder {DATASETS} is absent")
+    for path in logs:
+        fast = read_xes_fast(path)
+        assert fast is not None, f"{path.name}: the fast path declined a plain export"
+        batch, notes = fast
+        ref, ref_notes = read_xes(path)
+        # Same rows in file order, same columns in the same order and types, same values.
+        assert batch.schema == ref.schema, path.name
+        assert batch.equals(ref), path.name
+        assert notes == ref_notes == []
+
+
+def test_trace_defaults_from_global_stay_missing(tmp_path):
+    body = ('<trace><string key="concept:name" value="c1"/><string key="group" value="G1"/>' + _event("A") + "</trace>"
+            '<trace><string key="concept:name" value="c2"/>' + _event("B") + _event("C") + "</trace>")
+    path = _log(tmp_path, body, TRACE_GLOBAL)
+    batch, _ = read_xes_fast(path)
+    assert batch.column("case:group").to_pylist() == ["G1", None, None]
+    assert batch.equals(read_xes(path)[0])
+
+
+@pytest.mark.parametrize("event", [
+    _event("A", extra='<int key="n" value="x"/>'),  # rustxes would read 0
+    _event("A", time="2024-03-04T08:00:00"),  # no zone: expat keeps it as text
+    _event("A", extra='<boolean key="ok" value="TRUE"/>'),
+    _event("A", extra='<float key="f" value="1,5"/>'),
+    _event("A", extra='<string key="x" value="1"/><string key="x" value="2"/>'),  # repeated key: expat keeps the last
+    _event("A", extra='<list key="items"><values><string key="y" value="1"/></values></list>'),
+    _event("A", extra='<string key="note" value="n"><string key="child" value="c"/></string>'),
+    _event("A", extra='<string key="n" value="7"/>') + _event("B", extra='<int key="n" value="7"/>'),  # two types
+])
+def test_files_that_rustxes_reads_differently_go_to_expat(tmp_path, event):
+    path = _log(tmp_path, f'<trace><string key="concept:name" value="c1"/>{event}</trace>')
+    assert read_xes_fast(path) is None
+
+
+def test_events_outside_traces_and_declarations_go_to_expat(tmp_path):
+    orphan = _log(tmp_path, _event("X") + '<trace><string key="concept:name" value="c1"/>' + _event("A") + "</trace>")
+    assert read_xes_fast(orphan) is None  # expat notes the orphan; rustxes drops it on stderr
+    path = tmp_path / "dtd.xes"
+    path.write_text('<?xml version="1.0"?>\n<!DOCTYPE log [<!ENTITY e "A">]>\n<log><trace>'
+                    '<string key="concept:name" value="c1"/>' + _event("&e;") + "</trace></log>", encoding="utf-8")
+    assert read_xes_fast(path) is None  # expat refuses it with its message (test_ingest_hostile)
