@@ -9,7 +9,8 @@ regular expressions over the bytes, a few hundred MB/s) decides first; the file 
 only when it has
 
 - no DOCTYPE and no entity declaration (such a file goes to the expat reader, which refuses it
-  with the message users know);
+  with the message users know), and no XML declaration of an encoding other than UTF-8 (expat
+  decodes or refuses it; rustxes would read the bytes as UTF-8 whatever the file says);
 - after the log header, no list or container attribute, no nested attribute, no trace
   without events, and every int, float, boolean and date value in the one form both readers
   read alike (dates with a zone, at most microseconds);
@@ -37,6 +38,7 @@ import pyarrow.compute as pc
 
 TAGS = rb"(?:string|date|int|float|boolean|id)"
 _UNSAFE_DECL = re.compile(rb"<!DOCTYPE|<!ENTITY", re.I)
+_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([^"']*)["']""")
 _VALUE_TAGS = (b"string", b"date", b"int", b"float", b"boolean", b"id")
 _TRACE_HEAD = re.compile(rb"<trace>\s*((?:<" + TAGS + rb"\s+key=\"[^\"]*\"[^>]*/>\s*)*)")
 _KEY = re.compile(rb"key=\"([^\"]*)\"")
@@ -72,6 +74,9 @@ def _eligible(data: bytes) -> tuple[int, int, np.ndarray, list | None] | None:
     header, the number of events, the row of the first event of every trace (in file order) and, when the header has
     trace defaults, every trace's position and keys."""
     if _UNSAFE_DECL.search(data):
+        return None
+    declared = _ENCODING.match(data[:200])
+    if declared and declared.group(1).lower().replace(b"_", b"-") not in (b"utf-8", b"utf8"):
         return None
     start = data.find(b"<trace")
     if start < 0 or data.find(b"<event", 0, start) >= 0:
@@ -129,8 +134,10 @@ def read_xes_fast(path: Path) -> tuple[pa.RecordBatch, list[str]] | None:
     n_attrs, events, first_rows, heads = checked
     try:
         df, _meta = rustxes.import_xes(str(path))
-    except Exception:  # noqa: BLE001 - any failure of the fast path leaves the file to expat
-        return None
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:  # noqa: BLE001 - rustxes panics (a BaseException) on malformed XML:
+        return None  # any failure of the fast path leaves the file to expat, which says where
     if df.height != events:
         return None
     table = df.to_arrow()
