@@ -43,7 +43,7 @@ def test_no_pool_for_little_work(work, monkeypatch):
 
 
 def test_pool_gives_the_same_alignments(work, monkeypatch):
-    monkeypatch.setattr(align, "_pool_size", lambda variants, net, processes: processes)  # as if it paid
+    monkeypatch.setattr(align, "_pool_size", lambda variants, net, processes, *aligner: processes)  # as if it paid
     pooled = align.align_variants(work[0], work[1], processes=2)
     alone = align.align_variants(work[0], work[1], processes=1)
     assert pooled == alone and len(pooled) == 240

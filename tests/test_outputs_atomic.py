@@ -43,7 +43,7 @@ def test_failed_report_leaves_no_file_and_keeps_the_earlier_one(results, tmp_pat
     def broken(*args, **kwargs):
         raise RuntimeError("killed while writing the workbook")
 
-    monkeypatch.setattr("sopaudit.report.write_xlsx", broken)
+    monkeypatch.setattr("sopaudit.report.xlsx.write_xlsx", broken)  # imported on use
     with pytest.raises(RuntimeError):
         clean.write(out, lang="id")
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # the earlier run, untouched

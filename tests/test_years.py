@@ -41,7 +41,7 @@ def test_audit_with_a_year_after_2262_does_not_crash(tmp_path):
     path = _csv(tmp_path, times)
     res = CliRunner().invoke(main, ["audit", "--log", str(path), "--sop", str(FIXTURES / "mini_sop.yaml"),
                                     "--case", "case", "--activity", "activity", "--time", "time",
-                                    "--out", str(tmp_path / "o"), "--formats", "csv,json"])
+                                    "--out", str(tmp_path / "o"), "--formats", "csv,json", "--lang", "en"])
     assert res.exit_code == 0, res.output
     assert "rejected   1 input rows" in res.output
     rejected = pd.read_csv(tmp_path / "o" / "rejected_rows.csv")
