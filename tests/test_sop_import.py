@@ -152,7 +152,10 @@ def test_import_xlsx_with_title_block_merged_headings_and_marks(tmp_path) -> Non
 
 
 def test_import_docx_with_targets_in_words(tmp_path) -> None:
-    _check(import_sop(_docx(tmp_path / "sop.docx")))
+    imported = import_sop(_docx(tmp_path / "sop.docx"))
+    _check(imported)
+    # 'jika tidak, kembali ke langkah 2' and 'Tidak: ke No. 7, Ya: ke No. 9' read as the Excel jumps
+    assert imported.guesses == ["%s (table 1) row No. 10: '1 x 24 jam' read as 1 day(s)" % (tmp_path / "sop.docx")]
 
 
 def test_strict_import_refuses_guesses(tmp_path) -> None:

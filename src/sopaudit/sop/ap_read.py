@@ -252,7 +252,7 @@ def read_table(path: Path, grids, strict: bool = False) -> Imported:
             if rows:
                 break
             continue
-        where = f"{path} ({name}) row No. {no_text or '?'}"
+        where = f"{path} ({name}) row No. {no_text.rstrip('.') or '?'}"
         if not re.fullmatch(r"\d+\.?", no_text):
             raise SopAuditError(f"{where}: the No. cell '{line[cols.no]}' is not a number; number the rows 1, 2, 3 ...")
         number = int(no_text.rstrip("."))
