@@ -15,9 +15,9 @@ from sopaudit.batch.index import (
     write_batch_json,
     write_index_xlsx,
 )
-from sopaudit.batch.outdir import atomic_write, clean_leftovers
 from sopaudit.batch.plan import Plan, load_plan
 from sopaudit.batch.run import execute, plan_fingerprints, resumable
+from sopaudit.core.outdir import remove_partials, write_staged
 from sopaudit.history.store import HistoryError, append_runs, read_runs, store_url
 from sopaudit.history.trend import trend_svg, trend_table
 
@@ -55,7 +55,7 @@ def run_batch(plan: str | Path | Plan, out: str | Path, *, workers: int | None =
     plan = plan if isinstance(plan, Plan) else load_plan(plan)
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    clean_leftovers(out)
+    remove_partials(out)
     fingerprints = plan_fingerprints(plan.jobs)
     skipped = {}
     if resume:
@@ -88,5 +88,5 @@ def run_batch(plan: str | Path | Plan, out: str | Path, *, workers: int | None =
         outcome.history_error = str(exc)
     write_batch_json(doc, out / "batch.json")
     write_index_xlsx(doc, out / "index.xlsx", plan.lang)
-    atomic_write(out / "index.html", render_index_html(doc, plan.lang, trend))
+    write_staged(out / "index.html", render_index_html(doc, plan.lang, trend))
     return outcome

@@ -10,7 +10,7 @@ import json
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from sopaudit.batch.outdir import atomic_write
+from sopaudit.core.outdir import write_staged
 from sopaudit.report.i18n import (
     format_date,
     format_number,
@@ -30,7 +30,7 @@ def batch_document(title: str, run_at: str, plan_path: str, executor: str, recor
 
 
 def write_batch_json(doc: dict, path) -> None:
-    atomic_write(path, json.dumps(doc, ensure_ascii=False, indent=2, default=str) + "\n")
+    write_staged(path, json.dumps(doc, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
 def _metric(r: dict, key: str):
@@ -147,4 +147,4 @@ def write_index_xlsx(doc: dict, path, lang: str) -> None:
     ws.freeze_panes = "B2"
     buf = io.BytesIO()
     wb.save(buf)
-    atomic_write(path, buf.getvalue())
+    write_staged(path, buf.getvalue())

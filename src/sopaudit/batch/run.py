@@ -24,9 +24,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sopaudit.batch.filters import job_filter
-from sopaudit.batch.outdir import atomic_dir
 from sopaudit.batch.plan import AuditJob, fingerprint
 from sopaudit.core.errors import SopAuditError
+from sopaudit.core.outdir import PARTIAL, replaced_folder
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def _recorded(job: AuditJob, out_root: str, fprint: str | None, write: Callable[
               "fingerprint": fprint, "parameters": job.parameters()}
     target = Path(out_root) / job.name
     try:
-        with atomic_dir(target) as tmp:
+        with replaced_folder(target) as tmp:
             write(tmp)
             (tmp / ENTRY_FILE).write_text(json.dumps({"name": job.name, "fingerprint": fprint}, indent=2) + "\n",
                                           encoding="utf-8")
@@ -161,7 +161,7 @@ def execute(jobs: list[AuditJob], out_root: Path, *, workers: int = 1, scheduler
         for job in jobs:
             fp = fingerprints.get(job.name)
             if job.partitions > 1:
-                parts_dir = Path(out_root) / f".{job.name}.parts-{uuid.uuid4().hex[:12]}"
+                parts_dir = Path(out_root) / f"{PARTIAL}{uuid.uuid4().hex[:12]}-parts-{job.name}"
                 parts_dir.mkdir(parents=True)
                 parts[job.name] = []
                 for p in range(job.partitions):

@@ -161,3 +161,39 @@ def _commit(tmp: Path, real: Path, owned: set[str], mark: str | None) -> None:
             part = _partial_name(real / name)
             shutil.copy2(tmp / name, part)
             os.replace(part, real / name)
+
+
+def write_staged(path: str | Path, data: bytes | str) -> Path:
+    """Write one file all or nothing (text as UTF-8); returns its path."""
+    with staged_files(path) as (tmp,):
+        tmp.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    return Path(path)
+
+
+@contextlib.contextmanager
+def replaced_folder(target: str | Path) -> Iterator[Path]:
+    """An empty temporary folder beside `target` that replaces the whole of `target` when the
+    block ends without an error (a batch's audit folder: the old one stays until the new one is
+    complete, and is then deleted); removed when the block fails."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_hex(6)
+    tmp = target.parent / f"{PARTIAL}{token}-{target.name}"
+    tmp.mkdir()
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    old = target.parent / f"{PARTIAL}{token}-old-{target.name}"
+    if target.exists():
+        os.replace(target, old)
+    os.replace(tmp, target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def remove_partials(folder: str | Path) -> None:
+    """Delete what an interrupted run left in `folder` under a temporary name."""
+    for p in Path(folder).glob(f"{PARTIAL}*"):
+        shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+

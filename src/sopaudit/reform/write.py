@@ -14,6 +14,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sopaudit import __version__
+from sopaudit.core.outdir import staged_files, write_staged
 from sopaudit.report.i18n import format_number, format_percent, translator
 from sopaudit.report.safety import neutralise_frame
 
@@ -27,16 +28,10 @@ def write_comparison(comparison, out_dir, lang: str = "id") -> dict[str, Path]:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     files = {"json": out / "comparison.json", "xlsx": out / "comparison.xlsx", "html": out / "comparison.html"}
-    _write_text(files["json"], json.dumps(comparison_json(comparison), ensure_ascii=False, indent=1, allow_nan=False))
+    write_staged(files["json"], json.dumps(comparison_json(comparison), ensure_ascii=False, indent=1, allow_nan=False))
     _write_xlsx(comparison, files["xlsx"])
-    _write_text(files["html"], render_comparison(comparison, lang))
+    write_staged(files["html"], render_comparison(comparison, lang))
     return files
-
-
-def _write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")  # a killed run leaves no file that looks complete
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
 
 
 def _clean(value):
@@ -62,14 +57,12 @@ def comparison_json(c) -> dict:
 
 
 def _write_xlsx(c, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
+    with staged_files(path) as (tmp,), pd.ExcelWriter(tmp, engine="openpyxl") as xw:
         for name, frame in (("changes", c.changes), ("segments", c.segments), ("trend", c.trend),
                             ("indicators", c.indicators)):
             neutralise_frame(frame).to_excel(xw, sheet_name=name, index=False)
         pd.DataFrame(sorted((k, json.dumps(v) if isinstance(v, list) else v) for k, v in c.parameters.items()),
                      columns=["parameter", "value"]).to_excel(xw, sheet_name="method", index=False)
-    tmp.replace(path)
 
 
 def measure_label(row, t, names: dict) -> str:
