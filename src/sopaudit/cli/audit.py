@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from sopaudit.cli.errors import user_errors
+from sopaudit.cli.options import column_options
 from sopaudit.conform.search import AlignLimits  # light: the search imports no pm4py
 from sopaudit.core.errors import SopAuditError
 
@@ -57,13 +58,7 @@ def _print_summary(result, written: dict[str, Path], lang: str = "en") -> None:
 @click.option("--sop", "sop_path", required=True, type=click.Path(path_type=Path),
               help="SOP reference model (.yaml, .pnml or .bpmn).")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Folder for the report files.")
-@click.option("--case", default=None, help="Column holding the case id (application number).")
-@click.option("--activity", default=None, help="Column holding the step or status name.")
-@click.option("--time", "time_col", default=None, help="Column holding the timestamp.")
-@click.option("--resource", default=None, help="Column holding the officer.")
-@click.option("--time-format", default=None,
-              help="auto, iso, dayfirst, monthfirst, excel, epoch, epoch_ms, or a strptime pattern like "
-              "'%d/%m/%Y %H:%M' (default: the mapping file's, else auto).")
+@column_options
 @click.option("--mapping", "mapping_file", type=click.Path(path_type=Path), default=None,
               help="Mapping YAML file for the log (docs/mapping.md); the column flags override it.")
 @click.option("--strict", is_flag=True, help="Stop at the first unreadable row of the log instead of listing it.")

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from sopaudit.cli.errors import user_errors
+from sopaudit.cli.options import column_options
 from sopaudit.core.errors import SopAuditError
 
 
@@ -26,10 +27,7 @@ from sopaudit.core.errors import SopAuditError
               help="The SOP in force after the reform, when the reform changed the SOP itself.")
 @click.option("-o", "--out", required=True, type=click.Path(path_type=Path),
               help="Folder for comparison.html, comparison.xlsx and comparison.json.")
-@click.option("--case", default=None, help="Column holding the case id (application number).")
-@click.option("--activity", default=None, help="Column holding the step or status name.")
-@click.option("--time", "time_col", default=None, help="Column holding the timestamp.")
-@click.option("--resource", default=None, help="Column holding the officer.")
+@column_options
 @click.option("--mapping", "mapping_file", type=click.Path(path_type=Path), default=None,
               help="Mapping YAML file for the logs (docs/mapping.md).")
 @click.option("--tz", default=None, help="Time zone of naive times (IANA name or WIB/WITA/WIT).")
@@ -46,8 +44,8 @@ from sopaudit.core.errors import SopAuditError
 @click.option("--lang", type=click.Choice(["id", "en"]), default="id", show_default=True, help="Report language.")
 @user_errors
 def compare_command(before_log, after_log, one_log, split_at, sop_path, sop_after_path, out, case, activity,
-                    time_col, resource, mapping_file, tz, roles, roles_after, closures, segments, labels,
-                    alpha, lang) -> None:
+                    time_col, resource, time_format, mapping_file, tz, roles, roles_after, closures, segments,
+                    labels, alpha, lang) -> None:
     """Compare conformance and service times before and after a reform; say which changes are
     more than chance, where deviations concentrate, and the trend per month."""
     from sopaudit.reform import compare
@@ -62,7 +60,8 @@ def compare_command(before_log, after_log, one_log, split_at, sop_path, sop_afte
     names = tuple(s.strip() for s in labels.split(",")) if labels else ("before", "after")
     if len(names) != 2 or not all(names):
         raise SopAuditError(f"--labels takes two names separated by a comma, e.g. 2023,2024; got '{labels}'")
-    mapping = {"case": case, "activity": activity, "time": time_col, "resource": resource, "mapping": mapping_file}
+    mapping = {"case": case, "activity": activity, "time": time_col, "resource": resource, "mapping": mapping_file,
+               "time_format": time_format}
     before, after, reform_date = audit_periods(
         before_log=before_log, after_log=after_log, one_log=one_log, split_at=split_at, sop=sop_path,
         sop_after=sop_after_path, mapping=mapping, tz=tz, roles=roles, roles_after=roles_after, closures=closures)

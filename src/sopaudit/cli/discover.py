@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import click
 
 from sopaudit.cli.errors import user_errors
+from sopaudit.cli.options import column_options
 from sopaudit.core import progress
 from sopaudit.core.errors import SopAuditError
 
@@ -110,13 +111,7 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> None:
               help="SOP reference model (.yaml, .pnml or .bpmn): also compare the actual process with it.")
 @click.option("--mapping", "mapping_path", default=None, type=click.Path(path_type=Path),
               help="Column mapping file (YAML, see docs/mapping.md); the flags below override it.")
-@click.option("--case", default=None, help="Column holding the case id (application number).")
-@click.option("--activity", default=None, help="Column holding the step or status name.")
-@click.option("--time", "time_col", default=None, help="Column holding the timestamp.")
-@click.option("--resource", default=None, help="Column holding the officer.")
-@click.option("--time-format", default=None,
-              help="auto, iso, dayfirst, monthfirst, excel, epoch, epoch_ms, or a strptime pattern like "
-              "'%d/%m/%Y %H:%M' (default: the mapping file's, else auto).")
+@column_options
 @click.option("--tz", default=None,
               help="Time zone of naive times (IANA name or WIB/WITA/WIT; default Asia/Jakarta).")
 @click.option("--from", "date_from", default=None, help="Keep cases whose first event is on or after this date.")
