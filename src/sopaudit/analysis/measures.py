@@ -15,9 +15,10 @@ from sopaudit.core.kinds import DEVIATING
 
 
 def finished_cases(result) -> pd.DataFrame:
-    """The cases that reached an end of the SOP or were judged no longer open."""
+    """The cases that reached an end of the SOP or were judged no longer open, as the audit's
+    `finished_cases` counts them (a variant the aligner gave up on is not judged)."""
     cases = result.cases
-    return cases[~cases["incomplete"].astype(bool)]
+    return cases[~cases["incomplete"].astype(bool) & (cases["status"] != "unaligned")]
 
 
 def rate_counts(result) -> list[dict]:

@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from sopaudit.auditing.files import read_inputs
 from sopaudit.auditing.run import audit
-from sopaudit.calendar.workdays import WorkingCalendar
 from sopaudit.core.columns import CASE, TIME, log_info
 from sopaudit.core.errors import SopAuditError
-from sopaudit.ingest import read_log
 from sopaudit.sop.load import load_sop
 
 
@@ -36,21 +35,17 @@ def split_log(log: pd.DataFrame, at: str) -> tuple[pd.DataFrame, pd.DataFrame]:
 def audit_periods(*, before_log: Path | None, after_log: Path | None, one_log: Path | None, split_at: str | None,
                   sop: Path, sop_after: Path | None, mapping: dict, tz: str | None, roles=None, roles_after=None,
                   closures=None):
-    """The AuditResults of the two periods and the reform date."""
-    sop_a = load_sop(sop)
-    sop_b = load_sop(sop_after) if sop_after else sop_a
+    """The AuditResults of the two periods and the reform date; each log is read as `sopaudit
+    audit` reads it (auditing.files.read_inputs)."""
     if one_log is not None:
-        log = read_log(one_log, tz=tz, **mapping)
-        log_a, log_b = split_log(log, split_at)
+        sop_a, log, _, calendar = read_inputs(one_log, sop, mapping, tz, closures)
+        sop_b = load_sop(sop_after) if sop_after else sop_a
+        (log_a, log_b), (cal_a, cal_b) = split_log(log, split_at), (calendar, calendar)
         reform_date = str(pd.Timestamp(split_at).date())
     else:
-        log_a, log_b = read_log(before_log, tz=tz, **mapping), read_log(after_log, tz=tz, **mapping)
+        sop_a, log_a, _, cal_a = read_inputs(before_log, sop, mapping, tz, closures)
+        sop_b, log_b, _, cal_b = read_inputs(after_log, sop_after or sop, mapping, tz, closures)
         reform_date = None
-
-    def calendar(log):
-        cal = WorkingCalendar(tz=log_info(log).tz or "Asia/Jakarta")
-        return cal.with_closures_file(closures) if closures else cal
-
-    before = audit(log_a, sop_a, calendar=calendar(log_a), roles=roles)
-    after = audit(log_b, sop_b, calendar=calendar(log_b), roles=roles_after or roles)
+    before = audit(log_a, sop_a, calendar=cal_a, roles=roles)
+    after = audit(log_b, sop_b, calendar=cal_b, roles=roles_after or roles)
     return before, after, reform_date
