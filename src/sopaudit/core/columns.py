@@ -38,6 +38,11 @@ class LogInfo:
     # case ids of rejected rows that had one: the evidence of these cases is incomplete
     rejected_cases: tuple = ()
 
+    def __deepcopy__(self, memo) -> LogInfo:
+        # pandas deep-copies `attrs` on every slice of a log (hundreds of thousands of copies in
+        # one audit); the info is frozen and never mutated after reading, so sharing it is safe.
+        return self
+
 
 def log_info(log: pd.DataFrame) -> LogInfo:
     """The LogInfo of a log read by sopaudit, or an empty one for a DataFrame built by hand."""
