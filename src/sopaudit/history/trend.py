@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sopaudit.report.charts import _figure, _svg
+from sopaudit.report.charts import figure_svg, new_figure
 from sopaudit.report.i18n import translator
 
 
@@ -26,7 +26,7 @@ def trend_table(runs: pd.DataFrame) -> pd.DataFrame:
 
 def trend_figure(table: pd.DataFrame, lang: str = "en"):
     t = translator(lang)
-    fig = _figure(7.5, 3.6)
+    fig = new_figure(7.5, 3.6)
     ax = fig.add_subplot()
     x = pd.to_datetime(table.index, utc=True)
     for name in table.columns:
@@ -48,7 +48,7 @@ def trend_svg(table: pd.DataFrame, lang: str = "en") -> str | None:
     """The chart as inline SVG, or None when there is nothing to draw."""
     if table.empty or table.notna().sum().sum() == 0:
         return None
-    return _svg(trend_figure(table, lang))
+    return figure_svg(trend_figure(table, lang))
 
 
 def write_trend_chart(table: pd.DataFrame, path: str | Path, lang: str = "en") -> Path | None:

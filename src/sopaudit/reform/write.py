@@ -11,7 +11,6 @@ from pathlib import Path
 import jinja2
 import matplotlib
 import pandas as pd
-from matplotlib.figure import Figure
 
 from sopaudit import __version__
 from sopaudit.core.outdir import staged_files, write_staged
@@ -143,10 +142,10 @@ def trend_chart(c, t, lang: str) -> str | None:
     trend = c.trend
     if trend.empty:
         return None
-    from sopaudit.report.charts import _RC, ACCENT, _svg
+    from sopaudit.report.charts import ACCENT, CHART_STYLE, figure_svg, new_figure
 
-    with matplotlib.rc_context(_RC):
-        fig = Figure(figsize=(8.0, 2.8), layout="constrained")
+    with matplotlib.rc_context(CHART_STYLE):
+        fig = new_figure(8.0, 2.8)
         ax = fig.add_subplot()
         months = sorted(trend["month"].unique())
         x = {m: i for i, m in enumerate(months)}
@@ -163,4 +162,4 @@ def trend_chart(c, t, lang: str) -> str | None:
         ax.set_ylim(0, 108)
         ax.set_ylabel(t("rate_axis"))
         ax.legend(loc="lower right", frameon=False)
-        return _svg(fig)
+        return figure_svg(fig)

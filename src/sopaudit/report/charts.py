@@ -25,7 +25,7 @@ KIND_COLORS = {
     "duty_conflict": "#553c9a", "rule": "#4a5568", "incomplete": "#a0aec0",
 }
 ACCENT = "#2b6cb0"
-_RC = {
+CHART_STYLE = {
     "svg.hashsalt": "sopaudit",
     "svg.fonttype": "none",
     "text.parse_math": False,
@@ -36,9 +36,9 @@ _RC = {
 }
 
 
-def _svg(fig: Figure) -> str:
+def figure_svg(fig: Figure) -> str:
     buf = io.StringIO()
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context(CHART_STYLE):
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight")
     text = buf.getvalue()
     # Inline SVG needs no XML prolog, DOCTYPE, RDF metadata (its namespaces are URLs) or the
@@ -48,8 +48,8 @@ def _svg(fig: Figure) -> str:
     return re.sub(r"<!-- Created with matplotlib.*?-->\n?", "", text)
 
 
-def _figure(width: float, height: float) -> Figure:
-    with matplotlib.rc_context(_RC):
+def new_figure(width: float, height: float) -> Figure:
+    with matplotlib.rc_context(CHART_STYLE):
         return Figure(figsize=(width, height), layout="constrained")
 
 
@@ -66,8 +66,8 @@ def conformance_by_month(monthly: pd.DataFrame, t: Translator, lang: str) -> str
     """Bars: share of finished cases that conform, per month of their start."""
     if monthly.empty:
         return None
-    with matplotlib.rc_context(_RC):
-        fig = _figure(max(3.6, min(9.0, 1.6 + 0.45 * len(monthly))), 2.6)
+    with matplotlib.rc_context(CHART_STYLE):
+        fig = new_figure(max(3.6, min(9.0, 1.6 + 0.45 * len(monthly))), 2.6)
         ax = fig.add_subplot()
         x = range(len(monthly))
         ax.bar(x, 100 * monthly["rate"], color=ACCENT, width=0.6)
@@ -81,7 +81,7 @@ def conformance_by_month(monthly: pd.DataFrame, t: Translator, lang: str) -> str
                 ax.annotate(format_number(100 * rate, lang, 0) + "%", (i, 100 * rate), ha="center",
                             va="bottom", fontsize=7, xytext=(0, 1), textcoords="offset points")
         ax.set_title(t("chart.by_month"), loc="left", fontsize=10)
-        return _svg(fig)
+        return figure_svg(fig)
 
 
 def findings_by_kind(counts: dict, t: Translator, lang: str) -> str | None:
@@ -89,8 +89,8 @@ def findings_by_kind(counts: dict, t: Translator, lang: str) -> str | None:
     kinds = [k for k in ALL_KINDS if counts.get(k, 0)]
     if not kinds:
         return None
-    with matplotlib.rc_context(_RC):
-        fig = _figure(5.2, 0.5 + 0.32 * len(kinds))
+    with matplotlib.rc_context(CHART_STYLE):
+        fig = new_figure(5.2, 0.5 + 0.32 * len(kinds))
         ax = fig.add_subplot()
         y = range(len(kinds))
         values = [counts[k] for k in kinds]
@@ -102,7 +102,7 @@ def findings_by_kind(counts: dict, t: Translator, lang: str) -> str | None:
                         textcoords="offset points")
         ax.set_xlabel(t("chart.findings_axis"))
         ax.set_title(t("chart.by_kind"), loc="left", fontsize=10)
-        return _svg(fig)
+        return figure_svg(fig)
 
 
 def findings_by_step(table: pd.DataFrame, t: Translator, lang: str, top: int = 15) -> str | None:
@@ -110,8 +110,8 @@ def findings_by_step(table: pd.DataFrame, t: Translator, lang: str, top: int = 1
     if table.empty:
         return None
     table = table.head(top)
-    with matplotlib.rc_context(_RC):
-        fig = _figure(6.4, 0.8 + 0.4 * len(table))
+    with matplotlib.rc_context(CHART_STYLE):
+        fig = new_figure(6.4, 0.8 + 0.4 * len(table))
         ax = fig.add_subplot()
         y = list(range(len(table)))
         left = pd.Series(0, index=table.index)
@@ -123,7 +123,7 @@ def findings_by_step(table: pd.DataFrame, t: Translator, lang: str, top: int = 1
         ax.set_xlabel(t("chart.findings_axis"))
         ax.legend(fontsize=7, frameon=False, loc="lower right")
         ax.set_title(t("chart.by_step"), loc="left", fontsize=10)
-        return _svg(fig)
+        return figure_svg(fig)
 
 
 def service_days(cases: pd.DataFrame, t: Translator, lang: str) -> str | None:
@@ -136,8 +136,8 @@ def service_days(cases: pd.DataFrame, t: Translator, lang: str) -> str | None:
     limits = []
     if "service_limit_days" in cases:
         limits = sorted(pd.to_numeric(cases["service_limit_days"], errors="coerce").dropna().unique())[:4]
-    with matplotlib.rc_context(_RC):
-        fig = _figure(6.0, 2.6)
+    with matplotlib.rc_context(CHART_STYLE):
+        fig = new_figure(6.0, 2.6)
         ax = fig.add_subplot()
         top = float(max(days.max(), max(limits, default=0)))
         if (days % 1 == 0).all() and top <= 60:  # whole days: one bar per day
@@ -154,7 +154,7 @@ def service_days(cases: pd.DataFrame, t: Translator, lang: str) -> str | None:
         ax.set_xlabel(t("chart.working_days_axis"))
         ax.set_ylabel(t("chart.cases_axis"))
         ax.set_title(t("chart.service_days"), loc="left", fontsize=10)
-        return _svg(fig)
+        return figure_svg(fig)
 
 
 def step_times(timing: pd.DataFrame, t: Translator, lang: str, names: dict[str, str] | None = None) -> str | None:
@@ -173,8 +173,8 @@ def step_times(timing: pd.DataFrame, t: Translator, lang: str, names: dict[str, 
     names = names or {}
     labels = [_short(f"{names.get(s, s)} ({t('measure.' + str(m)) if t.has('measure.' + str(m)) else m})")
               for s, m in zip(rows["step"], rows["measure"], strict=True)]
-    with matplotlib.rc_context(_RC):
-        fig = _figure(6.4, 0.9 + 0.45 * len(rows))
+    with matplotlib.rc_context(CHART_STYLE):
+        fig = new_figure(6.4, 0.9 + 0.45 * len(rows))
         ax = fig.add_subplot()
         y = list(range(len(rows)))
         ax.barh([v - 0.18 for v in y], rows["m"].fillna(0), height=0.34, color=ACCENT, label=t("median"))
@@ -185,4 +185,4 @@ def step_times(timing: pd.DataFrame, t: Translator, lang: str, names: dict[str, 
         ax.set_xlabel(t("chart.share_of_standard_axis"))
         ax.legend(fontsize=7, frameon=False, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2)
         ax.set_title(t("chart.step_times"), loc="left", fontsize=10, pad=18)
-        return _svg(fig)
+        return figure_svg(fig)
