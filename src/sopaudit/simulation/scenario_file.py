@@ -15,7 +15,6 @@ from pathlib import Path
 
 import yaml
 
-from sopaudit.core.yamlguard import check_yaml
 from sopaudit.simulation.scenario import (
     DURATION_RE,
     HHMM_RE,
@@ -34,41 +33,7 @@ from sopaudit.simulation.scenario import (
     default_scenario,
 )
 from sopaudit.sop.problems import did_you_mean
-
-
-class _Loc(dict):
-    loc: tuple[int, int] = (1, 1)
-
-
-class _Loader(yaml.SafeLoader):
-    pass
-
-
-def _construct_mapping(loader, node):
-    out = _Loc()
-    out.loc = (node.start_mark.line + 1, node.start_mark.column + 1)
-    out.key_locs = {}  # where each key stands (for "unknown key" and names)
-    out.val_locs = {}  # where each value stands (for a bad value)
-    loader.flatten_mapping(node)
-    for k, v in node.value:
-        key = loader.construct_object(k, deep=True)
-        key = ("yes" if key else "no") if isinstance(key, bool) else str(key)
-        if key in out:
-            raise yaml.constructor.ConstructorError(None, None, f"the key '{key}' is written twice",
-                                                    k.start_mark)
-        out[key] = loader.construct_object(v, deep=True)
-        out.key_locs[key] = (k.start_mark.line + 1, k.start_mark.column + 1)
-        out.val_locs[key] = (v.start_mark.line + 1, v.start_mark.column + 1)
-    return out
-
-
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-# Dates stay text: the reader parses them itself and can then say where a bad one stands
-# (PyYAML's own date constructor fails on 2024-02-30 without a line number).
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+from sopaudit.sop.yamlsrc import LocDict, load_yaml
 
 
 class _Reader:
@@ -85,27 +50,27 @@ class _Reader:
 
     def loc(self, parent, key):
         """Where the value of parent[key] stands."""
-        if isinstance(parent, _Loc):
-            return parent.val_locs.get(key, parent.loc)
+        if isinstance(parent, LocDict):
+            return parent.key_locs.get(key, parent.loc)
         return None
 
-    def mapping(self, parent, key, allowed: set[str], what: str, path: tuple) -> _Loc | None:
+    def mapping(self, parent, key, allowed: set[str], what: str, path: tuple) -> LocDict | None:
         value = parent.get(key)
         if value is None:
             return None
-        if not isinstance(value, _Loc):
+        if not isinstance(value, LocDict):
             self.problem(self.loc(parent, key), f"'{key}' must be a mapping ({what})")
             return None
         self.record(value, path)
         if allowed:
             for k in value:
                 if k not in allowed:
-                    self.problem(value.key_locs[k], f"unknown key '{k}' in {key}{did_you_mean(k, allowed)}; "
+                    self.problem(value.key_pos[k], f"unknown key '{k}' in {key}{did_you_mean(k, allowed)}; "
                                                     f"allowed: {', '.join(sorted(allowed))}")
         return value
 
-    def record(self, d: _Loc, path: tuple) -> None:
-        for k, loc in d.key_locs.items():
+    def record(self, d: LocDict, path: tuple) -> None:
+        for k, loc in d.key_pos.items():
             self.locs[path + (k,)] = loc
 
     def number(self, parent, key, *, lo=None, hi=None, integer=False, default=None):
@@ -214,15 +179,14 @@ def load_scenario(path: str | Path, sop=None) -> Scenario:
     except UnicodeDecodeError as exc:
         raise ScenarioError(str(path), [f"{path}: not UTF-8 text ({exc}); save the file as UTF-8"]) from None
     try:
-        check_yaml(text)  # nesting depth and alias expansion bounded
-        doc = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        doc = load_yaml(path, text, dates_as_text=True)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
         raise ScenarioError(str(path), [f"{where}: YAML syntax: {exc.problem or exc}; check indentation and quotes"]) from None
     except yaml.YAMLError as exc:
         raise ScenarioError(str(path), [f"{path}: YAML syntax: {exc}"]) from None
-    if not isinstance(doc, _Loc):
+    if not isinstance(doc, LocDict):
         raise ScenarioError(str(path), [f"{path}:1:1: a scenario is a mapping (scenario:, cases:, period:, ...)"])
     reader = _Reader(str(path))
     scenario = _read(doc, reader)
@@ -242,11 +206,11 @@ def load_scenario(path: str | Path, sop=None) -> Scenario:
     return scenario
 
 
-def _read(doc: _Loc, r: _Reader) -> Scenario:
+def _read(doc: LocDict, r: _Reader) -> Scenario:
     r.record(doc, ())
     for k in doc:
         if k not in _TOP:
-            r.problem(doc.key_locs[k], f"unknown key '{k}'{did_you_mean(k, _TOP)}; allowed: {', '.join(sorted(_TOP))}")
+            r.problem(doc.key_pos[k], f"unknown key '{k}'{did_you_mean(k, _TOP)}; allowed: {', '.join(sorted(_TOP))}")
     base = default_scenario()
     out: dict = {"source": r.path}
 
@@ -309,7 +273,7 @@ def _read(doc: _Loc, r: _Reader) -> Scenario:
 
 def _offices(doc, r: _Reader) -> tuple[Office, ...]:
     raw = doc["offices"]
-    if isinstance(raw, _Loc):
+    if isinstance(raw, LocDict):
         raw = [raw]
     if not isinstance(raw, list) or not raw:
         r.problem(r.loc(doc, "offices"), "'offices' takes a list of offices, each with name and officers")
@@ -317,13 +281,13 @@ def _offices(doc, r: _Reader) -> tuple[Office, ...]:
     allowed = {"name", "code", "share", "tz", "office_hours", "cuti_bersama_working", "closures", "officers"}
     offices = []
     for i, item in enumerate(raw):
-        if not isinstance(item, _Loc):
+        if not isinstance(item, LocDict):
             r.problem(r.loc(doc, "offices"), "each office is a mapping with name, tz and officers")
             continue
         r.record(item, ("offices", i))
         for k in item:
             if k not in allowed:
-                r.problem(item.key_locs[k], f"unknown key '{k}' in an office{did_you_mean(k, allowed)}; "
+                r.problem(item.key_pos[k], f"unknown key '{k}' in an office{did_you_mean(k, allowed)}; "
                                             f"allowed: {', '.join(sorted(allowed))}")
         name = r.text(item, "name")
         if not name:
@@ -351,7 +315,7 @@ def _offices(doc, r: _Reader) -> tuple[Office, ...]:
                 closures.append(day)
         officers = []
         pools = item.get("officers")
-        if pools is not None and not isinstance(pools, _Loc):
+        if pools is not None and not isinstance(pools, LocDict):
             r.problem(r.loc(item, "officers"), "'officers' maps each role id to a list of officer names")
         elif pools is not None:
             r.record(pools, ("offices", i, "officers"))
@@ -359,12 +323,12 @@ def _offices(doc, r: _Reader) -> tuple[Office, ...]:
                 if names is None:
                     names = []
                 if not isinstance(names, list) or any(isinstance(n, dict | list) for n in names):
-                    r.problem(pools.key_locs[role], f"officers of role '{role}' must be a list of names")
+                    r.problem(pools.key_pos[role], f"officers of role '{role}' must be a list of names")
                     continue
                 clean = tuple(str(n).strip() for n in names)
                 dup = sorted({n for n in clean if clean.count(n) > 1})
                 if dup:
-                    r.problem(pools.key_locs[role], f"officer(s) {', '.join(dup)} listed twice for role '{role}'")
+                    r.problem(pools.key_pos[role], f"officer(s) {', '.join(dup)} listed twice for role '{role}'")
                 officers.append((str(role), clean))
         offices.append(Office(
             name=name, code=r.text(item, "code") or _code(name),
@@ -388,7 +352,7 @@ def _code(name: str) -> str:
 def _arrivals(arr, r: _Reader, out: dict) -> None:
     wd = arr.get("weekdays")
     if wd is not None:
-        if not isinstance(wd, _Loc) or any(k not in WEEKDAYS for k in wd):
+        if not isinstance(wd, LocDict) or any(k not in WEEKDAYS for k in wd):
             r.problem(r.loc(arr, "weekdays"), "'weekdays' maps mon, tue, wed, thu, fri, sat, sun to a weight")
         else:
             weights = [1.0] * 7
@@ -399,7 +363,7 @@ def _arrivals(arr, r: _Reader, out: dict) -> None:
             out["weekday_weights"] = tuple(weights)
     months = arr.get("months")
     if months is not None:
-        if not isinstance(months, _Loc) or any(not str(k).isdigit() or not 1 <= int(k) <= 12 for k in months):
+        if not isinstance(months, LocDict) or any(not str(k).isdigit() or not 1 <= int(k) <= 12 for k in months):
             r.problem(r.loc(arr, "months"), "'months' maps month numbers 1-12 to a weight, e.g. {6: 1.3}")
         else:
             weights = [1.0] * 12
@@ -421,13 +385,13 @@ def _flow(flow, r: _Reader, out: dict) -> None:
     if loops is not None:
         items = []
         for k, v in loops.items():
-            if not isinstance(v, _Loc):
-                r.problem(loops.key_locs[k], f"loop '{k}' takes {{again: P, max_runs: N}} or {{runs: {{1: P, 2: P}}}}")
+            if not isinstance(v, LocDict):
+                r.problem(loops.key_pos[k], f"loop '{k}' takes {{again: P, max_runs: N}} or {{runs: {{1: P, 2: P}}}}")
                 continue
             r.record(v, ("flow", "loops", k))
             bad = [x for x in v if x not in ("again", "max_runs", "runs")]
             for x in bad:
-                r.problem(v.key_locs[x], f"unknown key '{x}' in loop '{k}'; allowed: again, max_runs, runs")
+                r.problem(v.key_pos[x], f"unknown key '{x}' in loop '{k}'; allowed: again, max_runs, runs")
             setting = LoopSetting(again=r.number(v, "again", lo=0, hi=0.95, default=0.1),
                                   max_runs=r.number(v, "max_runs", lo=1, integer=True, default=5))
             if "runs" in v:
@@ -435,7 +399,7 @@ def _flow(flow, r: _Reader, out: dict) -> None:
                 parsed = []
                 for n, p in runs:
                     if not n.isdigit() or int(n) < 1:
-                        r.problem(v.key_locs["runs"], f"loop '{k}': run counts are whole numbers from 1, not '{n}'")
+                        r.problem(v.key_pos["runs"], f"loop '{k}': run counts are whole numbers from 1, not '{n}'")
                     else:
                         parsed.append((int(n), p))
                 setting = replace(setting, runs=tuple(sorted(parsed)))
@@ -455,13 +419,13 @@ def _timing(timing, r: _Reader, out: dict, base: Scenario) -> None:
     if steps is not None:
         items = []
         for sid, v in steps.items():
-            if not isinstance(v, _Loc):
-                r.problem(steps.key_locs[sid], f"timing of step '{sid}' takes {{duration: ..., wait: ..., sigma: ...}}")
+            if not isinstance(v, LocDict):
+                r.problem(steps.key_pos[sid], f"timing of step '{sid}' takes {{duration: ..., wait: ..., sigma: ...}}")
                 continue
             r.record(v, ("timing", "steps", sid))
             for x in v:
                 if x not in ("duration", "wait", "sigma"):
-                    r.problem(v.key_locs[x], f"unknown key '{x}' in the timing of '{sid}'; allowed: duration, wait, sigma")
+                    r.problem(v.key_pos[x], f"unknown key '{x}' in the timing of '{sid}'; allowed: duration, wait, sigma")
             items.append((str(sid), StepTiming(r.span(v, "duration"), r.span(v, "wait"),
                                                r.number(v, "sigma", lo=0, hi=3))))
         out["step_timing"] = tuple(items)
@@ -469,8 +433,8 @@ def _timing(timing, r: _Reader, out: dict, base: Scenario) -> None:
     if wf is not None:
         items = []
         for attr, values in wf.items():
-            if not isinstance(values, _Loc):
-                r.problem(wf.key_locs[attr], f"wait factors of '{attr}' map values to factors, e.g. {{percepatan: 0.05}}")
+            if not isinstance(values, LocDict):
+                r.problem(wf.key_pos[attr], f"wait factors of '{attr}' map values to factors, e.g. {{percepatan: 0.05}}")
                 continue
             items.append((str(attr), tuple((str(v), f) for v in values
                                            if (f := r.number(values, v, lo=0)) is not None)))
@@ -487,8 +451,8 @@ def _rates(doc, r: _Reader) -> tuple[tuple[str, float], ...]:
     for kind in dev:
         if kind == "out_of_order":
             ooo = dev[kind]
-            if not isinstance(ooo, _Loc) or any(k not in ("swap", "move") for k in ooo):
-                r.problem(dev.key_locs[kind], "'out_of_order' takes {swap: RATE, move: RATE} (adjacent "
+            if not isinstance(ooo, LocDict) or any(k not in ("swap", "move") for k in ooo):
+                r.problem(dev.key_pos[kind], "'out_of_order' takes {swap: RATE, move: RATE} (adjacent "
                                               "swaps and moves of a step over two or more steps)")
                 continue
             r.record(ooo, ("deviations", "out_of_order"))
@@ -507,13 +471,13 @@ def _concentrations(doc, r: _Reader) -> tuple[Concentration, ...]:
     allowed = {"kinds", "factor", "officer", "office", "period", "attributes"}
     out = []
     for i, item in enumerate(raw):
-        if not isinstance(item, _Loc):
+        if not isinstance(item, LocDict):
             r.problem(r.loc(doc, "concentrations"), f"concentration {i + 1} must be a mapping")
             continue
         r.record(item, ("concentrations", i))
         for k in item:
             if k not in allowed:
-                r.problem(item.key_locs[k], f"unknown key '{k}' in a concentration{did_you_mean(k, allowed)}; "
+                r.problem(item.key_pos[k], f"unknown key '{k}' in a concentration{did_you_mean(k, allowed)}; "
                                             f"allowed: {', '.join(sorted(allowed))}")
         kinds = item.get("kinds", "all")
         kinds = [kinds] if isinstance(kinds, str) else kinds

@@ -67,10 +67,22 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _constru
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
-def load_yaml(path: str | Path, text: str | None = None):
+class _TextDatesLoader(_Loader):
+    """Dates stay text, for readers that parse them and can then say where a bad one stands
+    (PyYAML's own date constructor fails on 2024-02-30 without a line number)."""
+
+
+_TextDatesLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in _Loader.yaml_implicit_resolvers.items()
+}
+
+
+def load_yaml(path: str | Path, text: str | None = None, dates_as_text: bool = False):
     """Parse a YAML file into LocDict/LocList/scalars; syntax errors become (line, col, msg).
     A document nested too deep or whose aliases expand too far is refused (core/yamlguard.py)."""
     if text is None:
         text = read_yaml_text(Path(path))
     check_yaml(text)
-    return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader subclass
+    loader = _TextDatesLoader if dates_as_text else _Loader
+    return yaml.load(text, Loader=loader)  # noqa: S506 - both loaders are SafeLoader subclasses
