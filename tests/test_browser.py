@@ -173,3 +173,30 @@ def test_hostile_values_show_as_text(browser, mini_sop, tmp_path):
     assert HOSTILE_ACT in page.locator("#case-events").inner_text()
     assert page.evaluate("document.querySelectorAll('script').length") == 2
     pg.check_clean()
+
+
+FIRST_BOX = """() => Array.from(document.querySelectorAll('.map-box .map')).map(v => {
+  const view = v.getBoundingClientRect();
+  const nodes = Array.from(v.querySelectorAll('g.node')).map(g => g.getBoundingClientRect());
+  const first = nodes.reduce((a, b) => (b.top < a.top - 1 ? b : a));
+  return {scrolled: v.scrollLeft, wider: v.scrollWidth > v.clientWidth,
+          visible: first.left >= view.left && first.right <= view.left + v.clientWidth};
+})"""
+
+
+def test_maps_open_with_the_start_of_the_process_in_view(browser, reports):
+    _, paths = reports
+    pg = Page(browser, paths["en"])
+    page = pg.page
+    # Wide screen: the start box is visible from the left edge, so the title and legend show too.
+    maps = page.evaluate(FIRST_BOX)
+    assert len(maps) == 2 and any(m["wider"] for m in maps)
+    assert all(m["visible"] and m["scrolled"] == 0 for m in maps)
+    # Narrow screen: the actual process' start box lies beyond the left edge's view, and the map
+    # opens scrolled to it.
+    page.set_viewport_size({"width": 1000, "height": 900})
+    page.reload()
+    maps = page.evaluate(FIRST_BOX)
+    assert all(m["visible"] for m in maps)
+    assert maps[1]["scrolled"] > 0
+    pg.check_clean()

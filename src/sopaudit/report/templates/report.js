@@ -45,8 +45,8 @@
   function readableScale(map) {
     return Math.min(1, Math.max(fitScale(map, map.view), MIN_TEXT / map.minText));
   }
-  // A drawing wider than its box opens with its first box (the start of the process) in the
-  // middle of the view, not at its left edge, which may be empty.
+  // A drawing wider than its box opens at its left edge (title and legend) when its first box
+  // (the start of the process) is visible from there; otherwise with that box in the middle.
   function startAtTop(map) {
     var view = map.view, first = null;
     if (view.scrollWidth <= view.clientWidth) { return; }
@@ -54,8 +54,9 @@
       var r = g.getBoundingClientRect();
       if (!first || r.top < first.top - 1) { first = r; }
     });
-    var box = view.getBoundingClientRect();
-    var x = first ? first.left + first.width / 2 - box.left + view.scrollLeft : view.scrollWidth / 2;
+    var left = view.getBoundingClientRect().left - view.scrollLeft;
+    if (first && first.right - left + 8 <= view.clientWidth) { view.scrollLeft = 0; return; }
+    var x = first ? first.left - left + first.width / 2 : view.scrollWidth / 2;
     view.scrollLeft = Math.max(0, x - view.clientWidth / 2);
   }
   function pannable(view) {
