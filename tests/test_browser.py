@@ -199,4 +199,5 @@ def test_maps_open_with_the_start_of_the_process_in_view(browser, reports):
     maps = page.evaluate(FIRST_BOX)
     assert all(m["visible"] for m in maps)
     assert maps[1]["scrolled"] > 0
+    pg.requests.remove(pg.url)  # the reload
     pg.check_clean()
