@@ -151,16 +151,20 @@ class _Writer:
         d = self.new(kind="decision", text=node.question)
         self.resolve(waiting, d)
         if node.redo is None:
-            d.no = head.label  # "tidak": back to the start of the body
-            return [(d, "yes")]
-        d.no = NEXT
+            setattr(d, node.again, head.label)  # the answer that goes back: to the start of the body
+            return [(d, node.exit)]
+        setattr(d, node.again, NEXT)
         redo_waiting = self.emit(node.redo)
         last = self.rows[-1]
-        if redo_waiting or last.kind != "step":
-            raise ApExportError(f"{self.sop.source}: the redo steps of the loop '{node.question}' must end in a step "
-                                "to go back from")
-        last.goto = head.label
-        return [(d, "yes")]
+        if last.kind == "step" and last.goto is None:  # the last redo step goes back
+            redo_waiting.append((last, "goto"))
+        if not redo_waiting:
+            raise ApExportError(f"{self.sop.source}: the redo steps of the loop '{node.question}' end the service "
+                                "on every path, so the loop never goes back; write a choice instead")
+        # every path of the redo steps that does not end goes back to the start of the body
+        for row, attr in redo_waiting:
+            setattr(row, attr, head.label)
+        return [(d, node.exit)]
 
     def number(self) -> list[ApRow]:
         by_label = {}

@@ -35,11 +35,12 @@ def _flow_notes(sop: SOP) -> dict[str, list[str]]:
                 for s in first_steps(branch):
                     notes.setdefault(s, []).append(f"jika '{node.question}' {answer}")
         elif isinstance(node, Loop):
+            again = "ya" if node.again == "yes" else "tidak"
             for s in first_steps(node.body):
-                notes.setdefault(s, []).append(f"diulang jika '{node.question}' tidak")
+                notes.setdefault(s, []).append(f"diulang jika '{node.question}' {again}")
             if node.redo is not None:
                 for s in first_steps(node.redo):
-                    notes.setdefault(s, []).append(f"jika '{node.question}' tidak, lalu kembali")
+                    notes.setdefault(s, []).append(f"jika '{node.question}' {again}, lalu kembali")
     return notes
 
 
