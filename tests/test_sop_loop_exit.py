@@ -244,3 +244,15 @@ def test_the_simulator_plays_both_ways_out_of_the_redo(sop):
     res = sa.audit(log, sop, processes=1)
     assert res.metrics["case_conformance_rate"] == 1.0
     assert set(res.cases["end_reached"]) == {"complete", "ditolak"}
+
+
+def test_the_example_of_the_format_document_is_the_fixture(sop, tmp_path):
+    from conftest import ROOT
+
+    text = (ROOT / "docs" / "sop-format.md").read_text(encoding="utf-8")
+    example = text.split("### A loop left only along one answer", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    fixture = SOP_PATH.read_text(encoding="utf-8")
+    (tmp_path / "doc.yaml").write_text(fixture.split("flow:", 1)[0] + example, encoding="utf-8")
+    first = sop.flow.items[0]
+    assert sa.load_sop(tmp_path / "doc.yaml").flow == Sequence((Loop(first.body, first.redo, first.question),
+                                                                *sop.flow.items[1:]))
