@@ -25,9 +25,9 @@ from sopaudit.sop.model import Choice, End, Loop, Sequence, StepRef
 from sopaudit.sop.table import sop_rows
 from sopaudit.sop.tree import flow_to_tree
 from sopaudit.sop.yaml_write import to_yaml
-
-from conftest import FIXTURES, make_log
 from test_sop_import import _xlsx
+
+from conftest import FIXTURES, ROOT, make_log
 
 SOP_PATH = FIXTURES / "sop_flows" / "loop_exit.yaml"
 APPLY = ["pengajuan", "verifikasi"]
@@ -247,8 +247,6 @@ def test_the_simulator_plays_both_ways_out_of_the_redo(sop):
 
 
 def test_the_example_of_the_format_document_is_the_fixture(sop, tmp_path):
-    from conftest import ROOT
-
     text = (ROOT / "docs" / "sop-format.md").read_text(encoding="utf-8")
     example = text.split("### A loop left only along one answer", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
     fixture = SOP_PATH.read_text(encoding="utf-8")
