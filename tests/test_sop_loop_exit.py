@@ -282,3 +282,58 @@ def sop_ends(sop):
     from sopaudit.sop.model import walk
 
     return [n for n in walk(sop.flow) if isinstance(n, End)]
+
+
+# --- the flowchart drawn over the Pelaksana columns of the xlsx export --------------------------
+
+
+def test_xlsx_export_lays_the_flowchart_on_the_role_columns(sop, tmp_path):
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    write_xlsx(sop, tmp_path / "a.xlsx")
+    ws = load_workbook(tmp_path / "a.xlsx").active
+    (img,) = ws._images
+    first = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 2).value == "Mulai")
+    last = next(r for r in range(first, ws.max_row + 1) if ws.cell(r, 2).value == "Selesai")
+    # from the first Pelaksana column of the start row to the last one of the final row
+    assert (img.anchor._from.col, img.anchor._from.row) == (2, first - 1)
+    assert (img.anchor.to.col, img.anchor.to.row) == (2 + len(sop.roles), last)
+    # the same picture every time; the importer still reads the same SOP (the cells are unchanged)
+    write_xlsx(sop, tmp_path / "b.xlsx")
+    pictures = [zipfile.ZipFile(tmp_path / f"{n}.xlsx").read("xl/media/image1.png") for n in "ab"]
+    assert pictures[0][:8] == b"\x89PNG\r\n\x1a\n" and pictures[0] == pictures[1]
+    assert import_sop(tmp_path / "a.xlsx").sop.steps == sop.steps
+
+
+def test_chart_symbols_stand_in_their_cells_and_every_jump_is_drawn(sop):
+    from sopaudit.sop.ap_chart import Geometry, chart_layout
+
+    rows = linearise(sop)
+    roles = [r.id for r in sop.roles]
+    column_of = {"start": 0, "end": 2}
+    cols = [(roles.index(sop.step(r.step).roles[0]),) if r.kind == "step" else (column_of.get(r.kind, 1),)
+            for r in rows]
+    geo = Geometry(((0, 100), (100, 200), (200, 270)), tuple((40.0 * i, 40.0 * i + 40) for i in range(len(rows))),
+                   300.0)
+    layout = chart_layout(rows, cols, geo)
+    for r, (col,) in zip(rows, cols, strict=True):
+        box = layout.nodes[f"r{r.label}"].box
+        (x0, x1), (y0, y1) = geo.columns[col], geo.rows[r.label - 1]
+        assert x0 < box.x and box.right < x1 and y0 < box.y and box.bottom < y1
+        assert layout.nodes[f"r{r.label}"].node.shape == {"step": "box", "decision": "diamond"}.get(r.kind, "terminator")
+    drawn = {(e.edge.source, e.edge.target, e.edge.label) for e in layout.edges}
+    assert ("r4", "r8", "Ya") in drawn and ("r4", "r5", "Tidak") in drawn  # approved: past the rejection rows
+    assert ("r6", "r2", "Ya") in drawn and ("r6", "r7", "Tidak") in drawn  # resubmitted, or rejected
+    assert ("r9", "r11", "Tidak") in drawn and ("r9", "r10", "Ya") in drawn and ("r10", "r8", "") in drawn
+    assert ("r7", "r8", "") not in drawn and not [e for e in drawn if e[0] == "r12"]  # nothing leaves an end
+    assert len(drawn) == len(layout.edges) == 13
+    for e in layout.edges:  # each arrow ends on the symbol it leads to
+        box = layout.nodes[e.edge.target].box
+        x, y = e.tip
+        assert (abs(x - box.right) < 0.01 and box.y < y < box.bottom) or (abs(y - box.y) < 0.01 and box.x < x < box.right)
+    # jumps whose rows overlap run in different lanes, right of every symbol
+    lanes = {(e.edge.source, e.edge.target): e.path[1][1][0][0] for e in layout.edges if e.direction == (-1.0, 0.0)}
+    assert len(set(lanes.values())) >= 2 and min(lanes.values()) > 270
+    assert lanes[("r6", "r2")] != lanes[("r4", "r8")] and lanes[("r10", "r8")] != lanes[("r9", "r11")]
