@@ -227,7 +227,7 @@ def test_drawing_is_deterministic_and_labels_the_exit(sop, tmp_path):
 
 def test_table_notes_name_the_answer_that_goes_back(sop):
     notes = {r["No"]: r["Keterangan"] for r in sop_rows(sop)}
-    assert "jika 'Permohonan disetujui?' tidak, lalu kembali" in notes["3"]
+    assert "jika 'Permohonan disetujui?' tidak, lalu kembali atau berakhir" in notes["3"]
     assert "diulang jika 'Cetakan rusak?' ya" in notes["4"]
     assert "jika 'Cetakan rusak?' ya, lalu kembali" in notes["5"]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import textwrap
 
-from sopaudit.sop.model import SOP, Choice, Duration, Loop, Optional_, StepRef, walk
+from sopaudit.sop.model import SOP, Choice, Duration, Loop, Optional_, StepRef, may_end, walk
 
 COLUMNS = ("No", "Kegiatan", "Pelaksana", "Kelengkapan", "Waktu", "Output", "Keterangan")
 _UNIT_ID = {"minutes": "menit", "hours": "jam", "working_days": "hari kerja", "days": "hari"}
@@ -40,7 +40,8 @@ def _flow_notes(sop: SOP) -> dict[str, list[str]]:
                 notes.setdefault(s, []).append(f"diulang jika '{node.question}' {again}")
             if node.redo is not None:
                 for s in first_steps(node.redo):
-                    notes.setdefault(s, []).append(f"jika '{node.question}' {again}, lalu kembali")
+                    back = "lalu kembali atau berakhir" if may_end(node.redo) else "lalu kembali"
+                    notes.setdefault(s, []).append(f"jika '{node.question}' {again}, {back}")
     return notes
 
 
