@@ -337,3 +337,38 @@ def test_chart_symbols_stand_in_their_cells_and_every_jump_is_drawn(sop):
     lanes = {(e.edge.source, e.edge.target): e.path[1][1][0][0] for e in layout.edges if e.direction == (-1.0, 0.0)}
     assert len(set(lanes.values())) >= 2 and min(lanes.values()) > 270
     assert lanes[("r6", "r2")] != lanes[("r4", "r8")] and lanes[("r10", "r8")] != lanes[("r9", "r11")]
+
+
+def test_random_flows_round_trip_through_the_sop_ap_rows():
+    """Random flows (loops whose redo may end, with either exit answer, nested loops with the same
+    first row, choices, optional steps, ends) written as SOP AP rows and read back allow exactly
+    the same traces of up to 7 steps, or the export refuses them with a reason: never a silently
+    different flow."""
+    from sopaudit.sop.ap_flow import flow_of
+    from sopaudit.sop.ap_rows import ApExportError
+    from sopaudit.sop.language import LanguageTooLarge
+    from sopaudit.sop.model import SOP, Header, Parallel, Step, always_ends, walk
+    from test_sop_language import _random_flow
+
+    rng = random.Random(1)
+    checked, refused = 0, 0
+    while checked < 150:
+        flow = _random_flow(rng, 4, True)
+        seqs = [n for n in walk(flow) if isinstance(n, Sequence)]
+        if any(isinstance(n, Parallel) for n in walk(flow)) or any(always_ends(a) for s in seqs for a in s.items[:-1]):
+            continue  # an SOP AP table has no parallel block; the loader refuses unreachable items
+        used = sorted({n.step for n in walk(flow) if isinstance(n, StepRef)})
+        sop = SOP(Header("R", "R"), (), tuple(Step(s, s.upper()) for s in used), flow)
+        try:
+            rows = linearise(sop)
+        except ApExportError as e:
+            assert re.search("optional block|cannot show where they rejoin", str(e)), str(e)
+            refused += 1
+            continue
+        try:
+            expected = set(flow_language(flow, max_repeats=None, max_len=7))
+        except LanguageTooLarge:
+            continue
+        assert set(flow_language(flow_of(rows, "t"), max_repeats=None, max_len=7)) == expected, flow
+        checked += 1
+    assert refused < 30

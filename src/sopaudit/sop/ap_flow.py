@@ -63,10 +63,12 @@ class _Reader:
                 out.append(i)
         return out
 
-    def parse(self, i: int, stop: int, loop_head: int | None = None) -> list[Node]:
+    def parse(self, i: int, stop: int) -> list[Node]:
         items: list[Node] = []
         while i < stop:
-            backs = [] if i == loop_head else self.back_edges(i, stop)
+            # rows before `stop` going back to row i: a loop starts here (the body of a loop is
+            # read up to its decision, so an inner loop with the same first row is found again)
+            backs = self.back_edges(i, stop)
             if backs:
                 node, i = self.loop(i, max(backs), stop)
                 items.append(node)
@@ -130,9 +132,10 @@ class _Reader:
             raise self.err(row, f"jumps to No. {t2 + 1}, out of the block it stands in")
         first = self.parse(i + 1, t2)
         last = self.rows[t2 - 1]
-        if last.goto is not None and last.kind == "step":  # the first branch jumps over the second
-            join = self.target(last, last.goto)
-            if isinstance(join, End) or not t2 < join <= stop:
+        join = self.target(last, last.goto) if last.goto is not None and last.kind == "step" else None
+        if join is not None and (isinstance(join, End) or join >= t2):  # the first branch jumps over the second
+            # (a jump back to a row inside the branch is a loop of the branch, not the join)
+            if isinstance(join, End) or not t2 <= join <= stop:
                 raise self.err(last, "jumps to a row that is not after the other answer's rows")
             second = self.parse(t2, join)
             return Choice(row.text, **{a1: _seq(first or [Sequence(())]), a2: _seq(second)}), join
@@ -155,7 +158,7 @@ class _Reader:
                 exit_at = answers[out[0]]
                 if exit_at > stop:
                     raise self.err(dec, f"jumps to No. {exit_at + 1}, out of the block it stands in")
-                body = self.parse(head, d, loop_head=head)
+                body = self.parse(head, d)
                 self.back_to[head] = exit_at  # in the redo rows, going back is reaching their end
                 try:
                     redo = self.parse(d + 1, exit_at)
@@ -171,7 +174,7 @@ class _Reader:
                 raise self.err(row, "a loop's decision goes back with one answer and on to the next row with the "
                                "other; when the answer that goes back first passes through other rows (which "
                                "may end the service), the other answer must jump past them")
-            body = self.parse(head, back, loop_head=head)
+            body = self.parse(head, back)
             return Loop(_seq(body or [Sequence(())]), None, row.text, exit=out[0]), back + 1
         raise self.err(row, f"goes back to No. {head + 1}, but no decision above it leads here with one answer and "
                        "past it with the other")
