@@ -372,3 +372,35 @@ def test_random_flows_round_trip_through_the_sop_ap_rows():
         assert set(flow_language(flow_of(rows, "t"), max_repeats=None, max_len=7)) == expected, flow
         checked += 1
     assert refused < 30
+
+
+def test_random_loops_whose_redo_may_end_compile_to_the_same_language():
+    """The Petri net and the process tree of 30 random loops whose redo steps may end (inside
+    random flows, with either exit answer) accept exactly the flow's traces of up to 6 steps."""
+    import pm4py
+
+    from sopaudit.sop.compile import CompiledNet, compile_flow
+    from sopaudit.sop.language import LanguageTooLarge, net_language
+    from sopaudit.sop.model import always_ends, nullable
+    from test_sop_language import _random_flow
+
+    rng = random.Random(18)
+    checked = 0
+    while checked < 30:
+        body = _random_flow(rng, 2, True)
+        redo = Sequence((StepRef(rng.choice("abc")), Choice("Ulang?", _random_flow(rng, 1, False),
+                                                            Sequence((StepRef("t"), End("ditolak"))))))
+        if always_ends(body) or nullable(body):
+            continue
+        loop = Loop(body, redo, "Disetujui?", exit=rng.choice(["yes", "no"]))
+        flow = Sequence((StepRef("s"), loop, StepRef("z"))) if rng.random() < 0.5 else loop
+        try:
+            expected = set(flow_language(flow, max_repeats=None, max_len=6, limit=20_000))
+            by_net = net_language(compile_flow(flow), 6, limit=20_000)
+            by_tree = net_language(CompiledNet(*pm4py.convert_to_petri_net(flow_to_tree(flow))), 6, limit=20_000)
+            once = flow_language(flow, max_repeats=1, limit=20_000)
+        except LanguageTooLarge:
+            continue
+        assert by_net == expected and by_tree == expected, flow
+        assert any("ditolak" in ends for ends in once.values())  # the redo can end the service
+        checked += 1
