@@ -1,7 +1,9 @@
 """The flow of an SOP AP table: rows with jumps (ap_rows.py) read back into flow blocks.
 
 A decision whose answer jumps back is a loop (the rows from the jump target to the decision are
-its body; rows the "again" answer passes through before jumping back are its redo steps); a
+its body; rows the "again" answer passes through before jumping back are its redo steps, which
+may end the service, and the decision's other answer jumps past them: the loop is left only
+along that answer, kept as the loop's `exit`); a
 decision with one answer on the next row and one further down is a choice (the rows in between
 are the branch of the first answer; when they end, the rows from the jump on are the rest of
 the flow, which both readings of the table allow alike); an answer that ends the service is a
