@@ -404,3 +404,14 @@ def test_random_loops_whose_redo_may_end_compile_to_the_same_language():
         assert by_net == expected and by_tree == expected, flow
         assert any("ditolak" in ends for ends in once.values())  # the redo can end the service
         checked += 1
+
+
+@pytest.mark.parametrize(("written", "expected"), [("no", "no"), ("tidak", "no"), ("'no'", "no"), ("yes", "yes"),
+                                                   ("Ya", "yes")])
+def test_the_exit_answer_in_any_spelling(tmp_path, written, expected):
+    # YAML reads a bare yes/no as true/false; both spellings and the Indonesian words are fine
+    path = tmp_path / "x.yaml"
+    path.write_text("sop: {code: T, title: T}\nsteps: [{id: a, name: A}, {id: b, name: B}]\n"
+                    f"flow:\n  - loop: {{body: [a], redo: [b], question: \"Rusak?\", exit: {written}}}\n",
+                    encoding="utf-8")
+    assert sa.load_sop(path).flow == Loop(StepRef("a"), StepRef("b"), "Rusak?", exit=expected)
