@@ -24,6 +24,7 @@ MODELS = {
     "mini": FIXTURES / "mini_sop.yaml",
     "branch": FIXTURES / "branch_sop.yaml",
     "all_constructs": FIXTURES / "sop_flows" / "all_constructs.yaml",
+    "loop_exit": FIXTURES / "sop_flows" / "loop_exit.yaml",
     "paspor_mpaspor": PASSPORT_SOP,
     "paspor_walkin": PASSPORT_SOP.with_name("paspor_baru_walkin.yaml"),
     "paspor_pengganti": PASSPORT_SOP.with_name("paspor_pengganti_hilang_rusak.yaml"),
@@ -81,10 +82,10 @@ def test_process_tree_accepts_the_same_traces(model):
     assert {m: aligned[m].deviations == 0 for m in mutants} == {m: m in exact for m in mutants}
 
 
-@pytest.mark.parametrize("name", ["mini", "branch", "all_constructs", "itas", "paspor_walkin"])
+@pytest.mark.parametrize("name", ["mini", "branch", "all_constructs", "loop_exit", "itas", "paspor_walkin"])
 def test_bounded_languages_of_flow_net_and_tree_are_equal(name):
     sop = sa.load_sop(MODELS[name])
-    n = 14 if name in ("mini", "branch", "all_constructs") else 22
+    n = 14 if name in ("mini", "branch", "all_constructs", "loop_exit") else 22
     expected = set(flow_language(sop.flow, max_repeats=None, max_len=n))
     assert net_language(compile_sop(sop), n) == expected
     assert net_language(tree_net(sop), n) == expected
@@ -145,10 +146,15 @@ def _random_flow(rng: random.Random, depth: int, may_stop: bool):
     if k < 0.9:
         return Parallel(tuple(_random_flow(rng, depth - 1, False) for _ in range(rng.randint(2, 3))))
     body = _random_flow(rng, depth - 1, may_stop)
-    redo = rng.choice([None, StepRef(rng.choice(letters)), Sequence(())])
+    # the redo steps may end the service on some paths (a rejection resubmitted or ended)
+    redo = rng.choice([None, StepRef(rng.choice(letters)), Sequence(()), _random_flow(rng, depth - 1, may_stop)]
+                      + ([Sequence((StepRef(rng.choice(letters)), Choice("q?", Sequence(()), End("e4"))))] * 2
+                         if may_stop else []))
+    if redo is not None and always_ends(redo):
+        redo = Sequence((StepRef(rng.choice(letters)), Choice("q?", Sequence(()), redo)))
     if always_ends(body) or (nullable(body) and (redo is None or nullable(redo))):
         return StepRef(rng.choice(letters))
-    return Loop(body, redo, "lagi?")
+    return Loop(body, redo, "lagi?", exit=rng.choice(["yes", "no"]))
 
 
 def test_random_flows_compile_export_and_import_to_the_same_language(tmp_path):

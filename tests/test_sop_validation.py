@@ -343,9 +343,16 @@ CASES = [
     pytest.param(
         H + S0 + "flow:\n  - loop:\n      body: [a]\n      redo: [b, {end: x}]\n      question: Again?\n",
         [
-            "8:13: an 'end' cannot stand in a loop's redo steps; put the choice that ends the service in the body",
+            "8:13: every path through the redo steps reaches an 'end', so the loop never goes back; leave one answer of the decision in redo without an 'end' (it goes back to the body), or write a choice whose 'tidak' branch ends instead of a loop",
         ],
-        id='end_in_loop_redo',
+        id='loop_whose_redo_always_ends',
+    ),
+    pytest.param(
+        H + S0 + "flow:\n  - loop: {body: [a], question: \"Ulang?\", exit: kadang}\n  - b\n",
+        [
+            "6:49: 'exit' is the answer that leaves the loop: yes/ya or no/tidak, not 'kadang'",
+        ],
+        id='loop_exit_not_an_answer',
     ),
     pytest.param(
         H + S0 + "flow:\n  - choice: {id: c1, question: \"Lengkap?\", yes: [a]}\n  - loop: {id: c1, body: [b], question: \"Ulang?\"}\n",
@@ -462,7 +469,7 @@ CASES = [
     pytest.param(
         H + S0 + "flow:\n  - a\n  - loop: {body: [b], question: \"Ulang?\", until: done}\n",
         [
-            "7:43: unknown key 'until' in a loop; allowed: body, id, question, redo",
+            "7:43: unknown key 'until' in a loop; allowed: body, exit, id, question, redo",
         ],
         id='unknown_key_in_loop',
     ),

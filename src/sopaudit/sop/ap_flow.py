@@ -1,7 +1,9 @@
 """The flow of an SOP AP table: rows with jumps (ap_rows.py) read back into flow blocks.
 
 A decision whose answer jumps back is a loop (the rows from the jump target to the decision are
-its body; rows the "again" answer passes through before jumping back are its redo steps); a
+its body; rows the "again" answer passes through before jumping back are its redo steps, which
+may end the service, and the decision's other answer jumps past them: the loop is left only
+along that answer, kept as the loop's `exit`); a
 decision with one answer on the next row and one further down is a choice (the rows in between
 are the branch of the first answer; when they end, the rows from the jump on are the rest of
 the flow, which both readings of the table allow alike); an answer that ends the service is a
@@ -34,6 +36,7 @@ class _Reader:
         self.rows = rows
         self.where = where
         self.n = len(rows)
+        self.back_to: dict[int, int] = {}  # while reading a loop's redo rows: its first row -> their end
 
     def err(self, row: ApRow, message: str) -> ApFlowError:
         return ApFlowError(f"{self.where}: row No. {row.label}{f' (line {row.line})' if row.line else ''}: {message}")
@@ -45,7 +48,7 @@ class _Reader:
         index = row.label if value == NEXT else int(value) - 1  # labels are 1-based row numbers
         if not 0 <= index < self.n:
             raise self.err(row, f"jumps to No. {value}, which the table does not have")
-        return index
+        return self.back_to.get(index, index)
 
     def flow(self) -> Node:
         first = 1 if self.rows and self.rows[0].kind == "start" else 0
@@ -62,10 +65,12 @@ class _Reader:
                 out.append(i)
         return out
 
-    def parse(self, i: int, stop: int, loop_head: int | None = None) -> list[Node]:
+    def parse(self, i: int, stop: int) -> list[Node]:
         items: list[Node] = []
         while i < stop:
-            backs = [] if i == loop_head else self.back_edges(i, stop)
+            # rows before `stop` going back to row i: a loop starts here (the body of a loop is
+            # read up to its decision, so an inner loop with the same first row is found again)
+            backs = self.back_edges(i, stop)
             if backs:
                 node, i = self.loop(i, max(backs), stop)
                 items.append(node)
@@ -129,9 +134,10 @@ class _Reader:
             raise self.err(row, f"jumps to No. {t2 + 1}, out of the block it stands in")
         first = self.parse(i + 1, t2)
         last = self.rows[t2 - 1]
-        if last.goto is not None and last.kind == "step":  # the first branch jumps over the second
-            join = self.target(last, last.goto)
-            if isinstance(join, End) or not t2 < join <= stop:
+        join = self.target(last, last.goto) if last.goto is not None and last.kind == "step" else None
+        if join is not None and (isinstance(join, End) or join >= t2):  # the first branch jumps over the second
+            # (a jump back to a row inside the branch is a loop of the branch, not the join)
+            if isinstance(join, End) or not t2 <= join <= stop:
                 raise self.err(last, "jumps to a row that is not after the other answer's rows")
             second = self.parse(t2, join)
             return Choice(row.text, **{a1: _seq(first or [Sequence(())]), a2: _seq(second)}), join
@@ -140,23 +146,37 @@ class _Reader:
         return Choice(row.text, **{a1: _seq(first or [Sequence(())]), a2: Sequence(())}), t2
 
     def loop(self, head: int, back: int, stop: int) -> tuple[Node, int]:
-        row = self.rows[back]
-        if row.kind == "decision":
-            ty, tn = self.target(row, row.yes), self.target(row, row.no)
-            exits = [t for t in (ty, tn) if isinstance(t, End) or t != head]
-            if len(exits) != 1 or isinstance(exits[0], End) or exits[0] != back + 1:
-                raise self.err(row, "a loop's decision goes back with one answer and on to the next row with the other")
-            body = self.parse(head, back, loop_head=head)
-            return Loop(_seq(body or [Sequence(())]), None, row.text), back + 1
-        # a step going back: the redo steps of the decision above it
+        # The loop's decision: one answer on the next row (the redo steps), the other past every
+        # row that goes back (the way out); the redo rows run up to where the way out leads and
+        # may end the service (a rejection resubmitted or ended as rejected).
         for d in range(back - 1, head - 1, -1):
             dec = self.rows[d]
             if dec.kind != "decision":
                 continue
-            ty, tn = self.target(dec, dec.yes), self.target(dec, dec.no)
-            if {ty, tn} == {d + 1, back + 1}:
-                body = self.parse(head, d, loop_head=head)
-                redo = self.parse(d + 1, back + 1)
-                return Loop(_seq(body or [Sequence(())]), _seq(redo), dec.text), back + 1
+            answers = {a: self.target(dec, getattr(dec, a)) for a in ("yes", "no")}
+            again = [a for a, t in answers.items() if t == d + 1]
+            out = [a for a, t in answers.items() if not isinstance(t, End) and t > back]
+            if len(again) == 1 and len(out) == 1 and again != out:
+                exit_at = answers[out[0]]
+                if exit_at > stop:
+                    raise self.err(dec, f"jumps to No. {exit_at + 1}, out of the block it stands in")
+                body = self.parse(head, d)
+                self.back_to[head] = exit_at  # in the redo rows, going back is reaching their end
+                try:
+                    redo = self.parse(d + 1, exit_at)
+                finally:
+                    del self.back_to[head]
+                return Loop(_seq(body or [Sequence(())]), _seq(redo or [Sequence(())]), dec.text,
+                            exit=out[0]), exit_at
+        row = self.rows[back]
+        if row.kind == "decision":
+            answers = {a: self.target(row, getattr(row, a)) for a in ("yes", "no")}
+            out = [a for a, t in answers.items() if isinstance(t, End) or t != head]
+            if len(out) != 1 or isinstance(answers[out[0]], End) or answers[out[0]] != back + 1:
+                raise self.err(row, "a loop's decision goes back with one answer and on to the next row with the "
+                               "other; when the answer that goes back first passes through other rows (which "
+                               "may end the service), the other answer must jump past them")
+            body = self.parse(head, back)
+            return Loop(_seq(body or [Sequence(())]), None, row.text, exit=out[0]), back + 1
         raise self.err(row, f"goes back to No. {head + 1}, but no decision above it leads here with one answer and "
                        "past it with the other")

@@ -24,6 +24,7 @@ from sopaudit.sop.model import (
     Sequence,
     StepRef,
     always_ends,
+    walk,
 )
 
 NEXT = "next"  # a jump to the following row
@@ -101,6 +102,10 @@ class _Writer:
             self.new(kind="end", text=node.name or node.id, end=node.id)
             return []
         if isinstance(node, Optional_):
+            if any(isinstance(n, Optional_) for n in walk(node.body)):
+                raise ApExportError(f"{self.sop.source}: an optional block inside an optional block cannot be "
+                                    "written as an SOP AP table (its rows would read as one block); make one of "
+                                    "them a choice with a question")
             first = len(self.rows)
             waiting = self.emit(node.body)
             steps = [r for r in self.rows[first:] if r.kind == "step"]
@@ -128,17 +133,27 @@ class _Writer:
             (answer, branch), (other, _) = full[0], empty[0]
             setattr(d, answer, NEXT)
             return self.emit(branch) + [(d, other)]
-        # both answers do something: the branch that ends first, so the other falls through
+        # both answers do something: the branch that ends first, so the other falls through; when
+        # both go on, the first must end in a step, whose "lanjut ke" jumps over the second
         full.sort(key=lambda ab: not always_ends(ab[1]))
-        (a1, b1), (a2, b2) = full
-        setattr(d, a1, NEXT)
-        waiting1 = self.emit(b1)
-        if waiting1:  # the first branch goes on after the choice: its last row jumps there
+        orders = [full, full[::-1]] if not always_ends(full[0][1]) else [full]
+        start, count = len(self.rows), self.count
+        for order in orders:
+            (a1, b1), (a2, b2) = order
+            del self.rows[start:]
+            self.count = count
+            setattr(d, a1, NEXT)
+            waiting1 = self.emit(b1)
+            if always_ends(b1):
+                break
             last = self.rows[-1]
-            if last.kind != "step":
-                raise ApExportError(f"{self.sop.source}: the choice '{node.question}' has two branches that both go "
-                                    "on and one ends in a decision; an SOP AP table cannot show where it rejoins")
-            waiting1 = [(last, "goto")]
+            if last.kind == "step" and all(w == (last, "goto") for w in waiting1):
+                waiting1 = [(last, "goto")]
+                break
+        else:
+            raise ApExportError(f"{self.sop.source}: the choice '{node.question}' has two branches that both go "
+                                "on and neither ends in a plain step; an SOP AP table cannot show where they "
+                                "rejoin (end one branch with a step)")
         first2 = len(self.rows)
         waiting2 = self.emit(b2)
         setattr(d, a2, self.rows[first2].label)
@@ -150,17 +165,22 @@ class _Writer:
         head = self.rows[first]
         d = self.new(kind="decision", text=node.question)
         self.resolve(waiting, d)
-        if node.redo is None:
-            d.no = head.label  # "tidak": back to the start of the body
-            return [(d, "yes")]
-        d.no = NEXT
-        redo_waiting = self.emit(node.redo)
+        setattr(d, node.again, NEXT)
+        start = len(self.rows)
+        redo_waiting = self.emit(node.redo) if node.redo is not None else []
+        if len(self.rows) == start:  # no redo rows: the answer that goes back leads to the body's start
+            setattr(d, node.again, head.label)
+            return [(d, node.exit)]
         last = self.rows[-1]
-        if redo_waiting or last.kind != "step":
-            raise ApExportError(f"{self.sop.source}: the redo steps of the loop '{node.question}' must end in a step "
-                                "to go back from")
-        last.goto = head.label
-        return [(d, "yes")]
+        if last.kind == "step" and last.goto is None:  # the last redo step goes back
+            redo_waiting.append((last, "goto"))
+        if not redo_waiting:
+            raise ApExportError(f"{self.sop.source}: the redo steps of the loop '{node.question}' end the service "
+                                "on every path, so the loop never goes back; write a choice instead")
+        # every path of the redo steps that does not end goes back to the start of the body
+        for row, attr in redo_waiting:
+            setattr(row, attr, head.label)
+        return [(d, node.exit)]
 
     def number(self) -> list[ApRow]:
         by_label = {}

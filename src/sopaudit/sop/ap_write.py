@@ -4,16 +4,20 @@ The header block, then the table of Permenpan-RB 35/2012: No, Kegiatan, one Pela
 per role holding the flowchart symbol of the row (□ process, ◇ decision, ⬭ start and end),
 Mutu Baku (Kelengkapan, Waktu, Output) and Keterangan, where each decision says where "Ya" and
 "Tidak" lead and each step its code and aliases, so that `sopaudit sop import` reads the same
-SOP back. What the SOP AP form has no place for (service standard, rules) follows the table
+SOP back. In the workbook the flowchart with its arrows is also drawn as a picture lying on the
+Pelaksana columns (sop/ap_chart.py); the importer reads the cells, never the picture. What the SOP AP form has no place for (service standard, rules) follows the table
 as YAML under "Data sopaudit".
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import yaml
 
+from sopaudit.drawing.png import render_png
+from sopaudit.sop.ap_chart import LANE_GAP, Geometry, chart_layout, lanes_needed
 from sopaudit.sop.ap_rows import NEXT, ApRow, linearise
 from sopaudit.sop.model import SOP, End
 from sopaudit.sop.table import duration_id
@@ -21,6 +25,7 @@ from sopaudit.sop.yaml_write import sop_document
 
 SYMBOLS = {"step": "□", "decision": "◇", "start": "⬭", "end": "⬭"}
 MUTU = ("Kelengkapan", "Waktu", "Output")
+ROLE_WIDTH = 14  # characters of a Pelaksana column
 DATA_TITLE = "Data sopaudit (standar pelayanan dan aturan; jangan diubah bentuknya)"
 
 
@@ -115,7 +120,8 @@ def write_xlsx(sop: SOP, path: Path) -> Path:
     for i, m in enumerate(MUTU):
         ws.cell(sub, 3 + len(roles) + i, m).font = Font(bold=True)
     role_col = {r.id: 3 + i for i, r in enumerate(roles)}
-    for k, cells in enumerate(table_rows(sop), start=sub + 1):
+    cells_of = table_rows(sop)
+    for k, cells in enumerate(cells_of, start=sub + 1):
         ws.cell(k, 1, int(cells["No"]))
         ws.cell(k, 2, cells["Kegiatan"])
         for rid in cells["roles"]:
@@ -128,9 +134,18 @@ def write_xlsx(sop: SOP, path: Path) -> Path:
         for c in rr:
             c.border = Border(top=thin, bottom=thin, left=thin, right=thin)
             c.alignment = Alignment(wrap_text=True, vertical="top", horizontal=c.alignment.horizontal)
-    widths = [5, 40] + [12] * len(roles) + [24, 16, 20, 40]
+    widths = [5, 40] + [ROLE_WIDTH] * len(roles) + [24, 16, 20, 40]
+    rows = linearise(sop)
+    lane_room = lanes_needed(rows) * LANE_GAP + 4
+    if roles:  # room right of the last role's symbols for the lines of the jumps
+        widths[1 + len(roles)] += math.ceil(lane_room / 7)
     for i, w in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(i)].width = w
+    heights = [_row_height(cells, widths) for cells in cells_of]
+    for k, pt in enumerate(heights, start=sub + 1):
+        ws.row_dimensions[k].height = pt
+    if roles:
+        _add_chart(ws, sop, rows, cells_of, widths, heights, lane_room, first_row=sub + 1)
     extra = data_yaml(sop)
     if extra:
         ws2 = wb.create_sheet("sopaudit")
@@ -138,6 +153,38 @@ def write_xlsx(sop: SOP, path: Path) -> Path:
         ws2.cell(2, 1, extra)
     wb.save(path)
     return path
+
+
+def _row_height(cells: dict, widths: list[int]) -> float:
+    """Points for a table row: room for its wrapped texts and for its flowchart symbol."""
+    texts = [(cells["Kegiatan"], widths[1])] + [(cells[k], w) for k, w in zip((*MUTU, "Keterangan"), widths[-4:],
+                                                                              strict=True)]
+    lines = max(sum(math.ceil(max(len(part), 1) / max(w - 2, 1)) for part in str(t).split("\n")) for t, w in texts)
+    return max(32.0, 13.5 * lines + 6)
+
+
+def _add_chart(ws, sop: SOP, rows: list[ApRow], cells_of: list[dict], widths: list[int], heights: list[float],
+               lane_room: float, first_row: int) -> None:
+    """The flowchart as a picture lying on the Pelaksana columns of the table rows: a two-cell
+    anchor stretches it over exactly those cells, whatever the viewer's pixel sizes."""
+    import io
+
+    from openpyxl.drawing.image import Image
+    from openpyxl.drawing.spreadsheet_drawing import AnchorMarker, TwoCellAnchor
+
+    n_roles = len(sop.roles)
+    px = [w * 7 + 5 for w in widths[2:2 + n_roles]]  # Excel's pixels of a column width
+    lefts = [sum(px[:i]) for i in range(n_roles)]
+    columns = [(x, x + w) for x, w in zip(lefts, px, strict=True)]
+    columns[-1] = (columns[-1][0], columns[-1][1] - lane_room)
+    tops = [sum(heights[:i]) * 4 / 3 for i in range(len(heights) + 1)]
+    geo = Geometry(tuple(columns), tuple(zip(tops, tops[1:], strict=False)), float(sum(px)))
+    index = {r.id: i for i, r in enumerate(sop.roles)}
+    layout = chart_layout(rows, [tuple(index[r] for r in cells["roles"]) for cells in cells_of], geo)
+    img = Image(io.BytesIO(render_png(layout)))
+    img.anchor = TwoCellAnchor(editAs="twoCell", _from=AnchorMarker(col=2, row=first_row - 1),
+                               to=AnchorMarker(col=2 + n_roles, row=first_row - 1 + len(rows)))
+    ws.add_image(img)
 
 
 def write_docx(sop: SOP, path: Path) -> Path:

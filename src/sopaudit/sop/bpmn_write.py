@@ -274,7 +274,8 @@ class _Writer:
         redo = self.block(node.redo) if node.redo is not None else _Frag(0, 0, 0, None, None)
         left = max(GW / 2 + LABEL_W + 10, body.axis if not body.empty else 0)
         axis = left
-        out = _Frag(0, 0, axis, back.id, ask.id, exit_label=YES)
+        leave, again = (YES, NO) if node.exit == "yes" else (NO, YES)
+        out = _Frag(0, 0, axis, back.id, ask.id, exit_label=leave)
         back.x, back.y = axis - GW / 2, 0
         top = GW + VGAP
         middle = max(body.h if not body.empty else 0, redo.h if not redo.empty else 0)
@@ -294,7 +295,7 @@ class _Writer:
         ask_cy, back_cy = ask_y + GW / 2, GW / 2
         if redo.empty:
             rx = x_right + HGAP / 2
-            out.flows.append(self.flow(ask.id, back.id, NO, [(axis + GW / 2, ask_cy), (rx, ask_cy), (rx, back_cy),
+            out.flows.append(self.flow(ask.id, back.id, again, [(axis + GW / 2, ask_cy), (rx, ask_cy), (rx, back_cy),
                                                             (axis + GW / 2, back_cy)]))
             out.w = rx + HGAP / 2
         else:
@@ -303,7 +304,7 @@ class _Writer:
             mid = (back_cy + ask_cy) / 2
             redo.moved(rx - redo.axis, mid - redo.h / 2)
             first, last = redo.shape(redo.entry), redo.shape(redo.exit)
-            out.flows.append(self.flow(ask.id, first.id, NO, [(axis + GW / 2, ask_cy), (rx, ask_cy),
+            out.flows.append(self.flow(ask.id, first.id, again, [(axis + GW / 2, ask_cy), (rx, ask_cy),
                                                              (rx, first.y + first.h)]))
             out.flows.append(self.flow(last.id, back.id, redo.exit_label, [(rx, last.y), (rx, back_cy),
                                                                           (axis + GW / 2, back_cy)]))

@@ -128,8 +128,8 @@ class _Builder:
                 redo_start = self.place()
                 self.tau(body_end, redo_start, "loop-redo")
                 redo_end = self.build(node.redo, redo_start)
-                if redo_end is None:
-                    raise ValueError("a loop's redo steps cannot end the service")
+                if redo_end is None:  # an end on some paths of redo goes to the sink like any end
+                    raise ValueError("a loop whose redo steps always end never goes back and cannot be compiled")
                 self.tau(redo_end, start, "loop-back")
             out = self.place()
             self.tau(body_end, out, "loop-exit")

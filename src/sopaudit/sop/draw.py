@@ -131,6 +131,7 @@ class _Chart:
             join_exits.append((join, ""))
             return _Block(fork, join_exits)
         if isinstance(node, Loop):
+            leave, again = (self.tx["yes"], self.tx["no"]) if node.exit == "yes" else (self.tx["no"], self.tx["yes"])
             body = self.block(node.body)
             ask = self.node("d", node.question, "diamond", DECISION_FILL)
             if body.entry is None:
@@ -138,16 +139,13 @@ class _Chart:
             else:
                 top = body.entry
                 self.connect(body.exits, ask)
-            if node.redo is not None:
-                redo = self.block(node.redo)
-                if redo.entry is not None:
-                    self.connect([(ask, self.tx["no"])], redo.entry)
-                    self.connect(redo.exits, top)
-                else:
-                    self.connect([(ask, self.tx["no"])], top)
+            redo = self.block(node.redo) if node.redo is not None else _Block(None, [])
+            if redo.entry is not None:  # the redo steps, then back (unless they end the service)
+                self.connect([(ask, again)], redo.entry)
+                self.connect(redo.exits, top)
             else:
-                self.connect([(ask, self.tx["no"])], top)
-            return _Block(top, [(ask, self.tx["yes"])])
+                self.connect([(ask, again)], top)
+            return _Block(top, [(ask, leave)])
         raise TypeError(node)
 
     def decision(self, question: str, arms: list[tuple[str, Node]]) -> _Block:

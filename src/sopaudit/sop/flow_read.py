@@ -186,23 +186,38 @@ class FlowReader:
             self.problems.add(vloc, "'loop' takes a mapping with body (the steps repeated), question and "
                                     "optionally redo (the steps before going back)")
             return Sequence(())
-        unknown_keys(value, {"id", "body", "redo", "question"}, self.problems, "a loop")
+        unknown_keys(value, {"id", "body", "redo", "question", "exit"}, self.problems, "a loop")
         question = text_field(value, "question", self.problems, required=True, what="a loop")
         lid = self.block_id(value, "loop")
+        exit_ = self.exit_answer(value)
         body = self.read_list(value["body"], value, "body")
         redo = self.read_list(value["redo"], value, "redo") if value.get("redo") is not None else None
         if always_ends(body):
             self.problems.add(value_loc(value, "body"), "loop without exit: every path through the loop body "
                                                    "reaches an 'end', so the loop's question is never asked; "
                                                    "leave one branch of the body without an 'end'")
-        if redo is not None and may_end(redo):
-            self.problems.add(value_loc(value, "redo"), "an 'end' cannot stand in a loop's redo steps; put the "
-                                                   "choice that ends the service in the body")
+        if redo is not None and always_ends(redo):
+            other = "tidak" if exit_ == "yes" else "ya"
+            self.problems.add(value_loc(value, "redo"), f"every path through the redo steps reaches an 'end', so "
+                                                   f"the loop never goes back; leave one answer of the decision "
+                                                   f"in redo without an 'end' (it goes back to the body), or "
+                                                   f"write a choice whose '{other}' branch ends instead of a loop")
         if nullable(body) and (redo is None or nullable(redo)):
             self.problems.add(value_loc(value, "body"), "this loop can go round without doing any step, so it "
                                                    "repeats nothing; make at least one step of the body "
                                                    "(or of redo) required")
-        return Loop(body, redo, question, lid)
+        return Loop(body, redo, question, lid, exit_)
+
+    def exit_answer(self, loop: LocDict) -> str:
+        """The answer that leaves the loop: yes (default) or no; YAML reads a bare yes/no as true/false."""
+        raw = loop.get("exit", "yes")
+        answer = {True: "yes", False: "no"}.get(raw) if isinstance(raw, bool) else \
+            {"yes": "yes", "ya": "yes", "no": "no", "tidak": "no"}.get(str(raw).strip().lower())
+        if answer is None:
+            self.problems.add(value_loc(loop, "exit"), f"'exit' is the answer that leaves the loop: yes/ya or "
+                                                  f"no/tidak, not '{raw}'")
+            return "yes"
+        return answer
 
 
 def _empty(node: Node) -> bool:

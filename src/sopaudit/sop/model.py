@@ -106,13 +106,22 @@ class Parallel:
 class Loop:
     """Body done at least once; after each time, the question decides whether to go back.
 
-    `redo` holds the steps done before going back (e.g. an official report before a reprint).
+    The loop is left only along the `exit` answer ("yes" or "no"); the other answer goes through
+    `redo` (e.g. an official report before a reprint) back to the body. `redo` may end the
+    service on some of its paths (a rejected application resubmitted or ended as rejected), so
+    a case that took the other answer can never leave the loop as if it had taken `exit`.
     """
 
     body: Node
     redo: Node | None = None
     question: str = ""
     id: str = ""
+    exit: str = "yes"
+
+    @property
+    def again(self) -> str:
+        """The answer that goes back (through `redo`)."""
+        return "no" if self.exit == "yes" else "yes"
 
 
 @dataclass(frozen=True)
@@ -232,7 +241,7 @@ def always_ends(node: Node) -> bool:
         return any(always_ends(n) for n in node.items)
     if isinstance(node, Choice):
         return always_ends(node.yes) and always_ends(node.no)
-    if isinstance(node, Loop):
+    if isinstance(node, Loop):  # the exit answer never ends; only the body can end every path
         return always_ends(node.body)
     return False  # steps, optional blocks (may be skipped) and parallel blocks (no ends inside)
 

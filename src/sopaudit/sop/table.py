@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import textwrap
 
-from sopaudit.sop.model import SOP, Choice, Duration, Loop, Optional_, StepRef, walk
+from sopaudit.sop.model import SOP, Choice, Duration, Loop, Optional_, StepRef, may_end, walk
 
 COLUMNS = ("No", "Kegiatan", "Pelaksana", "Kelengkapan", "Waktu", "Output", "Keterangan")
 _UNIT_ID = {"minutes": "menit", "hours": "jam", "working_days": "hari kerja", "days": "hari"}
@@ -35,11 +35,13 @@ def _flow_notes(sop: SOP) -> dict[str, list[str]]:
                 for s in first_steps(branch):
                     notes.setdefault(s, []).append(f"jika '{node.question}' {answer}")
         elif isinstance(node, Loop):
+            again = "ya" if node.again == "yes" else "tidak"
             for s in first_steps(node.body):
-                notes.setdefault(s, []).append(f"diulang jika '{node.question}' tidak")
+                notes.setdefault(s, []).append(f"diulang jika '{node.question}' {again}")
             if node.redo is not None:
                 for s in first_steps(node.redo):
-                    notes.setdefault(s, []).append(f"jika '{node.question}' tidak, lalu kembali")
+                    back = "lalu kembali atau berakhir" if may_end(node.redo) else "lalu kembali"
+                    notes.setdefault(s, []).append(f"jika '{node.question}' {again}, {back}")
     return notes
 
 

@@ -2,8 +2,9 @@
 
 A process tree has no "stop here": a legitimate end inside a decision is expressed by moving
 the rest of the flow into the branches that do not end (the end itself becomes a silent leaf).
-A loop whose body may end becomes "zero or more non-ending rounds, then one last round that
-ends or goes on": seq(loop(tau, seq(body without its ending paths, redo)), last round + rest).
+A loop whose body or redo steps may end becomes "zero or more non-ending rounds, then one last
+round that ends or goes on": seq(loop(tau, seq(body without its ending paths, redo without its
+ending paths)), xor(last round + rest, body without ends + the ending paths of redo)).
 Both rewrites copy parts of the flow, so labels may occur more than once in the tree.
 """
 
@@ -101,7 +102,50 @@ def _without_ends(node: Node) -> Node | None:
         return Choice(node.question, yes, no, node.condition, node.id)
     if isinstance(node, Loop):
         body = _without_ends(node.body)
-        return None if body is None else Loop(body, node.redo, node.question, node.id)
+        if body is None:
+            return None
+        if node.redo is None or not may_end(node.redo):
+            return Loop(body, node.redo, node.question, node.id, node.exit)
+        redo = _without_ends(node.redo)
+        # a redo that always ends never goes back (the loader refuses it): one round only
+        return body if redo is None else Loop(body, redo, node.question, node.id, node.exit)
+    raise TypeError(node)
+
+
+def _ending(node: Node) -> Node | None:
+    """The part of `node` whose paths end (None if no path ends)."""
+    if not may_end(node):
+        return None
+    if isinstance(node, End):
+        return node
+    if isinstance(node, Optional_):
+        return _ending(node.body)
+    if isinstance(node, Choice):
+        yes, no = _ending(node.yes), _ending(node.no)
+        return (no if yes is None else yes) if yes is None or no is None else Choice(node.question, yes, no)
+    if isinstance(node, Sequence):  # the paths that end in item k, after items before it went on
+        options: list[Node] = []
+        for k, item in enumerate(node.items):
+            tail = _ending(item)
+            if tail is not None:
+                options.append(_cat(Sequence(tuple(_without_ends(n) for n in node.items[:k])), tail))
+            if _without_ends(item) is None:  # nothing after an item that always ends can run
+                break
+        out = options[-1]
+        for o in reversed(options[:-1]):
+            out = Choice("", o, out)
+        return out
+    if isinstance(node, Loop):  # zero or more rounds that go back, then a round that ends
+        again = _without_ends(Loop(node.body, node.redo, node.question, node.id, node.exit))
+        body = _without_ends(node.body)
+        last = [e for e in (_ending(node.body),
+                            _cat(body, _ending(node.redo)) if node.redo is not None and may_end(node.redo) else None)
+                if e is not None]
+        last_round = last[0] if len(last) == 1 else Choice("", last[0], last[1])
+        if not isinstance(again, Loop):
+            return last_round
+        rounds = Loop(_cat(again.body, again.redo) or Sequence(()), None, node.question)
+        return Sequence((Optional_(rounds), last_round))
     raise TypeError(node)
 
 
@@ -123,9 +167,15 @@ def _then(node: Node, rest: Node | None) -> ProcessTree:
         body = _without_ends(node.body)
         if body is None:  # the loader reports this as a loop without exit
             raise ValueError("a loop whose body always ends cannot be compiled")
-        again = _cat(body, node.redo)
-        rounds = _tree(Operator.LOOP, [_tau(), _plain(again)])
-        return _seq([rounds, _then(node.body, rest)])
+        redo = node.redo if node.redo is None or not may_end(node.redo) else _without_ends(node.redo)
+        last = _then(node.body, rest)
+        redo_end = _ending(node.redo) if node.redo is not None else None
+        if redo_end is not None:  # the last round may also take the other answer and end in redo
+            last = _xor([last, _seq([_plain(body), _then(redo_end, None)])])
+        if node.redo is not None and redo is None:  # redo always ends: no round goes back
+            return last
+        rounds = _tree(Operator.LOOP, [_tau(), _plain(_cat(body, redo) or Sequence(()))])
+        return _seq([rounds, last])
     raise TypeError(f"unknown flow node {node!r}")
 
 

@@ -67,6 +67,8 @@ def _flow_item(node: Node):
         if node.redo is not None:
             body["redo"] = _flow_list(node.redo)
         body["question"] = node.question
+        if node.exit != "yes":
+            body["exit"] = node.exit
         return {"loop": body}
     raise TypeError(node)
 
