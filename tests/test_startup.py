@@ -53,9 +53,10 @@ def test_compiling_and_checking_models_needs_no_pm4py_nor_pandas():
     assert loaded_after(code) == []
 
 
-def test_an_audit_with_every_report_imports_no_pm4py_nor_scipy(tmp_path):
+def test_an_audit_with_every_report_imports_no_pm4py_scipy_or_matplotlib(tmp_path):
     # pm4py (1-2 s to import) is for its own algorithms only (precision, discovery's miners);
-    # scipy (0.5-1 s) for the statistics of segments and reforms
+    # scipy (0.5-1 s) for the statistics of segments and reforms; matplotlib (0.3 s) for the trend
+    # charts of history and reforms (the report's charts are plain SVG)
     code = ("import pandas as pd\nimport sopaudit as sa\n"
             "t0 = pd.Timestamp('2024-03-04 08:00', tz='Asia/Jakarta')\n"
             "cases = {'c1': list('abcdefg'), 'c2': list('acedffg'), 'c3': list('abr')}\n"
@@ -67,4 +68,4 @@ def test_an_audit_with_every_report_imports_no_pm4py_nor_scipy(tmp_path):
             f"files = result.write({str(tmp_path / 'out')!r}, lang='en')\n"
             "assert {'report', 'xlsx', 'summary', 'cases'} <= set(files)")
     loaded = loaded_after(code)
-    assert "pm4py" not in loaded and "scipy" not in loaded
+    assert "pm4py" not in loaded and "scipy" not in loaded and "matplotlib" not in loaded
