@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
-from xml.sax.saxutils import escape, quoteattr
 
 import defusedxml.ElementTree as SafeET
 
@@ -210,6 +209,8 @@ def _xml_id(prefix: str, k: int) -> str:
 def write_pnml(net: CompiledNet, name: str = "sop") -> str:
     """PNML text of a net, with silent transitions marked as ProM does and the final marking;
     ids are stable (sorted by name) so the same net gives the same bytes."""
+    from xml.sax.saxutils import escape, quoteattr  # here: it imports urllib, http and ssl
+
     places = sorted(net.net.places, key=lambda p: str(p.name))
     transitions = sorted(net.net.transitions, key=lambda t: str(t.name))
     pid = {p: _xml_id("p", i + 1) for i, p in enumerate(places)}
