@@ -19,7 +19,7 @@ def bars(svg: str) -> list[tuple[float, float, str]]:
     """(width, height, fill) of each bar, in drawing order."""
     root = ET.fromstring(svg)
     return [(float(r.get("width")), float(r.get("height")), r.get("fill")) for r in root.iter(f"{NS}rect")
-            if r.get("height") != "10"]  # legend swatches are 10 x 10
+            if (r.get("width"), r.get("height")) != ("10", "10")]  # legend swatches are 10 x 10
 
 
 def test_nice_ticks():
