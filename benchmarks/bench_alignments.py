@@ -77,7 +77,7 @@ def pm4py_align(log: pd.DataFrame, net: CompiledNet) -> tuple[float, list[int]]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         t = clock()
-        res = pm4py.conformance_diagnostics_alignments(log, net.net, net.initial, net.final,
+        res = pm4py.conformance_diagnostics_alignments(log, *net.to_pm4py(),
                                                        multi_processing=False)
         return clock() - t, [r["cost"] for r in res]
 

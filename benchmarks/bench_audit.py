@@ -47,7 +47,7 @@ else:
     import sopaudit as sa
     from sopaudit.sop import compile_sop
     c = compile_sop(sa.load_sop(net_arg))
-    net, im, fm = c.net, c.initial, c.final
+    net, im, fm = c.to_pm4py()
 t = time.perf_counter()
 fit = pm4py.fitness_alignments(log, net, im, fm)
 align = time.perf_counter() - t

@@ -130,7 +130,7 @@ def main() -> None:
                 events[ACTIVITY] = events[ACTIVITY].astype(str)
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    replay_fitness.apply(events, net.net, net.initial, net.final,
+                    replay_fitness.apply(events, *net.to_pm4py(),
                                          variant=replay_fitness.Variants.ALIGNMENT_BASED,
                                          parameters={"show_progress_bar": False})
             pm_s = time.perf_counter() - t0

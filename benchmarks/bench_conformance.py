@@ -101,9 +101,9 @@ def main() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         t = time.perf_counter()
-        aligned = pm4py.conformance_diagnostics_alignments(events, net.net, net.initial, net.final)
+        aligned = pm4py.conformance_diagnostics_alignments(events, *net.to_pm4py())
         pm = time.perf_counter() - t
-        fit = pm4py.fitness_alignments(events, net.net, net.initial, net.final)["log_fitness"] if args.cases <= 20000 else None
+        fit = pm4py.fitness_alignments(events, *net.to_pm4py())["log_fitness"] if args.cases <= 20000 else None
     print(f"pm4py.conformance_diagnostics_alignments: {pm:8.1f} s ({len(aligned):,} alignments)")
     if fit is not None:
         print(f"pm4py log fitness {fit:.9f}")

@@ -74,7 +74,7 @@ def pm4py_baseline(traces: int) -> tuple[float, int]:
     import sopaudit as sa
     from sopaudit.sop import compile_sop
 
-    net, im, fm = compile_sop(sa.load_sop(SOP)).as_tuple()
+    net, im, fm = compile_sop(sa.load_sop(SOP)).to_pm4py()
     t0 = time.perf_counter()
     log = basic_playout.apply(net, im, fm, parameters={basic_playout.Parameters.NO_TRACES: traces,
                                                        basic_playout.Parameters.MAX_TRACE_LENGTH: 200})

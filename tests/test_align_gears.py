@@ -84,8 +84,7 @@ def _pm4py_cost(net: CompiledNet, trace: tuple[str, ...]) -> int:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = alignments.apply_trace(Trace([Event({"concept:name": a}) for a in trace]), net.net, net.initial,
-                                     net.final)
+        res = alignments.apply_trace(Trace([Event({"concept:name": a}) for a in trace]), *net.to_pm4py())
     return res["cost"]
 
 

@@ -125,7 +125,7 @@ def test_small_sop_flows_exact(tmp_path, flow, pairs, starts, ends, empty) -> No
 def _playout_flows(net, max_len: int):
     from pm4py.algo.simulation.playout.petri_net import algorithm as playout
 
-    traces = playout.apply(net.net, net.initial, net.final, variant=playout.Variants.EXTENSIVE,
+    traces = playout.apply(*net.to_pm4py(), variant=playout.Variants.EXTENSIVE,
                            parameters={"maxTraceLength": max_len, "return_elements": False})
     pairs, starts, ends = set(), set(), set()
     for trace in traces:

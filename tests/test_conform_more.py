@@ -139,7 +139,7 @@ def test_precision_equals_pm4py(mini_sop):
     log = make_log({"a": list("abcdefg"), "b": list("acedffg"), "c": list("abr"), "d": list("abcxdefg")})
     result = sa.audit(log, mini_sop, precision=True, processes=1)
     net = compile_sop(mini_sop)
-    expected = pm4py.precision_alignments(map_activities(log, mini_sop), net.net, net.initial, net.final)
+    expected = pm4py.precision_alignments(map_activities(log, mini_sop), *net.to_pm4py())
     assert result.metrics["precision"] == pytest.approx(expected, abs=1e-12)
     assert sa.audit(log, mini_sop, processes=1).metrics["precision"] is None
 

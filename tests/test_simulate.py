@@ -389,7 +389,7 @@ def test_imported_model_without_flow_is_refused(passport_sop, tmp_path):
 
     from sopaudit.sop import compile_sop
 
-    net, im, fm = compile_sop(passport_sop).as_tuple()
+    net, im, fm = compile_sop(passport_sop).to_pm4py()
     pm4py.write_pnml(net, im, fm, str(tmp_path / "paspor.pnml"))
     model = sa.load_sop(tmp_path / "paspor.pnml")
     with pytest.raises(SopAuditError, match="has no flow tree, so it cannot be simulated; write the SOP as a YAML"):

@@ -40,3 +40,32 @@ def test_help_lists_every_command_without_heavy_imports():
             "out = CliRunner().invoke(main, ['--help']).output\n"
             "assert all(c in out for c in ('audit', 'demo', 'discover', 'ingest', 'simulate', 'sop')), out")
     assert loaded_after(code) == []
+
+
+def test_compiling_and_checking_models_needs_no_pm4py_nor_pandas():
+    # what `sopaudit sop validate` does for a YAML table, a PNML net and a BPMN diagram
+    models = [ROOT / "reference_models" / "paspor_baru_walkin.yaml",
+              ROOT.parent / "shared" / "datasets" / "running_example" / "running-example.pnml",
+              *sorted((ROOT / "tests" / "fixtures" / "sop_bpmn").glob("*.bpmn"))[:1]]
+    code = ("from sopaudit.sop import compile_sop, load_sop\n"
+            f"nets = [compile_sop(load_sop(p)) for p in {[str(p) for p in models]!r}]\n"
+            f"assert len(nets) == {len(models)} and all(n.labels for n in nets)")
+    assert loaded_after(code) == []
+
+
+def test_an_audit_with_every_report_imports_no_pm4py_scipy_or_matplotlib(tmp_path):
+    # pm4py (1-2 s to import) is for its own algorithms only (precision, discovery's miners);
+    # scipy (0.5-1 s) for the statistics of segments and reforms; matplotlib (0.3 s) for the trend
+    # charts of history and reforms (the report's charts are plain SVG)
+    code = ("import pandas as pd\nimport sopaudit as sa\n"
+            "t0 = pd.Timestamp('2024-03-04 08:00', tz='Asia/Jakarta')\n"
+            "cases = {'c1': list('abcdefg'), 'c2': list('acedffg'), 'c3': list('abr')}\n"
+            "log = pd.DataFrame([{'case:concept:name': c, 'concept:name': a, 'org:resource': 'o' + a,\n"
+            "                     'time:timestamp': t0 + pd.Timedelta(minutes=10 * i)}\n"
+            "                    for c, acts in cases.items() for i, a in enumerate(acts)])\n"
+            f"result = sa.audit(log, sa.load_sop({str(ROOT / 'tests' / 'fixtures' / 'mini_sop.yaml')!r}), processes=1)\n"
+            "assert result.metrics['cases'] == 3\n"
+            f"files = result.write({str(tmp_path / 'out')!r}, lang='en')\n"
+            "assert {'report', 'xlsx', 'summary', 'cases'} <= set(files)")
+    loaded = loaded_after(code)
+    assert "pm4py" not in loaded and "scipy" not in loaded and "matplotlib" not in loaded

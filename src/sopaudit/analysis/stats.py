@@ -14,9 +14,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats
-from statsmodels.stats.multitest import multipletests
-from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
+
+# scipy and statsmodels are imported inside the functions: they take about a second to import,
+# and an audit imports this module (through segments) whether or not it asks for segments.
 
 RATE_TEST = "Fisher's exact test; Newcombe (hybrid score) interval for the difference"
 TIME_TEST = "Mann-Whitney U test; percentile bootstrap interval for the difference of medians"
@@ -29,6 +29,8 @@ def wilson(count: int, n: int, alpha: float = 0.05) -> tuple[float, float]:
     """Wilson score interval of the share count / n; (nan, nan) when n is 0."""
     if n <= 0:
         return math.nan, math.nan
+    from statsmodels.stats.proportion import proportion_confint
+
     low, high = proportion_confint(count, n, alpha=alpha, method="wilson")
     return float(low), float(high)
 
@@ -42,6 +44,9 @@ def rate_change(x_before: int, n_before: int, x_after: int, n_after: int, alpha:
            "ci_low": math.nan, "ci_high": math.nan, "p_value": math.nan}
     if not n_before or not n_after:
         return out
+    from scipy import stats
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
     table = [[x_after, n_after - x_after], [x_before, n_before - x_before]]
     out["p_value"] = float(stats.fisher_exact(table).pvalue)
     low, high = confint_proportions_2indep(x_after, n_after, x_before, n_before, method="newcomb",
@@ -63,6 +68,8 @@ def median_change(before: np.ndarray, after: np.ndarray, alpha: float = 0.05) ->
     out["change"] = out["after"] - out["before"]
     if a.size < 2 or b.size < 2:
         return out
+    from scipy import stats
+
     out["p_value"] = float(stats.mannwhitneyu(b, a, alternative="two-sided").pvalue)
     res = stats.bootstrap((b, a), lambda x, y, axis=-1: np.median(x, axis=axis) - np.median(y, axis=axis),
                           n_resamples=BOOTSTRAP_RESAMPLES, confidence_level=1 - alpha, method="percentile",
@@ -78,6 +85,8 @@ def adjust(p_values: list[float], alpha: float = 0.05) -> tuple[list[float], lis
     adjusted = np.full(p.shape, np.nan)
     ok = ~np.isnan(p)
     if ok.any():
+        from statsmodels.stats.multitest import multipletests
+
         reject, p_adj, _, _ = multipletests(p[ok], alpha=alpha, method=CORRECTION)
         adjusted[ok] = p_adj
     significant = [bool(ok[i] and adjusted[i] <= alpha) for i in range(p.size)]
@@ -88,4 +97,6 @@ def fisher_p(x_in: int, n_in: int, x_out: int, n_out: int) -> float:
     """Fisher's exact p-value of a segment's share against the rest."""
     if n_in <= 0 or n_out <= 0:
         return math.nan
+    from scipy import stats
+
     return float(stats.fisher_exact([[x_in, n_in - x_in], [x_out, n_out - x_out]]).pvalue)

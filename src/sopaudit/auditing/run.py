@@ -212,7 +212,7 @@ def _precision(events: pd.DataFrame, net) -> float:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return float(precision_algorithm.apply(
-            events[[CASE, ACTIVITY, TIME]], net.net, net.initial, net.final,
+            events[[CASE, ACTIVITY, TIME]], *net.to_pm4py(),
             variant=precision_algorithm.Variants.ALIGN_ETCONFORMANCE, parameters={"show_progress_bar": False}))
 
 

@@ -9,9 +9,32 @@ proposes a mapping (suggest.py, suggest_wide.py for rekaps); `write_log` writes 
 (write.py).
 """
 
-from sopaudit.ingest.mapping import Mapping, load_mapping
-from sopaudit.ingest.read import read_log
-from sopaudit.ingest.suggest import suggest_mapping
-from sopaudit.ingest.write import write_log, write_quality
 
-__all__ = ["Mapping", "load_mapping", "read_log", "suggest_mapping", "write_log", "write_quality"]
+from __future__ import annotations
+
+import importlib
+
+# Imported on first use (PEP 562): these need pandas, while xmlsafe (used by the PNML and BPMN
+# readers of sopaudit.sop) does not, and `sopaudit sop validate` should not wait for pandas.
+_API = {
+    "Mapping": "sopaudit.ingest.mapping",
+    "load_mapping": "sopaudit.ingest.mapping",
+    "read_log": "sopaudit.ingest.read",
+    "suggest_mapping": "sopaudit.ingest.suggest",
+    "write_log": "sopaudit.ingest.write",
+    "write_quality": "sopaudit.ingest.write",
+}
+
+__all__ = sorted(_API)
+
+
+def __getattr__(name: str):
+    if name in _API:
+        value = getattr(importlib.import_module(_API[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'sopaudit.ingest' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -1,9 +1,10 @@
-"""Charts of the report, drawn with matplotlib and returned as SVG text to inline in the HTML.
+"""Charts of the report, returned as SVG text to inline in the HTML: the audit's charts are
+written by `svgchart` (plain SVG, no matplotlib on an audit's path); the trend charts of
+`sopaudit history` and of a reform evaluation, which may also be PNG files, are drawn with
+matplotlib through `new_figure` and `figure_svg` (imported when first used).
 
-Deterministic: a fixed `svg.hashsalt`, no date in the metadata, text kept as SVG text (small,
-searchable, and escaped by matplotlib's XML writer). Math-text parsing is off, so a label such
-as `$x$` from an export is drawn as written. Each function returns None when there is nothing to
-draw; the report then says so in words.
+Deterministic. Each chart function returns None when there is nothing to draw; the report then
+says so in words.
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ import io
 import re
 import textwrap
 
-import matplotlib
+import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from sopaudit.core.kinds import ALL_KINDS
 from sopaudit.report.i18n import Translator, format_month, format_number
+from sopaudit.report.svgchart import Series, hbars, vbars
 
 KIND_COLORS = {
     "skipped": "#c53030", "out_of_order": "#b7791f", "repeated": "#2c7a7b", "unexpected": "#6b46c1",
@@ -25,6 +26,9 @@ KIND_COLORS = {
     "duty_conflict": "#553c9a", "rule": "#4a5568", "incomplete": "#a0aec0",
 }
 ACCENT = "#2b6cb0"
+# matplotlib settings of the trend charts: a fixed `svg.hashsalt`, text kept as SVG text (small,
+# searchable, escaped by matplotlib's XML writer), math-text parsing off (a label such as `$x$`
+# from an export is drawn as written).
 CHART_STYLE = {
     "svg.hashsalt": "sopaudit",
     "svg.fonttype": "none",
@@ -36,7 +40,9 @@ CHART_STYLE = {
 }
 
 
-def figure_svg(fig: Figure) -> str:
+def figure_svg(fig) -> str:
+    import matplotlib
+
     buf = io.StringIO()
     with matplotlib.rc_context(CHART_STYLE):
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight")
@@ -48,7 +54,10 @@ def figure_svg(fig: Figure) -> str:
     return re.sub(r"<!-- Created with matplotlib.*?-->\n?", "", text)
 
 
-def new_figure(width: float, height: float) -> Figure:
+def new_figure(width: float, height: float):
+    import matplotlib
+    from matplotlib.figure import Figure
+
     with matplotlib.rc_context(CHART_STYLE):
         return Figure(figsize=(width, height), layout="constrained")
 
@@ -66,22 +75,12 @@ def conformance_by_month(monthly: pd.DataFrame, t: Translator, lang: str) -> str
     """Bars: share of finished cases that conform, per month of their start."""
     if monthly.empty:
         return None
-    with matplotlib.rc_context(CHART_STYLE):
-        fig = new_figure(max(3.6, min(9.0, 1.6 + 0.45 * len(monthly))), 2.6)
-        ax = fig.add_subplot()
-        x = range(len(monthly))
-        ax.bar(x, 100 * monthly["rate"], color=ACCENT, width=0.6)
-        ax.set_xlim(-0.5 - 0.5 * (len(monthly) < 4), len(monthly) - 0.5 + 0.5 * (len(monthly) < 4))
-        ax.set_xticks(list(x), [format_month(m, lang) for m in monthly["month"]],
-                      rotation=45 if len(monthly) > 8 else 0, ha="right" if len(monthly) > 8 else "center")
-        ax.set_ylim(0, 105)
-        ax.set_ylabel(t("chart.rate_axis"))
-        if len(monthly) <= 24:  # beyond that the labels would collide
-            for i, rate in enumerate(monthly["rate"]):
-                ax.annotate(format_number(100 * rate, lang, 0) + "%", (i, 100 * rate), ha="center",
-                            va="bottom", fontsize=7, xytext=(0, 1), textcoords="offset points")
-        ax.set_title(t("chart.by_month"), loc="left", fontsize=10)
-        return figure_svg(fig)
+    rates = [100 * float(r) for r in monthly["rate"]]
+    shown = len(monthly) <= 24  # beyond that the value labels would collide
+    return vbars(t("chart.by_month"), [format_month(m, lang) for m in monthly["month"]], rates, ACCENT,
+                 y_label=t("chart.rate_axis"), y_max=105, rotate=len(monthly) > 8,
+                 value_labels=[format_number(r, lang, 0) + "%" for r in rates] if shown else None,
+                 fmt=lambda v: format_number(v, lang))
 
 
 def findings_by_kind(counts: dict, t: Translator, lang: str) -> str | None:
@@ -89,20 +88,11 @@ def findings_by_kind(counts: dict, t: Translator, lang: str) -> str | None:
     kinds = [k for k in ALL_KINDS if counts.get(k, 0)]
     if not kinds:
         return None
-    with matplotlib.rc_context(CHART_STYLE):
-        fig = new_figure(5.2, 0.5 + 0.32 * len(kinds))
-        ax = fig.add_subplot()
-        y = range(len(kinds))
-        values = [counts[k] for k in kinds]
-        ax.barh(list(y), values, color=[KIND_COLORS[k] for k in kinds])
-        ax.set_yticks(list(y), [t(f"kind.{k}") for k in kinds])
-        ax.invert_yaxis()
-        for i, v in enumerate(values):
-            ax.annotate(format_number(v, lang), (v, i), va="center", fontsize=7, xytext=(3, 0),
-                        textcoords="offset points")
-        ax.set_xlabel(t("chart.findings_axis"))
-        ax.set_title(t("chart.by_kind"), loc="left", fontsize=10)
-        return figure_svg(fig)
+    values = [counts[k] for k in kinds]
+    return hbars(t("chart.by_kind"), [t(f"kind.{k}") for k in kinds],
+                 [Series(values, [KIND_COLORS[k] for k in kinds])], x_label=t("chart.findings_axis"),
+                 value_labels=[format_number(v, lang) for v in values], fmt=lambda v: format_number(v, lang),
+                 width=480)
 
 
 def findings_by_step(table: pd.DataFrame, t: Translator, lang: str, top: int = 15) -> str | None:
@@ -110,24 +100,15 @@ def findings_by_step(table: pd.DataFrame, t: Translator, lang: str, top: int = 1
     if table.empty:
         return None
     table = table.head(top)
-    with matplotlib.rc_context(CHART_STYLE):
-        fig = new_figure(6.4, 0.8 + 0.4 * len(table))
-        ax = fig.add_subplot()
-        y = list(range(len(table)))
-        left = pd.Series(0, index=table.index)
-        for kind in table.columns:
-            ax.barh(y, table[kind], left=left, color=KIND_COLORS[kind], label=t(f"kind.{kind}"))
-            left = left + table[kind]
-        ax.set_yticks(y, [_short(s) for s in table.index])
-        ax.invert_yaxis()
-        ax.set_xlabel(t("chart.findings_axis"))
-        ax.legend(fontsize=7, frameon=False, loc="lower right")
-        ax.set_title(t("chart.by_step"), loc="left", fontsize=10)
-        return figure_svg(fig)
+    series = [Series([float(v) for v in table[kind]], KIND_COLORS[kind], t(f"kind.{kind}"))
+              for kind in table.columns]
+    return hbars(t("chart.by_step"), [_short(s) for s in table.index], series, x_label=t("chart.findings_axis"),
+                 stacked=True, legend=True, fmt=lambda v: format_number(v, lang), width=600)
 
 
 def service_days(cases: pd.DataFrame, t: Translator, lang: str) -> str | None:
-    """Histogram of the working days each case took against its service standard."""
+    """Bars of the working days each case took (one per day, or 40 bins) against its service
+    standard (dashed lines)."""
     if "service_days" not in cases:
         return None
     days = pd.to_numeric(cases["service_days"], errors="coerce").dropna()
@@ -136,25 +117,20 @@ def service_days(cases: pd.DataFrame, t: Translator, lang: str) -> str | None:
     limits = []
     if "service_limit_days" in cases:
         limits = sorted(pd.to_numeric(cases["service_limit_days"], errors="coerce").dropna().unique())[:4]
-    with matplotlib.rc_context(CHART_STYLE):
-        fig = new_figure(6.0, 2.6)
-        ax = fig.add_subplot()
-        top = float(max(days.max(), max(limits, default=0)))
-        if (days % 1 == 0).all() and top <= 60:  # whole days: one bar per day
-            counts = days.astype(int).value_counts().sort_index()
-            ax.bar(counts.index, counts.to_numpy(), width=0.8, color=ACCENT)
-            ax.xaxis.get_major_locator().set_params(integer=True)
-        else:
-            ax.hist(days, bins=40, range=(0, max(top, 1.0)), color=ACCENT)
-        for lim in limits:
-            ax.axvline(float(lim), color="#c53030", linestyle="--", linewidth=1.2)
-            ax.annotate(t("chart.limit", value=format_number(lim, lang, 1 if lim % 1 else 0)),
-                        (float(lim), 1), xycoords=("data", "axes fraction"), fontsize=7, color="#c53030",
-                        xytext=(3, -10), textcoords="offset points")
-        ax.set_xlabel(t("chart.working_days_axis"))
-        ax.set_ylabel(t("chart.cases_axis"))
-        ax.set_title(t("chart.service_days"), loc="left", fontsize=10)
-        return figure_svg(fig)
+    top = float(max(days.max(), max(limits, default=0)))
+    if (days % 1 == 0).all() and top <= 60:  # whole days: one bar per day
+        counts = days.astype(int).value_counts().sort_index()
+        positions, values, width, span = [float(d) for d in counts.index], counts.tolist(), 0.8, (-1.0, top + 1)
+    else:
+        counts, edges = np.histogram(days.to_numpy(), bins=40, range=(0, max(top, 1.0)))
+        positions = [float(a + b) / 2 for a, b in zip(edges[:-1], edges[1:], strict=True)]
+        values, width, span = counts.tolist(), float(edges[1]), (0.0, float(edges[-1]))
+    step = max(1, round(span[1] / 8))
+    ticks = [(float(d), format_number(d, lang)) for d in range(0, int(span[1]) + 1, step)]
+    refs = [(float(lim), t("chart.limit", value=format_number(lim, lang, 1 if lim % 1 else 0))) for lim in limits]
+    return vbars(t("chart.service_days"), [], values, ACCENT, y_label=t("chart.cases_axis"),
+                 x_label=t("chart.working_days_axis"), positions=positions, bar_width=width, x_ticks=ticks,
+                 x_range=span, ref_lines=refs, fmt=lambda v: format_number(v, lang), width=520)
 
 
 def step_times(timing: pd.DataFrame, t: Translator, lang: str, names: dict[str, str] | None = None) -> str | None:
@@ -173,16 +149,7 @@ def step_times(timing: pd.DataFrame, t: Translator, lang: str, names: dict[str, 
     names = names or {}
     labels = [_short(f"{names.get(s, s)} ({t('measure.' + str(m)) if t.has('measure.' + str(m)) else m})")
               for s, m in zip(rows["step"], rows["measure"], strict=True)]
-    with matplotlib.rc_context(CHART_STYLE):
-        fig = new_figure(6.4, 0.9 + 0.45 * len(rows))
-        ax = fig.add_subplot()
-        y = list(range(len(rows)))
-        ax.barh([v - 0.18 for v in y], rows["m"].fillna(0), height=0.34, color=ACCENT, label=t("median"))
-        ax.barh([v + 0.18 for v in y], rows["p"].fillna(0), height=0.34, color="#90cdf4", label="p90")
-        ax.axvline(100, color="#c53030", linestyle="--", linewidth=1.2)
-        ax.set_yticks(y, labels)
-        ax.invert_yaxis()
-        ax.set_xlabel(t("chart.share_of_standard_axis"))
-        ax.legend(fontsize=7, frameon=False, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2)
-        ax.set_title(t("chart.step_times"), loc="left", fontsize=10, pad=18)
-        return figure_svg(fig)
+    series = [Series(rows["m"].fillna(0).tolist(), ACCENT, t("median"), offset=-0.19, height=0.36),
+              Series(rows["p"].fillna(0).tolist(), "#90cdf4", "p90", offset=0.19, height=0.36)]
+    return hbars(t("chart.step_times"), labels, series, x_label=t("chart.share_of_standard_axis"), legend=True,
+                 ref_line=100.0, fmt=lambda v: format_number(v, lang), row=36.0, width=600)

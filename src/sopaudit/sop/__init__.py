@@ -2,8 +2,9 @@
 process tree, BPMN and PNML exchange. The SOP AP flowchart is `sopaudit.sop.draw.draw_sop` and
 the table `sopaudit.sop.table` (imported on use, so loading an SOP never needs the renderer).
 
-The names below are imported on first use (PEP 562): the Petri-net parts need pm4py, which takes
-a second or two to import, and loading or showing an SOP does not."""
+The names below are imported on first use (PEP 562), so loading or showing an SOP imports only
+what it needs. The Petri nets are sopaudit's own (`sop/petri.py`); only the process tree
+(`compile_tree`) and `CompiledNet.to_pm4py` import pm4py, which takes a second or two."""
 
 from __future__ import annotations
 

@@ -30,13 +30,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import defusedxml.ElementTree as SafeET
-from pm4py.objects.petri_net.obj import Marking, PetriNet
-from pm4py.objects.petri_net.utils import petri_utils
 
 from sopaudit.core.errors import SopError
 from sopaudit.ingest.xmlsafe import check_xml
 from sopaudit.sop.compile import END_PREFIX, CompiledNet
 from sopaudit.sop.netcheck import final_reachable
+from sopaudit.sop.petri import Marking, PetriNet
 
 logger = logging.getLogger(__name__)
 
@@ -212,9 +211,9 @@ class _NetBuilder:
         t = PetriNet.Transition(f"{name}#{self.n}", label)
         self.net.transitions.add(t)
         for p in src:
-            petri_utils.add_arc_from_to(p, t, self.net)
+            self.net.add_arc(p, t)
         for p in dst:
-            petri_utils.add_arc_from_to(t, p, self.net)
+            self.net.add_arc(t, p)
         return t
 
     # --- per scope ------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Compile an SOP flow into a pm4py Petri net whose language is exactly the flow.
+"""Compile an SOP flow into a Petri net (`sopaudit.sop.petri`) whose language is exactly the flow.
 
 Each flow block is built between an entry place and an exit place (block-structured workflow
 net). Silent transitions isolate loops and joins so no block can feed back into another's entry.
@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pm4py.objects.petri_net.obj import Marking, PetriNet
-from pm4py.objects.petri_net.utils import petri_utils
-
 from sopaudit.sop.model import SOP, Choice, End, Loop, Node, Optional_, Parallel, Sequence, StepRef
+from sopaudit.sop.petri import Marking, PetriNet, to_pm4py
 
 COMPLETE_END = "complete"
 END_PREFIX = "end:"
@@ -21,7 +19,8 @@ END_PREFIX = "end:"
 
 @dataclass(frozen=True)
 class CompiledNet:
-    """A Petri net with its markings; transition labels are SOP step ids."""
+    """A Petri net with its markings; transition labels are SOP step ids. The net is ours
+    (`sopaudit.sop.petri`) or a pm4py net handed in by a user: both have the same attributes."""
 
     net: PetriNet
     initial: Marking
@@ -36,6 +35,10 @@ class CompiledNet:
 
     def as_tuple(self) -> tuple[PetriNet, Marking, Marking]:
         return self.net, self.initial, self.final
+
+    def to_pm4py(self):
+        """The net as pm4py objects `(net, initial, final)`, for pm4py's own algorithms."""
+        return to_pm4py(self.net, self.initial, self.final)
 
 
 class _Builder:
@@ -59,7 +62,7 @@ class _Builder:
         return t
 
     def arc(self, a, b) -> None:
-        petri_utils.add_arc_from_to(a, b, self.net)
+        self.net.add_arc(a, b)
 
     def tau(self, src, dst, name: str | None = None) -> str:
         t = self.transition(None, name and f"{name}#{self.n_trans + 1}")

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from collections import deque
 
-from pm4py.objects.petri_net.obj import Marking, PetriNet
-
 from sopaudit.sop.compile import CompiledNet
 from sopaudit.sop.marking import MarkingGraph
+from sopaudit.sop.petri import Marking, PetriNet
 
 # Larger state spaces are not explored here; the aligner has its own limit and message.
 MAX_STATES = 50_000

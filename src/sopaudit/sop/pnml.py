@@ -10,20 +10,22 @@ invisible), as pm4py reads it; a transition without a name takes its id as label
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
-from xml.sax.saxutils import escape, quoteattr
 
 import defusedxml.ElementTree as SafeET
-from pm4py.objects.petri_net.obj import Marking, PetriNet
-from pm4py.objects.petri_net.utils import petri_utils
 
 from sopaudit.core.errors import SopError
 from sopaudit.ingest.xmlsafe import check_xml
 from sopaudit.sop.compile import CompiledNet
+from sopaudit.sop.petri import Marking, PetriNet
 
 logger = logging.getLogger(__name__)
 
 PNML_TYPE = "http://www.pnml.org/version-2009/grammar/pnmlcoremodel"
+# pm4py names a net it did not name itself "imported_<time of reading>" and writes that name to
+# PNML: it says nothing about the model and would differ on every export, so the file name is used.
+_GENERATED_NAME = re.compile(r"imported_[0-9]+(\.[0-9]+)?")
 
 
 def _local(tag) -> str:
@@ -87,7 +89,7 @@ def read_pnml(path: str | Path) -> tuple[CompiledNet, str]:
         ids = ", ".join(n.get("id") or "?" for n in nets)
         raise SopError(where, [f"{where}: the file holds {len(nets)} nets ({ids}); keep the one net to audit against"])
     el = nets[0]
-    name = _text_of(el, "name") or el.get("id") or path.stem
+    name = next((n for n in (_text_of(el, "name"), el.get("id")) if n and not _GENERATED_NAME.fullmatch(n)), path.stem)
     net = PetriNet(name)
     nodes: dict[str, PetriNet.Place | PetriNet.Transition] = {}
     initial = Marking()
@@ -154,8 +156,7 @@ def read_pnml(path: str | Path) -> tuple[CompiledNet, str]:
             problems.append(f"{where}: arc '{aid}' is a {arc_type} arc; only normal arcs are supported")
             continue
         weight = _text_of(node, "inscription")
-        petri_utils.add_arc_from_to(src, dst, net, weight=_int(weight, f"the inscription of arc '{aid}'", where)
-                                    if weight else 1)
+        net.add_arc(src, dst, _int(weight, f"the inscription of arc '{aid}'", where) if weight else 1)
     finals = []
     for fm_el in _children(el, "finalmarkings"):
         for marking_el in _children(fm_el, "marking"):
@@ -208,6 +209,8 @@ def _xml_id(prefix: str, k: int) -> str:
 def write_pnml(net: CompiledNet, name: str = "sop") -> str:
     """PNML text of a net, with silent transitions marked as ProM does and the final marking;
     ids are stable (sorted by name) so the same net gives the same bytes."""
+    from xml.sax.saxutils import escape, quoteattr  # here: it imports urllib, http and ssl
+
     places = sorted(net.net.places, key=lambda p: str(p.name))
     transitions = sorted(net.net.transitions, key=lambda t: str(t.name))
     pid = {p: _xml_id("p", i + 1) for i, p in enumerate(places)}
