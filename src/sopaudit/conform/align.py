@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from sopaudit.conform.bounded import check_bounded
 from sopaudit.conform.heuristic import Bound
 from sopaudit.conform.moves import LOG_COST, MODEL_COST, TAU_COST, Move
-from sopaudit.conform.search import AlignLimits, AlignmentLimitError, search
+from sopaudit.conform.search import AlignLimits, AlignmentLimitError, MoveTable, search
 from sopaudit.sop.compile import CompiledNet
 from sopaudit.sop.marking import MAX_MARKINGS, MarkingGraph
 
@@ -85,6 +85,7 @@ class Aligner:
         if self.gear not in ("graph", "fly"):
             raise ValueError(f"unknown alignment gear {gear!r}")
         self.bound = Bound(self.graph, exact=self.gear == "graph")
+        self.table = MoveTable(self.graph)
 
     def align(self, trace: tuple[str, ...], prefix: bool = False) -> tuple[tuple[Move, ...], int, int]:
         """The preferred optimal alignment of `trace`, its cost and the marking id it ends in."""
@@ -92,8 +93,9 @@ class Aligner:
             # Markings cached by earlier variants are dropped to keep memory bounded.
             self.graph = MarkingGraph(self.net, max_markings=None)
             self.bound = Bound(self.graph, exact=False)
+            self.table = MoveTable(self.graph)
         h = self.bound.for_trace(trace, prefix)
-        return search(self.graph, trace, h, prefix, self.limits)
+        return search(self.graph, trace, h, prefix, self.limits, self.table)
 
 
 def next_steps(graph: MarkingGraph, marking: int) -> tuple[tuple[str, ...], bool]:

@@ -23,12 +23,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from sopaudit.conform.moves import LOG_COST, TAU_COST
+from sopaudit.conform.graphbound import TailCost, label_caps
+from sopaudit.conform.moves import DEAD, LOG_COST, TAU_COST
 
 if TYPE_CHECKING:  # the graph is only passed in: no pm4py import here
     from sopaudit.sop.marking import MarkingGraph
-
-DEAD = 1 << 60  # the marking cannot reach the final marking: no path through it
 
 
 class Bound:
@@ -85,6 +84,13 @@ class Bound:
         self._label_of = [bit.get(label, 0) for _, label, _, _ in graph.transitions]
         self._silent = sum(1 << k for k, (_, label, _, _) in enumerate(graph.transitions) if label is None)
         self._info: dict[int, tuple[int, tuple[int, ...], int]] = {}
+        self._tail = self._caps = self._infos = None
+        if exact:
+            self._tail = TailCost(graph)
+            # per marking: the labels each layer of events may not hold (beyond the label's
+            # limit), then the labels no layer past those may hold
+            self._caps = [(tuple(~(inf | layer) for layer in fin), ~inf) for inf, fin in label_caps(graph)]
+            self._infos = [self.info(m) for m in range(len(graph))]
 
     def info(self, mid: int) -> tuple[int, tuple[int, ...], int]:
         """(bitmask of labels that can still fire, labels that must fire as layers: layer j
@@ -138,6 +144,8 @@ class Bound:
                 layers.append(0)
             layers[c] |= bits[a]
             left[i] = tuple(layers)
+        if self._caps is not None:
+            return self._graph_h(trace, prefix, left)
         info = self.info
 
         def h(state: int) -> int:
@@ -157,3 +165,51 @@ class Bound:
             return v * LOG_COST + silent * TAU_COST
 
         return h
+
+    def _graph_h(self, trace: tuple[str, ...], prefix: bool, left: list[tuple[int, ...]]) -> Callable[[int], int]:
+        """The graph gear's bound: events beyond what their label can still fire (log moves) plus
+        the cheapest run to the end given the labels still ahead (conform/graphbound.py). The
+        count of forced firings only adds where a label is forced more than once."""
+        n1 = len(trace) + 1
+        caps = self._caps
+        infos = self._infos
+        tails = None if prefix else [self._tail.table(s) for s in _suffix_sets(trace)]
+
+        def h(state: int) -> int:
+            m, i = divmod(state, n1)
+            ban, rest = caps[m]
+            k = len(ban)
+            ev = left[i]
+            v = 0
+            for j, layer in enumerate(ev):
+                v += (layer & (ban[j] if j < k else rest)).bit_count()
+            if tails is None:
+                return v * LOG_COST
+            t = tails[i][m]
+            if t >= DEAD:
+                return DEAD
+            t += v * LOG_COST
+            mask, need, silent = infos[m]
+            if len(need) > 1:
+                v = 0
+                for layer in ev:
+                    v += (layer & ~mask).bit_count()
+                for j, layer in enumerate(need):
+                    v += (layer & ~ev[j]).bit_count() if j < len(ev) else layer.bit_count()
+                v = v * LOG_COST + silent * TAU_COST
+                if v > t:
+                    return v
+            return t
+
+        return h
+
+
+def _suffix_sets(trace: tuple[str, ...]) -> list[frozenset[str]]:
+    """The set of labels of trace[i:] for each position i (the same object while it is equal)."""
+    out: list[frozenset[str]] = [frozenset()] * (len(trace) + 1)
+    current: frozenset[str] = frozenset()
+    for i in range(len(trace) - 1, -1, -1):
+        if trace[i] not in current:
+            current = current | {trace[i]}
+        out[i] = current
+    return out

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 LOG_COST = 10000
 MODEL_COST = 10000
 TAU_COST = 1
+DEAD = 1 << 60  # a lower bound for a state that cannot reach the final marking: no path through it
 
 
 @dataclass(frozen=True)

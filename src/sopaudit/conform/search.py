@@ -26,6 +26,9 @@ if TYPE_CHECKING:  # the graph is only passed in: no pm4py import here
 
 # Preference among optimal moves (lower first).
 _MODEL, _SYNC, _TAU, _LOG = 0, 1, 2, 3
+# The cost of a log move and of a visible model move (the same, as in pm4py).
+DEVIATION = LOG_COST
+assert MODEL_COST == LOG_COST
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,33 @@ class AlignLimits:
 
 class AlignmentLimitError(SopAuditError):
     """One variant's alignment search went over its AlignLimits."""
+
+
+class MoveTable:
+    """Per marking, its moves split for the search, built as markings are met and kept across
+    the traces aligned on one graph: the silent moves, the visible transitions by label (for
+    synchronous moves) and all visible transitions (for model moves), each as (next marking, rank).
+    A rank orders moves by preference, then by transition name."""
+
+    def __init__(self, graph: MarkingGraph):
+        self.graph = graph
+        self.width = len(graph.transitions) + 1
+        self.rank = {name: k + 1 for k, (name, _, _, _) in enumerate(graph.transitions)}
+        self._rows: dict[int, tuple] = {}
+
+    def row(self, m: int) -> tuple[tuple, dict, tuple]:
+        got = self._rows.get(m)
+        if got is None:
+            taus, by_label, visible = [], {}, []
+            w, rank = self.width, self.rank
+            for name, label, m2 in self.graph.successors(m):
+                if label is None:
+                    taus.append((m2, _TAU * w + rank[name]))
+                else:
+                    by_label.setdefault(label, []).append((m2, _SYNC * w + rank[name]))
+                    visible.append((m2, _MODEL * w + rank[name]))
+            got = self._rows[m] = (tuple(taus), by_label, tuple(visible))
+        return got
 
 
 def _edges(graph: MarkingGraph, trace: tuple[str, ...], state: int):
@@ -82,59 +112,71 @@ def _limit(trace: tuple[str, ...], what: str) -> AlignmentLimitError:
 
 
 def search(graph: MarkingGraph, trace: tuple[str, ...], h: Callable[[int], int], prefix: bool = False,
-           limits: AlignLimits | None = None) -> tuple[tuple[Move, ...], int, int]:
+           limits: AlignLimits | None = None, table: MoveTable | None = None) -> tuple[tuple[Move, ...], int, int]:
     """The preferred optimal alignment of one trace, its cost and the marking it ends in.
 
     With `prefix`, the trace is aligned as the beginning of a run (a case still under way): the
-    alignment may stop in any marking once all events are explained."""
+    alignment may stop in any marking once all events are explained. `table`: the graph's
+    MoveTable, if one is kept across traces."""
     limits = limits or AlignLimits()
+    table = table or MoveTable(graph)
     n = len(trace)
     n1 = n + 1
     start = graph.initial * n1
     final = graph.final
-    # A move's rank: preference first, then transition name (log moves have no name).
-    width = len(graph.transitions) + 1
-    rank = {name: k + 1 for k, (name, _, _, _) in enumerate(graph.transitions)}
-    log_key, sync_key, tau_key, model_key = _LOG * width, _SYNC * width, _TAU * width, _MODEL * width
+    width, rank = table.width, table.rank
+    log_key = _LOG * width
     dist = {start: 0}
     path_of: dict[int, tuple[int, ...]] = {start: ()}  # ranks of the moves of the best path found
     closed: set[int] = set()
     heap = [(h(start), (), start)]
-    succ = graph.successors
+    rows, row = table._rows, table.row
     push, pop = heapq.heappush, heapq.heappop
     deadline = time.monotonic() + limits.max_seconds
     max_states = limits.max_states
     goal = None
+    no_sync: list = []
 
     # A* with a consistent heuristic, so a state's distance is exact when it is closed. Ties in
     # f are broken by the path's move ranks, lexicographically: the first path to reach the goal
     # is then the preferred optimal one (a state is closed through its preferred optimal path,
     # as any path that beats it has a prefix that comes first in the queue).
+    #
+    # A closed state's deviating moves (log and model moves, cost DEVIATION) are pushed later, by
+    # one stand-in entry (marked by a negative state) keyed below each of them: f2 >= g +
+    # DEVIATION and, the bound being consistent, f2 >= f; rank 0 precedes every move's rank.
+    # So the queue pops the same states in the same order, but a variant that fits, or deviates
+    # little, never computes the bound for the many deviating moves it will not take.
     while heap:
         f, path, s = pop(heap)
-        if s in closed or path is not path_of[s]:
-            continue  # an entry superseded by a shorter or preferred path
-        closed.add(s)
-        if len(dist) > max_states:
-            raise _limit(trace, f"kept more than {max_states:,} states")
-        if len(closed) & 1023 == 0 and time.monotonic() > deadline:
-            raise _limit(trace, f"ran longer than {limits.max_seconds:g} s")
-        m, i = divmod(s, n1)
-        if i == n and (prefix or m == final):
-            goal = s
-            break
-        g = dist[s]
-        a = trace[i] if i < n else None
-        out = [(s + 1, g + LOG_COST, log_key)] if i < n else []
-        for name, label, m2 in succ(m):
-            s2 = m2 * n1 + i
-            r = rank[name]
-            if label is None:
-                out.append((s2, g + TAU_COST, tau_key + r))
-            else:
-                if label == a:
-                    out.append((s2 + 1, g, sync_key + r))
-                out.append((s2, g + MODEL_COST, model_key + r))
+        if s < 0:  # the stand-in of a closed state's deviating moves
+            s = ~s
+            path = path_of[s]
+            m, i = divmod(s, n1)
+            g = dist[s] + DEVIATION
+            out = [(s + 1, g, log_key)] if i < n else []
+            out += [(m2 * n1 + i, g, r) for m2, r in (rows.get(m) or row(m))[2]]
+        else:
+            if s in closed or path is not path_of[s]:
+                continue  # an entry superseded by a shorter or preferred path
+            closed.add(s)
+            if len(dist) > max_states:
+                raise _limit(trace, f"kept more than {max_states:,} states")
+            if len(closed) & 1023 == 0 and time.monotonic() > deadline:
+                raise _limit(trace, f"ran longer than {limits.max_seconds:g} s")
+            m, i = divmod(s, n1)
+            if i == n and (prefix or m == final):
+                goal = s
+                break
+            g = dist[s]
+            taus, by_label, visible = rows.get(m) or row(m)
+            if i < n or visible:
+                push(heap, (max(f, g + DEVIATION), path + (0,), ~s))
+            g1 = g + TAU_COST
+            out = [(m2 * n1 + i, g1, r) for m2, r in taus]
+            if i < n:
+                s1 = i + 1
+                out += [(m2 * n1 + s1, g, r) for m2, r in by_label.get(trace[i], no_sync)]
         for s2, g2, r in out:
             d = dist.get(s2)
             if d is None or g2 < d or (g2 == d and s2 not in closed and path + (r,) < path_of[s2]):
