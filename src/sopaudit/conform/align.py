@@ -95,7 +95,7 @@ class Aligner:
             self.bound = Bound(self.graph, exact=False)
             self.table = MoveTable(self.graph)
         h = self.bound.for_trace(trace, prefix)
-        return search(self.graph, trace, h, prefix, self.limits, self.table)
+        return search(self.graph, trace, h, prefix, self.limits, self.table, self.bound.lift_exceptions(prefix))
 
 
 def next_steps(graph: MarkingGraph, marking: int) -> tuple[tuple[str, ...], bool]:
@@ -118,6 +118,7 @@ def _fitness(cost: int, bwc: int) -> float:
 
 
 def _align_all(aligner: Aligner, variants) -> tuple[list[VariantAlignment], dict[tuple[str, ...], str]]:
+    aligner.bound.prepare(variants)
     _, empty_cost, _ = aligner.align(())
     out, failed = [], {}
     for v in variants:

@@ -57,6 +57,44 @@ class TailCost:
         self._scale = n
         self._silent = silent
         self._tables: dict[frozenset[str], list[int]] = {}
+        self._sweep: list[tuple[list[int], list[list[tuple[int, int]]]]] | None = None
+
+    def prepare(self, sets) -> None:
+        """Compute the tables of many label sets at once (before aligning many traces): one sweep
+        over the markings, successors first, each step a numpy operation over all the sets."""
+        todo = sorted({s for s in sets if s not in self._tables}, key=sorted)
+        if len(todo) * self._scale > MAX_CACHED:
+            return  # too many to keep: computed one at a time as the traces need them
+        if len(todo) < 8:
+            for s in todo:
+                self.table(s)
+            return
+        if self._sweep is None:
+            self._sweep = _sweep_order(self.graph, self._label_index, self._silent)
+        index = self._label_index
+        free = np.zeros((self._silent + 1, len(todo)), dtype=bool)
+        for k, s in enumerate(todo):
+            free[[index[a] for a in s if a in index], k] = True
+        cost = np.where(free, 0, MODEL_COST)
+        cost[self._silent] = TAU_COST
+        dist = np.full((self._scale, len(todo)), DEAD, dtype=np.int64)
+        dist[self.graph.final] = 0
+        step = np.empty(len(todo), dtype=np.int64)
+        for members, edges in self._sweep:
+            changed = True
+            while changed:  # one pass unless the markings form a cycle (a loop of the model)
+                changed = False
+                for m, out in zip(members, edges, strict=True):
+                    best = dist[m]
+                    before = best.copy() if len(members) > 1 else None
+                    for label, m2 in out:
+                        np.add(cost[label], dist[m2], out=step)
+                        np.minimum(best, step, out=best)
+                    if before is not None and not np.array_equal(before, best):
+                        changed = True
+        np.minimum(dist, DEAD, out=dist)
+        for k, s in enumerate(todo):
+            self._tables[s] = dist[:, k].tolist()
 
     def table(self, labels: frozenset[str]) -> list[int]:
         """Per marking id, the cheapest model-side cost to the final marking (DEAD: unreachable)
@@ -81,6 +119,19 @@ class TailCost:
             out[ok] = dist[ok].astype(np.int64) // n
             got = self._tables[labels] = out.tolist()
         return got
+
+
+def _sweep_order(graph: MarkingGraph, index: dict[str, int], silent: int):
+    """The markings by strongly connected component, successors' components first, each with
+    its moves to other markings as (label index or `silent`, next marking)."""
+    n = len(graph)
+    succ = [[(silent if label is None else index[label], m2) for _, label, m2 in graph.successors(m) if m2 != m]
+            for m in range(n)]
+    comp = _components(succ)
+    groups: list[list[int]] = [[] for _ in range(max(comp) + 1 if comp else 0)]
+    for m, c in enumerate(comp):
+        groups[c].append(m)
+    return [(members, [succ[m] for m in members]) for members in groups]
 
 
 def label_caps(graph: MarkingGraph) -> list[tuple[int, tuple[int, ...]]]:

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from sopaudit.conform.graphbound import TailCost, label_caps
-from sopaudit.conform.moves import DEAD, LOG_COST, TAU_COST
+from sopaudit.conform.moves import DEAD, LOG_COST, TAU_COST, labels_ahead
 
 if TYPE_CHECKING:  # the graph is only passed in: no pm4py import here
     from sopaudit.sop.marking import MarkingGraph
@@ -84,13 +84,19 @@ class Bound:
         self._label_of = [bit.get(label, 0) for _, label, _, _ in graph.transitions]
         self._silent = sum(1 << k for k, (_, label, _, _) in enumerate(graph.transitions) if label is None)
         self._info: dict[int, tuple[int, tuple[int, ...], int]] = {}
-        self._tail = self._caps = self._infos = None
-        if exact:
+        self._tail = self._kind = self._limits = self._infos = self._twice = None
+        if exact:  # the graph gear: the whole marking graph is built
             self._tail = TailCost(graph)
-            # per marking: the labels each layer of events may not hold (beyond the label's
-            # limit), then the labels no layer past those may hold
-            self._caps = [(tuple(~(inf | layer) for layer in fin), ~inf) for inf, fin in label_caps(graph)]
+            # Per kind of marking, the labels each layer of events may not hold (beyond the
+            # label's limit), then the labels no layer past those may hold.
+            kinds: dict[tuple, int] = {}
+            self._kind = [kinds.setdefault((tuple(~(inf | layer) for layer in fin), ~inf), len(kinds))
+                          for inf, fin in label_caps(graph)]
+            self._limits = list(kinds)
             self._infos = [self.info(m) for m in range(len(graph))]
+            # markings where a label must fire twice or more: the count of forced firings can
+            # beat the cheapest run there (which counts a label ahead in the trace as free)
+            self._twice = frozenset(m for m, (_, need, _) in enumerate(self._infos) if len(need) > 1)
 
     def info(self, mid: int) -> tuple[int, tuple[int, ...], int]:
         """(bitmask of labels that can still fire, labels that must fire as layers: layer j
@@ -144,7 +150,7 @@ class Bound:
                 layers.append(0)
             layers[c] |= bits[a]
             left[i] = tuple(layers)
-        if self._caps is not None:
+        if self._kind is not None:
             return self._graph_h(trace, prefix, left)
         info = self.info
 
@@ -166,31 +172,50 @@ class Bound:
 
         return h
 
+    def prepare(self, traces) -> None:
+        """Ready the bound for many traces at once (the graph gear's tables of the label sets
+        they hold, computed together)."""
+        if self._tail is not None:
+            self._tail.prepare(s for t in traces for s in labels_ahead(t))
+
+    def lift_exceptions(self, prefix: bool) -> frozenset[int] | None:
+        """The markings where the bound of a full alignment may grow by less than MODEL_COST
+        along a model move of a label still ahead in the trace (None: not known anywhere).
+
+        In the graph gear such a move costs nothing to the cheapest run (the label is ahead), and
+        no label can fire more often after it, so the bound grows by a whole deviation, except
+        where the count of forced firings decides it."""
+        return self._twice if self._kind is not None and not prefix else None
+
     def _graph_h(self, trace: tuple[str, ...], prefix: bool, left: list[tuple[int, ...]]) -> Callable[[int], int]:
         """The graph gear's bound: events beyond what their label can still fire (log moves) plus
         the cheapest run to the end given the labels still ahead (conform/graphbound.py). The
         count of forced firings only adds where a label is forced more than once."""
         n1 = len(trace) + 1
-        caps = self._caps
-        infos = self._infos
-        tails = None if prefix else [self._tail.table(s) for s in _suffix_sets(trace)]
+        kind, limits, infos = self._kind, self._limits, self._infos
+        twice = self._twice
+        tails = [self._tail.table(s) for s in labels_ahead(trace)] if not prefix else None
+        # The log moves beyond the labels' limits, per kind of marking (markings with the same
+        # limits) and position: a few kinds, so most states find it here.
+        excess: list[int | None] = [None] * (len(limits) * n1)
 
         def h(state: int) -> int:
             m, i = divmod(state, n1)
-            ban, rest = caps[m]
-            k = len(ban)
-            ev = left[i]
-            v = 0
-            for j, layer in enumerate(ev):
-                v += (layer & (ban[j] if j < k else rest)).bit_count()
+            c = kind[m]
+            k = c * n1 + i
+            v = excess[k]
+            if v is None:
+                ban, rest = limits[c]
+                v = 0
+                for j, layer in enumerate(left[i]):
+                    v += (layer & (ban[j] if j < len(ban) else rest)).bit_count()
+                v = excess[k] = v * LOG_COST
             if tails is None:
-                return v * LOG_COST
-            t = tails[i][m]
-            if t >= DEAD:
-                return DEAD
-            t += v * LOG_COST
-            mask, need, silent = infos[m]
-            if len(need) > 1:
+                return v
+            t = tails[i][m] + v  # DEAD or more if the end cannot be reached
+            if m in twice:
+                mask, need, silent = infos[m]
+                ev = left[i]
                 v = 0
                 for layer in ev:
                     v += (layer & ~mask).bit_count()
@@ -202,14 +227,3 @@ class Bound:
             return t
 
         return h
-
-
-def _suffix_sets(trace: tuple[str, ...]) -> list[frozenset[str]]:
-    """The set of labels of trace[i:] for each position i (the same object while it is equal)."""
-    out: list[frozenset[str]] = [frozenset()] * (len(trace) + 1)
-    current: frozenset[str] = frozenset()
-    for i in range(len(trace) - 1, -1, -1):
-        if trace[i] not in current:
-            current = current | {trace[i]}
-        out[i] = current
-    return out

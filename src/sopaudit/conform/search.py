@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sopaudit.conform.heuristic import DEAD
-from sopaudit.conform.moves import LOG_COST, MODEL_COST, TAU_COST, Move
+from sopaudit.conform.moves import LOG_COST, MODEL_COST, TAU_COST, Move, labels_ahead
 from sopaudit.core.errors import SopAuditError
 
 if TYPE_CHECKING:  # the graph is only passed in: no pm4py import here
@@ -48,13 +48,15 @@ class AlignmentLimitError(SopAuditError):
 class MoveTable:
     """Per marking, its moves split for the search, built as markings are met and kept across
     the traces aligned on one graph: the silent moves, the visible transitions by label (for
-    synchronous moves) and all visible transitions (for model moves), each as (next marking, rank).
-    A rank orders moves by preference, then by transition name."""
+    synchronous moves), each as (next marking, rank), and all visible transitions (for model
+    moves) as (next marking, rank, label). A rank orders moves by preference, then by transition
+    name."""
 
     def __init__(self, graph: MarkingGraph):
         self.graph = graph
         self.width = len(graph.transitions) + 1
         self.rank = {name: k + 1 for k, (name, _, _, _) in enumerate(graph.transitions)}
+        self.transition = [("", None)] + [(name, label) for name, label, _, _ in graph.transitions]  # by rank
         self._rows: dict[int, tuple] = {}
 
     def row(self, m: int) -> tuple[tuple, dict, tuple]:
@@ -67,37 +69,9 @@ class MoveTable:
                     taus.append((m2, _TAU * w + rank[name]))
                 else:
                     by_label.setdefault(label, []).append((m2, _SYNC * w + rank[name]))
-                    visible.append((m2, _MODEL * w + rank[name]))
+                    visible.append((m2, _MODEL * w + rank[name], label))
             got = self._rows[m] = (tuple(taus), by_label, tuple(visible))
         return got
-
-
-def _edges(graph: MarkingGraph, trace: tuple[str, ...], state: int):
-    """Moves out of a state: (preference, transition name, cost, next state, kind, label)."""
-    n1 = len(trace) + 1
-    m, i = divmod(state, n1)
-    out = []
-    if i < len(trace):
-        out.append((_LOG, "", LOG_COST, state + 1, "log", trace[i]))
-    for name, label, m2 in graph.successors(m):
-        if label is None:
-            out.append((_TAU, name, TAU_COST, m2 * n1 + i, "tau", None))
-        else:
-            if i < len(trace) and label == trace[i]:
-                out.append((_SYNC, name, 0, m2 * n1 + i + 1, "sync", label))
-            out.append((_MODEL, name, MODEL_COST, m2 * n1 + i, "model", label))
-    return out
-
-
-def _move(edge) -> Move:
-    _, name, _, _, kind, label = edge
-    if kind == "log":
-        return Move(label, None, None)
-    if kind == "tau":
-        return Move(None, None, name)
-    if kind == "sync":
-        return Move(label, label, name)
-    return Move(None, label, name)
 
 
 def _limit(trace: tuple[str, ...], what: str) -> AlignmentLimitError:
@@ -112,30 +86,33 @@ def _limit(trace: tuple[str, ...], what: str) -> AlignmentLimitError:
 
 
 def search(graph: MarkingGraph, trace: tuple[str, ...], h: Callable[[int], int], prefix: bool = False,
-           limits: AlignLimits | None = None, table: MoveTable | None = None) -> tuple[tuple[Move, ...], int, int]:
+           limits: AlignLimits | None = None, table: MoveTable | None = None,
+           lift_exceptions: frozenset[int] | None = None) -> tuple[tuple[Move, ...], int, int]:
     """The preferred optimal alignment of one trace, its cost and the marking it ends in.
 
     With `prefix`, the trace is aligned as the beginning of a run (a case still under way): the
     alignment may stop in any marking once all events are explained. `table`: the graph's
-    MoveTable, if one is kept across traces."""
+    MoveTable, if one is kept across traces. `lift_exceptions`: if given, the bound `h` grows by
+    at least MODEL_COST along a model move whose label is still ahead in the trace, from every
+    marking but these."""
     limits = limits or AlignLimits()
     table = table or MoveTable(graph)
     n = len(trace)
     n1 = n + 1
     start = graph.initial * n1
     final = graph.final
-    width, rank = table.width, table.rank
+    width = table.width
     log_key = _LOG * width
     dist = {start: 0}
     path_of: dict[int, tuple[int, ...]] = {start: ()}  # ranks of the moves of the best path found
     closed: set[int] = set()
+    f_of: dict[int, int] = {}  # the estimate of each closed state
     heap = [(h(start), (), start)]
     rows, row = table._rows, table.row
     push, pop = heapq.heappush, heapq.heappop
     deadline = time.monotonic() + limits.max_seconds
     max_states = limits.max_states
     goal = None
-    no_sync: list = []
 
     # A* with a consistent heuristic, so a state's distance is exact when it is closed. Ties in
     # f are broken by the path's move ranks, lexicographically: the first path to reach the goal
@@ -143,23 +120,40 @@ def search(graph: MarkingGraph, trace: tuple[str, ...], h: Callable[[int], int],
     # as any path that beats it has a prefix that comes first in the queue).
     #
     # A closed state's deviating moves (log and model moves, cost DEVIATION) are pushed later, by
-    # one stand-in entry (marked by a negative state) keyed below each of them: f2 >= g +
-    # DEVIATION and, the bound being consistent, f2 >= f; rank 0 precedes every move's rank.
-    # So the queue pops the same states in the same order, but a variant that fits, or deviates
-    # little, never computes the bound for the many deviating moves it will not take.
+    # a stand-in entry (a negative state) keyed below each of them: f2 >= g + DEVIATION and, the
+    # bound being consistent, f2 >= f; its path is a prefix of theirs. So the queue pops the same
+    # states in the same order, but a variant that fits, or deviates little, never computes the
+    # bound for the many deviating moves it will not take. Where the bound grows by a deviation
+    # along a model move of a label still ahead (`lift_exceptions`), those moves wait for a second
+    # stand-in keyed f + DEVIATION.
+    ahead = labels_ahead(trace) if lift_exceptions is not None else None
     while heap:
         f, path, s = pop(heap)
-        if s < 0:  # the stand-in of a closed state's deviating moves
+        if s < 0:  # a stand-in of a closed state's deviating moves
             s = ~s
-            path = path_of[s]
+            late = s & 1
+            s >>= 1
             m, i = divmod(s, n1)
             g = dist[s] + DEVIATION
-            out = [(s + 1, g, log_key)] if i < n else []
-            out += [(m2 * n1 + i, g, r) for m2, r in (rows.get(m) or row(m))[2]]
+            visible = (rows.get(m) or row(m))[2]
+            if late:
+                labels = ahead[i]
+                out = [(m2 * n1 + i, r) for m2, r, b in visible if b in labels]
+            else:
+                if ahead is not None and m not in lift_exceptions:
+                    labels = ahead[i]
+                    out = [(m2 * n1 + i, r) for m2, r, b in visible if b not in labels]
+                    if len(out) < len(visible):
+                        push(heap, (f_of[s] + DEVIATION, path, ~(2 * s + 1)))
+                else:
+                    out = [(m2 * n1 + i, r) for m2, r, _ in visible]
+                if i < n:
+                    out.append((s + 1, log_key))
         else:
             if s in closed or path is not path_of[s]:
                 continue  # an entry superseded by a shorter or preferred path
             closed.add(s)
+            f_of[s] = f
             if len(dist) > max_states:
                 raise _limit(trace, f"kept more than {max_states:,} states")
             if len(closed) & 1023 == 0 and time.monotonic() > deadline:
@@ -171,26 +165,48 @@ def search(graph: MarkingGraph, trace: tuple[str, ...], h: Callable[[int], int],
             g = dist[s]
             taus, by_label, visible = rows.get(m) or row(m)
             if i < n or visible:
-                push(heap, (max(f, g + DEVIATION), path + (0,), ~s))
-            g1 = g + TAU_COST
-            out = [(m2 * n1 + i, g1, r) for m2, r in taus]
+                push(heap, (f if f > g + DEVIATION else g + DEVIATION, path, ~(2 * s)))
             if i < n:
+                # synchronous moves (cost 0) first, then silent ones
                 s1 = i + 1
-                out += [(m2 * n1 + s1, g, r) for m2, r in by_label.get(trace[i], no_sync)]
-        for s2, g2, r in out:
+                for m2, r in by_label.get(trace[i], ()):
+                    s2 = m2 * n1 + s1
+                    d = dist.get(s2)
+                    if d is None or g < d or (g == d and s2 not in closed and path + (r,) < path_of[s2]):
+                        h2 = h(s2)
+                        if h2 < DEAD:
+                            dist[s2] = g
+                            p2 = path_of[s2] = path + (r,)
+                            push(heap, (g + h2, p2, s2))
+            out = [(m2 * n1 + i, r) for m2, r in taus]
+            g += TAU_COST
+        for s2, r in out:
             d = dist.get(s2)
-            if d is None or g2 < d or (g2 == d and s2 not in closed and path + (r,) < path_of[s2]):
+            if d is None or g < d or (g == d and s2 not in closed and path + (r,) < path_of[s2]):
                 h2 = h(s2)
                 if h2 < DEAD:
-                    dist[s2] = g2
+                    dist[s2] = g
                     p2 = path_of[s2] = path + (r,)
-                    push(heap, (g2 + h2, p2, s2))
+                    push(heap, (g + h2, p2, s2))
     if goal is None:
         raise SopAuditError("the reference model cannot reach its final marking; check the model's final marking")
     # Replay the ranks into moves.
     moves, s = [], start
     for r in path_of[goal]:
-        edge = next(e for e in _edges(graph, trace, s) if e[0] * width + rank.get(e[1], 0) == r)
-        moves.append(_move(edge))
-        s = edge[3]
+        m, i = divmod(s, n1)
+        kind = r // width
+        if kind == _LOG:
+            moves.append(Move(trace[i], None, None))
+            s += 1
+            continue
+        name, label = table.transition[r % width]
+        taus, by_label, visible = row(m)
+        m2 = next(e[0] for e in (taus if kind == _TAU else by_label[label] if kind == _SYNC else visible)
+                  if e[1] == r)
+        if kind == _SYNC:
+            moves.append(Move(label, label, name))
+            s = m2 * n1 + i + 1
+        else:
+            moves.append(Move(None, label, name))  # a silent move when label is None
+            s = m2 * n1 + i
     return tuple(moves), dist[goal], goal // n1
