@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 
 # Table entries kept across traces (8 bytes each in a list of small ints, shared or not).
 MAX_CACHED = 4_000_000
+# From this many label sets on, `prepare` computes them in one numpy sweep (about 15 microseconds
+# a set on Sepsis' 301 markings, against 70 for one scipy Dijkstra a set).
+BATCH_FROM = 8
 
 
 class TailCost:
@@ -65,7 +68,7 @@ class TailCost:
         todo = sorted({s for s in sets if s not in self._tables}, key=sorted)
         if len(todo) * self._scale > MAX_CACHED:
             return  # too many to keep: computed one at a time as the traces need them
-        if len(todo) < 8:
+        if len(todo) < BATCH_FROM:
             for s in todo:
                 self.table(s)
             return

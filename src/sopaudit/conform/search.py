@@ -105,8 +105,7 @@ def search(graph: MarkingGraph, trace: tuple[str, ...], h: Callable[[int], int],
     log_key = _LOG * width
     dist = {start: 0}
     path_of: dict[int, tuple[int, ...]] = {start: ()}  # ranks of the moves of the best path found
-    closed: set[int] = set()
-    f_of: dict[int, int] = {}  # the estimate of each closed state
+    closed: dict[int, int] = {}  # the closed states, with their estimate f
     heap = [(h(start), (), start)]
     rows, row = table._rows, table.row
     push, pop = heapq.heappush, heapq.heappop
@@ -144,7 +143,7 @@ def search(graph: MarkingGraph, trace: tuple[str, ...], h: Callable[[int], int],
                     labels = ahead[i]
                     out = [(m2 * n1 + i, r) for m2, r, b in visible if b not in labels]
                     if len(out) < len(visible):
-                        push(heap, (f_of[s] + DEVIATION, path, ~(2 * s + 1)))
+                        push(heap, (closed[s] + DEVIATION, path, ~(2 * s + 1)))
                 else:
                     out = [(m2 * n1 + i, r) for m2, r, _ in visible]
                 if i < n:
@@ -152,8 +151,7 @@ def search(graph: MarkingGraph, trace: tuple[str, ...], h: Callable[[int], int],
         else:
             if s in closed or path is not path_of[s]:
                 continue  # an entry superseded by a shorter or preferred path
-            closed.add(s)
-            f_of[s] = f
+            closed[s] = f
             if len(dist) > max_states:
                 raise _limit(trace, f"kept more than {max_states:,} states")
             if len(closed) & 1023 == 0 and time.monotonic() > deadline:
