@@ -186,6 +186,7 @@ def _pool_size(variants: list[tuple[str, ...]], net: CompiledNet, processes: int
     half = len(sample) // 2
     t0 = time.perf_counter()
     aligner = Aligner(net, gear, limits)
+    aligner.bound.prepare(sample)  # as _align_all does for its variants
     for v in sample[:half]:
         _try_align(aligner, v)
     t1 = time.perf_counter()

@@ -16,6 +16,14 @@ only moves tokens downstream, and only the fired transition can leave the forced
 tokens it produces continue its chains). So the first time A* closes a state its distance is
 exact, and every cost stays optimal, as pm4py's. Labels are bits of an int: a few popcounts
 per state.
+
+With the whole marking graph built (the graph gear) the bound is tighter, from two exact
+per-marking facts (conform/graphbound.py): how often each label can still fire (an event beyond
+that is a log move: "never" generalised to counts), plus the cheapest run to the final marking
+given the labels still ahead in the trace (its silent moves, and model moves for the labels the
+trace no longer has). The forced-firing count above is added only where a label must fire twice
+or more, the one case the cheapest run may count lower. Each part is consistent, so their sum and
+the maximum are too. On Sepsis this halves the states the search closes.
 """
 
 from __future__ import annotations
