@@ -24,8 +24,9 @@ from sopaudit.conform.moves import DEAD, MODEL_COST, TAU_COST
 if TYPE_CHECKING:
     from sopaudit.sop.marking import MarkingGraph
 
-# Table entries kept across traces (8 bytes each in a list of small ints, shared or not).
-MAX_CACHED = 4_000_000
+# Table entries kept across traces (about 40 bytes each as Python ints in lists; Sepsis needs
+# 185,000).
+MAX_CACHED = 1_000_000
 # From this many label sets on, `prepare` computes them in one numpy sweep (about 15 microseconds
 # a set on Sepsis' 301 markings, against 70 for one scipy Dijkstra a set).
 BATCH_FROM = 8

@@ -26,9 +26,8 @@ if TYPE_CHECKING:  # the graph is only passed in: no pm4py import here
 
 # Preference among optimal moves (lower first).
 _MODEL, _SYNC, _TAU, _LOG = 0, 1, 2, 3
-# The cost of a log move and of a visible model move (the same, as in pm4py).
-DEVIATION = LOG_COST
-assert MODEL_COST == LOG_COST
+# The least cost of a deviating move, log or visible model move (both 10000, as in pm4py).
+DEVIATION = min(LOG_COST, MODEL_COST)
 
 
 @dataclass(frozen=True)
@@ -165,7 +164,7 @@ def search(graph: MarkingGraph, trace: tuple[str, ...], h: Callable[[int], int],
             if i < n or visible:
                 push(heap, (f if f > g + DEVIATION else g + DEVIATION, path, ~(2 * s)))
             if i < n:
-                # synchronous moves (cost 0) first, then silent ones
+                # synchronous moves (cost 0); the silent ones below
                 s1 = i + 1
                 for m2, r in by_label.get(trace[i], ()):
                     s2 = m2 * n1 + s1
