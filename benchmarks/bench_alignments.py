@@ -12,12 +12,14 @@
   aligner in each gear against pm4py.
 - sops: the shipped SOPs, 300 random runs of each (perturbed), each gear against pm4py.
 
-Times are CPU seconds of this process (the machine is shared); costs are checked to be equal.
+Times are CPU seconds of this process (the machine is shared), with wall seconds and the load
+average beside them for sepsis and sops; costs are checked to be equal, variant by variant.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import tempfile
 import time
@@ -69,17 +71,20 @@ def parallel_log(acts: list[str], n_cases: int, seed: int = 1) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["case:concept:name", "concept:name", "time:timestamp"])
 
 
-def pm4py_align(log: pd.DataFrame, net: CompiledNet) -> tuple[float, list[int]]:
+def pm4py_align(log: pd.DataFrame, net: CompiledNet, walls: list[float] | None = None) -> tuple[float, list[int]]:
     import pm4py
     from pm4py.util import constants
 
     constants.SHOW_PROGRESS_BAR = False
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        t = clock()
+        t, w = clock(), time.perf_counter()
         res = pm4py.conformance_diagnostics_alignments(log, *net.to_pm4py(),
                                                        multi_processing=False)
-        return clock() - t, [r["cost"] for r in res]
+        cpu = clock() - t
+        if walls is not None:
+            walls.append(time.perf_counter() - w)
+        return cpu, [r["cost"] for r in res]
 
 
 def variants_of(log: pd.DataFrame) -> list[tuple[str, ...]]:
@@ -112,17 +117,21 @@ def bench_net(name: str, net: CompiledNet, variants: list[tuple[str, ...]]) -> N
     rows = [(f"c{i:05d}", a, pd.Timestamp("2024-01-01") + pd.Timedelta(minutes=j))
             for i, v in enumerate(variants) for j, a in enumerate(v)]
     log = pd.DataFrame(rows, columns=["case:concept:name", "concept:name", "time:timestamp"])
-    times, results = {}, {}
+    times, walls, results = {}, {}, {}
+    load = os.getloadavg()[0]
     for gear in ("graph", "fly"):
-        t = clock()
+        t, w = clock(), time.perf_counter()
         results[gear] = align_variants(variants, net, gear=gear)
-        times[gear] = clock() - t
-    pm, costs = pm4py_align(log, net)
-    same = [results["graph"][v].cost for v in variants] == costs
+        times[gear], walls[gear] = clock() - t, time.perf_counter() - w
+    pm_walls: list[float] = []
+    pm, costs = pm4py_align(log, net, pm_walls)
+    differ = [v for v, c in zip(variants, costs, strict=True) if results["graph"][v].cost != c]
+    assert not differ, f"{name}: costs differ from pm4py's for {len(differ)} variants, e.g. {differ[0]}"
     auto = Aligner(net).gear
-    print(f"{name}: {len(variants)} variants, auto gear {auto}; graph {times['graph']:.2f} s, fly {times['fly']:.2f} s, "
-          f"pm4py {pm:.2f} s; ratio auto/pm4py {times[auto] / pm:.2f}x; costs equal: {same}; "
-          f"same moves in both gears: {results['graph'] == results['fly']}")
+    print(f"{name}: {len(variants)} variants, auto gear {auto}, load average {load:.1f}; CPU s: graph "
+          f"{times['graph']:.3f}, fly {times['fly']:.3f}, pm4py {pm:.2f}; wall s: {walls[auto]:.3f} against "
+          f"{pm_walls[0]:.2f}; pm4py / auto: {pm / times[auto]:.0f}x CPU, {pm_walls[0] / walls[auto]:.0f}x wall; "
+          f"costs equal per variant: True; same moves in both gears: {results['graph'] == results['fly']}")
 
 
 def playouts(net: CompiledNet, n: int, seed: int) -> list[tuple[str, ...]]:

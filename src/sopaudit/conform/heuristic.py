@@ -16,6 +16,14 @@ only moves tokens downstream, and only the fired transition can leave the forced
 tokens it produces continue its chains). So the first time A* closes a state its distance is
 exact, and every cost stays optimal, as pm4py's. Labels are bits of an int: a few popcounts
 per state.
+
+With the whole marking graph built (the graph gear) the bound is tighter, from two exact
+per-marking facts (conform/graphbound.py): how often each label can still fire (an event beyond
+that is a log move: "never" generalised to counts), plus the cheapest run to the final marking
+given the labels still ahead in the trace (its silent moves, and model moves for the labels the
+trace no longer has). The forced-firing count above is added only where a label must fire twice
+or more, the one case the cheapest run may count lower. Each part is consistent, so their sum and
+the maximum are too. On Sepsis the searches pop 32,000 states instead of 147,000.
 """
 
 from __future__ import annotations
@@ -23,12 +31,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from sopaudit.conform.moves import LOG_COST, TAU_COST
+from sopaudit.conform.graphbound import TailCost, label_caps
+from sopaudit.conform.moves import DEAD, LOG_COST, TAU_COST, labels_ahead
 
 if TYPE_CHECKING:  # the graph is only passed in: no pm4py import here
     from sopaudit.sop.marking import MarkingGraph
-
-DEAD = 1 << 60  # the marking cannot reach the final marking: no path through it
 
 
 class Bound:
@@ -85,6 +92,19 @@ class Bound:
         self._label_of = [bit.get(label, 0) for _, label, _, _ in graph.transitions]
         self._silent = sum(1 << k for k, (_, label, _, _) in enumerate(graph.transitions) if label is None)
         self._info: dict[int, tuple[int, tuple[int, ...], int]] = {}
+        self._tail = self._kind = self._limits = self._infos = self._twice = None
+        if exact:  # the graph gear: the whole marking graph is built
+            self._tail = TailCost(graph)
+            # Per kind of marking, the labels each layer of events may not hold (beyond the
+            # label's limit), then the labels no layer past those may hold.
+            kinds: dict[tuple, int] = {}
+            self._kind = [kinds.setdefault((tuple(~(inf | layer) for layer in fin), ~inf), len(kinds))
+                          for inf, fin in label_caps(graph)]
+            self._limits = list(kinds)
+            self._infos = [self.info(m) for m in range(len(graph))]
+            # markings where a label must fire twice or more: the count of forced firings can
+            # beat the cheapest run there (which counts a label ahead in the trace as free)
+            self._twice = frozenset(m for m, (_, need, _) in enumerate(self._infos) if len(need) > 1)
 
     def info(self, mid: int) -> tuple[int, tuple[int, ...], int]:
         """(bitmask of labels that can still fire, labels that must fire as layers: layer j
@@ -138,6 +158,8 @@ class Bound:
                 layers.append(0)
             layers[c] |= bits[a]
             left[i] = tuple(layers)
+        if self._kind is not None:
+            return self._graph_h(trace, prefix, left)
         info = self.info
 
         def h(state: int) -> int:
@@ -155,5 +177,61 @@ class Bound:
                 for j, layer in enumerate(need):
                     v += (layer & ~ev[j]).bit_count() if j < len(ev) else layer.bit_count()
             return v * LOG_COST + silent * TAU_COST
+
+        return h
+
+    def prepare(self, traces) -> None:
+        """Ready the bound for many traces at once (the graph gear's tables of the label sets
+        they hold, computed together)."""
+        if self._tail is not None:
+            self._tail.prepare(s for t in traces for s in labels_ahead(t))
+
+    def lift_exceptions(self, prefix: bool) -> frozenset[int] | None:
+        """The markings where the bound of a full alignment may grow by less than MODEL_COST
+        along a model move of a label still ahead in the trace (None: not known anywhere).
+
+        In the graph gear such a move costs nothing to the cheapest run (the label is ahead), and
+        no label can fire more often after it, so the bound grows by a whole deviation, except
+        where the count of forced firings decides it."""
+        return self._twice if self._kind is not None and not prefix else None
+
+    def _graph_h(self, trace: tuple[str, ...], prefix: bool, left: list[tuple[int, ...]]) -> Callable[[int], int]:
+        """The graph gear's bound: events beyond what their label can still fire (log moves) plus
+        the cheapest run to the end given the labels still ahead (conform/graphbound.py). The
+        count of forced firings only adds where a label is forced more than once."""
+        n1 = len(trace) + 1
+        kind, limits, infos = self._kind, self._limits, self._infos
+        twice = self._twice
+        tails = [self._tail.table(s) for s in labels_ahead(trace)] if not prefix else None
+        # The log moves beyond the labels' limits, per kind of marking (markings with the same
+        # limits) and position: a few kinds, so most states find it here.
+        excess: list[int | None] = [None] * (len(limits) * n1)
+
+        def h(state: int) -> int:
+            m, i = divmod(state, n1)
+            c = kind[m]
+            k = c * n1 + i
+            v = excess[k]
+            if v is None:
+                ban, rest = limits[c]
+                v = 0
+                for j, layer in enumerate(left[i]):
+                    v += (layer & (ban[j] if j < len(ban) else rest)).bit_count()
+                v = excess[k] = v * LOG_COST
+            if tails is None:
+                return v
+            t = tails[i][m] + v  # DEAD or more if the end cannot be reached
+            if m in twice:
+                mask, need, silent = infos[m]
+                ev = left[i]
+                v = 0
+                for layer in ev:
+                    v += (layer & ~mask).bit_count()
+                for j, layer in enumerate(need):
+                    v += (layer & ~ev[j]).bit_count() if j < len(ev) else layer.bit_count()
+                v = v * LOG_COST + silent * TAU_COST
+                if v > t:
+                    return v
+            return t
 
         return h

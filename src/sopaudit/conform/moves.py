@@ -8,6 +8,7 @@ from dataclasses import dataclass
 LOG_COST = 10000
 MODEL_COST = 10000
 TAU_COST = 1
+DEAD = 1 << 60  # a lower bound for a state that cannot reach the final marking: no path through it
 
 
 @dataclass(frozen=True)
@@ -26,3 +27,11 @@ class Move:
         if self.log is not None:
             return "log"
         return "model" if self.model is not None else "silent"
+
+
+def labels_ahead(trace: tuple[str, ...]) -> list[frozenset[str]]:
+    """The labels of trace[i:] for each position i (one object while the set stays the same)."""
+    out: list[frozenset[str]] = [frozenset()] * (len(trace) + 1)
+    for i in range(len(trace) - 1, -1, -1):
+        out[i] = out[i + 1] if trace[i] in out[i + 1] else out[i + 1] | {trace[i]}
+    return out
