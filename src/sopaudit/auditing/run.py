@@ -298,18 +298,21 @@ def _cases_table(events, traces, case_vid, by_id, deviations, service) -> pd.Dat
         "case_id": traces.index.astype("string"),
         "variant_id": case_vid,
         "n_events": g.size().to_numpy(),
-        "start": g[TIME].min().to_numpy(),
-        "end": g[TIME].max().to_numpy(),
+        # .array keeps the zone: .to_numpy() of zoned times makes one Timestamp object per case
+        "start": g[TIME].min().array,
+        "end": g[TIME].max().array,
         "fitness": fitness[case_vid],
         "end_reached": ends[case_vid],
     })
+    # Findings counted per case and kind, aligned on the cases by one reindex (not a map per kind).
+    ids = pd.Index(cases["case_id"])
     open_dev = deviations[~deviations["accepted"]]
     counts = open_dev.groupby(["case_id", "kind"]).size().unstack(fill_value=0)
+    counts = counts.reindex(index=ids, columns=list(ALL_KINDS), fill_value=0).fillna(0).astype(int)
     for kind in ALL_KINDS:
-        col = counts[kind] if kind in counts.columns else pd.Series(dtype=int)
-        cases[f"n_{kind}"] = cases["case_id"].map(col).fillna(0).astype(int)
+        cases[f"n_{kind}"] = counts[kind].to_numpy()
     n_acc = deviations[deviations["accepted"]].groupby("case_id").size()
-    cases["n_accepted"] = cases["case_id"].map(n_acc).fillna(0).astype(int)
+    cases["n_accepted"] = n_acc.reindex(ids, fill_value=0).fillna(0).astype(int).to_numpy()
     cases["n_deviations"] = cases[[f"n_{k}" for k in DEVIATING]].sum(axis=1)
     cases["incomplete"] = cases["n_incomplete"] > 0
     cases["end_reached"] = cases["end_reached"].where(~cases["incomplete"], "")
