@@ -26,7 +26,9 @@ def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
     """A copy whose text columns are neutralised; numbers and times stay as they are."""
     out = df.copy()
     for col in out.columns:
-        if out[col].dtype == object or isinstance(out[col].dtype, pd.StringDtype):
+        text = out[col].dtype == object or isinstance(out[col].dtype, pd.StringDtype)
+        # checked once per distinct value: most columns (ids, kinds, steps) need nothing
+        if text and any(isinstance(v, str) and v.startswith(_TRIGGERS) for v in pd.unique(out[col].dropna())):
             out[col] = out[col].map(neutralise, na_action="ignore")
     return out
 
