@@ -58,6 +58,9 @@ def test_trace_defaults_from_global_stay_missing(tmp_path):
     _event("A", extra='<list key="items"><values><string key="y" value="1"/></values></list>'),
     _event("A", extra='<string key="note" value="n"><string key="child" value="c"/></string>'),
     _event("A", extra='<string key="n" value="7"/>') + _event("B", extra='<int key="n" value="7"/>'),  # two types
+    _event("A", extra='<int key="n" value="7"/>') + _event("B", extra='<float key="n" value="7.5"/>'),
+    _event("A", extra="".join(f'<int key="k{i}" value="{i}"/>' for i in range(40)))
+    + _event("B", extra='<float key="k39" value="0.5"/>'),  # more keys than are searched one at a time
 ])
 def test_files_that_rustxes_reads_differently_go_to_expat(tmp_path, event):
     path = _log(tmp_path, f'<trace><string key="concept:name" value="c1"/>{event}</trace>')
@@ -71,3 +74,13 @@ def test_events_outside_traces_and_declarations_go_to_expat(tmp_path):
     path.write_text('<?xml version="1.0"?>\n<!DOCTYPE log [<!ENTITY e "A">]>\n<log><trace>'
                     '<string key="concept:name" value="c1"/>' + _event("&e;") + "</trace></log>", encoding="utf-8")
     assert read_xes_fast(path) is None  # expat refuses it with its message (test_ingest_hostile)
+
+
+def test_many_typed_keys_read_as_expat_reads_them(tmp_path):
+    ints = "".join(f'<int key="k{i}" value="{i}"/>' for i in range(40))
+    late = _event("C", extra='<int key="late" value="3"/><float key="f" value="2.5"/>')  # keys first seen at the end
+    path = _log(tmp_path, '<trace><string key="concept:name" value="c1"/>' + _event("A", extra=ints)
+                + _event("B", extra=ints) + late + "</trace>")
+    batch, _ = read_xes_fast(path)
+    assert batch.column("late").to_pylist() == [None, None, 3]
+    assert batch.equals(read_xes(path)[0])
