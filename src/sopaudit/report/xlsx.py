@@ -196,7 +196,7 @@ def findings_table(result, t, lang: str) -> pd.DataFrame:
         "kind": dev["kind"],
         "step": dev["step"],
         "step_name": dev["step_name"],
-        "detail": [detail(r) for r in dev.to_dict(orient="records")] if len(dev) else [],
+        "detail": detail.column(dev),
         "event_row": dev["event_row"],
         "event_time": dev["event_time"],
         "resource": dev["resource"],
