@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sopaudit.ingest.xes import read_xes
+from sopaudit.ingest.xes_arrays import read_plain
 from sopaudit.ingest.xes_fast import read_xes_fast
 
 from conftest import DATASETS
@@ -84,3 +85,37 @@ def test_many_typed_keys_read_as_expat_reads_them(tmp_path):
     batch, _ = read_xes_fast(path)
     assert batch.column("late").to_pylist() == [None, None, 3]
     assert batch.equals(read_xes(path)[0])
+
+
+@pytest.mark.parametrize("time", ["2024-03-04T08:00:00.5-03:30", "2024-03-04T08:00:00Z", "2024-02-29T23:59:59.123456+14:00",
+                                  "0000-01-01T00:00:00Z", "2024-01-01T00:00:00+24:00"])
+def test_plain_files_are_read_from_their_bytes_as_expat_reads_them(tmp_path, time):
+    body = ('<trace><string key="concept:name" value="c1"/><int key="n" value="-7"/>'
+            + _event("A", time=time, extra='<float key="f" value="2.5e3"/><boolean key="ok" value="true"/>')
+            + '<event/>' + _event("B", extra='<id key="uid" value="x y"/>') + "</trace>"
+            '<trace><string key="concept:name" value="c2"/>' + _event("A é", time=time) + "</trace>")
+    path = _log(tmp_path, body)
+    data = path.read_bytes()
+    plain = read_plain(data, data.find(b"<trace"), 4)
+    ref, notes = read_xes(path)
+    if notes:  # a year 0000 is text for expat (with a note): not a plain file
+        assert time.startswith("0000") and plain is None
+        return
+    assert plain is not None and plain.schema == ref.schema and plain.equals(ref)
+    assert plain.column("case:n").to_pylist() == [-7, -7, -7, None]
+
+
+@pytest.mark.parametrize("event", [
+    _event("A &amp; B"),  # a reference: decoded by a parser
+    _event("A", extra='<string key="x"  value="1"/>'),  # other spacing
+    _event("A", extra="<string key='x' value='1'/>"),
+    _event("A", extra="<!-- a comment -->"),
+    _event("A", extra='<string key="x" value="tab\there"/>'),
+])
+def test_files_outside_the_plain_shape_are_left_to_the_parsers(tmp_path, event):
+    path = _log(tmp_path, f'<trace><string key="concept:name" value="c1"/>{event}</trace>')
+    data = path.read_bytes()
+    assert read_plain(data, data.find(b"<trace"), 1) is None
+    fast = read_xes_fast(path)
+    if fast is not None:  # rustxes may still read it, exactly as expat does
+        assert fast[0].equals(read_xes(path)[0])

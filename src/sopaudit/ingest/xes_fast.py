@@ -36,6 +36,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from sopaudit.ingest.xes_arrays import read_plain
+
 TAGS = rb"(?:string|date|int|float|boolean|id)"
 _UNSAFE_DECL = re.compile(rb"<!DOCTYPE|<!ENTITY", re.I)
 _ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([^"']*)["']""")
@@ -141,10 +143,6 @@ def _keys(data: bytes, start: int, tag: bytes, total: int) -> list[bytes] | None
 def read_xes_fast(path: Path) -> tuple[pa.RecordBatch, list[str]] | None:
     """The events of an XES file read by rustxes, as `xes.read_xes` gives them; None when the
     file needs the expat reader (see the module text)."""
-    try:
-        import rustxes
-    except ImportError:
-        return None
     data = _read_bytes(path)
     if data is None:
         return None
@@ -152,6 +150,13 @@ def read_xes_fast(path: Path) -> tuple[pa.RecordBatch, list[str]] | None:
     if checked is None:
         return None
     n_attrs, events, first_rows, heads = checked
+    plain = read_plain(data, data.find(b"<trace"), events)
+    if plain is not None:
+        return plain, []
+    try:
+        import rustxes
+    except ImportError:
+        return None
     try:
         df, _meta = rustxes.import_xes(str(path))
     except (KeyboardInterrupt, SystemExit):
