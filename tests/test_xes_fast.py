@@ -65,7 +65,11 @@ def test_trace_defaults_from_global_stay_missing(tmp_path):
 ])
 def test_files_that_rustxes_reads_differently_go_to_expat(tmp_path, event):
     path = _log(tmp_path, f'<trace><string key="concept:name" value="c1"/>{event}</trace>')
-    assert read_xes_fast(path) is None
+    fast = read_xes_fast(path)  # None (expat reads it), or read from the bytes exactly as expat reads it
+    ref, notes = read_xes(path)
+    assert fast is None or (not notes and fast[0].schema == ref.schema and fast[0].equals(ref))
+    data = path.read_bytes()
+    assert (read_plain(data, data.find(b"<trace")) is not None) == ("TRUE" in event)  # read as expat does
 
 
 def test_events_outside_traces_and_declarations_go_to_expat(tmp_path):
@@ -96,7 +100,7 @@ def test_plain_files_are_read_from_their_bytes_as_expat_reads_them(tmp_path, tim
             '<trace><string key="concept:name" value="c2"/>' + _event("A é", time=time) + "</trace>")
     path = _log(tmp_path, body)
     data = path.read_bytes()
-    plain = read_plain(data, data.find(b"<trace"), 4)
+    plain = read_plain(data, data.find(b"<trace"))
     ref, notes = read_xes(path)
     if notes:  # a year 0000 is text for expat (with a note): not a plain file
         assert time.startswith("0000") and plain is None
@@ -115,7 +119,31 @@ def test_plain_files_are_read_from_their_bytes_as_expat_reads_them(tmp_path, tim
 def test_files_outside_the_plain_shape_are_left_to_the_parsers(tmp_path, event):
     path = _log(tmp_path, f'<trace><string key="concept:name" value="c1"/>{event}</trace>')
     data = path.read_bytes()
-    assert read_plain(data, data.find(b"<trace"), 1) is None
+    assert read_plain(data, data.find(b"<trace")) is None
     fast = read_xes_fast(path)
     if fast is not None:  # rustxes may still read it, exactly as expat does
         assert fast[0].equals(read_xes(path)[0])
+
+
+@pytest.mark.parametrize("body", [
+    '<trace>' + _event("A") + '</trace>' + _event("X") + '<trace>' + _event("B") + '</trace>',  # event outside
+    '<trace>' + _event("A")[:-8] + '</trace>',  # an event never closed
+    '<trace>' + _event("A") + _event("B").replace("<event>", "<event><event>", 1) + '</trace>',
+    '<trace>' + _event("A") + '</trace></trace>',
+    '<trace>' + _event("A") + '</trace><string key="late" value="x"/>',  # an attribute outside traces
+])
+def test_malformed_or_unusual_nesting_is_left_to_the_parsers(tmp_path, body):
+    path = _log(tmp_path, body)
+    data = path.read_bytes()
+    assert read_plain(data, data.find(b"<trace")) is None
+
+
+def test_a_damaged_head_or_text_after_the_log_is_left_to_the_parsers(tmp_path):
+    good = '<trace>' + _event("A") + '</trace>'
+    for text in (HEAD + '<global scope="event"><string key="x" value="1"/>' + good + "</log>\n",  # head unclosed
+                 HEAD + good + "</log>\n<log/>",
+                 HEAD + good):  # truncated
+        path = tmp_path / "log.xes"
+        path.write_text(text, encoding="utf-8")
+        data = path.read_bytes()
+        assert read_plain(data, data.find(b"<trace")) is None

@@ -16,12 +16,16 @@ outside events and trace heads, bytes that are not UTF-8, or a value its type do
 
 from __future__ import annotations
 
+import re
+from xml.parsers import expat
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from sopaudit.ingest.xes import _typed
 
+_TAIL = re.compile(rb"</log\s*>\s*")
 _SPECIAL = np.zeros(256, dtype=bool)
 _SPECIAL[[9, 10, 13, 60]] = True  # tab, line feed, carriage return, <
 _TAGS = (b"string", b"date", b"int", b"float", b"boolean", b"id")
@@ -60,38 +64,65 @@ def _typed_fast(values: pa.Array, kind: str) -> pa.Array | None:
     return _typed(values, kind)
 
 
-def read_plain(data: bytes, start: int, n_events: int) -> pa.RecordBatch | None:
-    """The events of a scanned XES file (`start`: its first `<trace`), as `xes.read_xes` gives
-    them; None when the file is not in the plain shape (module text)."""
+def _head_ok(head: bytes) -> bool:
+    """Whether the part before the first trace is well-formed XML (closed by `</log>`), with no
+    DOCTYPE or entity declaration: expat reads it (it is small), as it would read the whole file."""
+    parser = expat.ParserCreate()
+
+    def refuse(*_args) -> None:
+        raise ValueError("declaration")
+
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    parser.UnparsedEntityDeclHandler = refuse
+    parser.ExternalEntityRefHandler = refuse
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    try:
+        parser.Parse(head + b"</log>", True)
+    except (expat.ExpatError, ValueError, LookupError):
+        return False
+    return True
+
+
+def read_plain(data: bytes, start: int) -> pa.RecordBatch | None:
+    """The events of an XES file (`start`: its first `<trace`), as `xes.read_xes` gives them; None
+    when the file is not in the plain shape (module text). Every date must already be in the one
+    form the fast path's scan checks (`_BAD_VALUE`)."""
     arr = np.frombuffer(data, dtype=np.uint8)
     end = data.rfind(b"</log")
-    if end < start or data.find(b"&", start) >= 0:
-        return None  # entity or character references: leave the decoding to a parser
+    if (end < start or data.find(b"&", start) >= 0 or not _TAIL.fullmatch(data, end)
+            or data.find(b"<event", 0, start) >= 0 or not _head_ok(data[:start])):
+        return None  # references, a truncated file, text after the log, an event before the traces
     words = _words(data)
     lt = np.flatnonzero(arr[start:end] == 60) + start
     w = words[lt + 1]
-    delim = arr[np.minimum(lt + 6, len(arr) - 1)]
-    after_name = np.isin(delim, np.frombuffer(b" \t\n\r\f\v>/", dtype=np.uint8))
+    delim = arr[lt + 6]
+    after_name = np.isin(delim, np.frombuffer(b" \t\n\r>/", dtype=np.uint8))
     trace_open = _is(w, b"trace") & after_name
     event_open = _is(w, b"event") & after_name
-    self_closed = event_open & (arr[np.minimum(lt + 6, len(arr) - 1)] == ord("/"))
+    self_closed = event_open & (delim == ord("/"))
     event_close = _is(w, b"/event>") | self_closed
     trace_close = _is(w, b"/trace>")
     kind = np.full(len(lt), -1, dtype=np.int8)
     for k, tag in enumerate(_TAGS):
         kind[_is(w, (tag + b' key="')[:8])] = k
     attr = kind >= 0
-    known = trace_open | event_open | event_close | trace_close | attr
-    if not known.all() or int(event_open.sum()) != n_events:
+    if not (trace_open | event_open | event_close | trace_close | attr).all():
         return None  # a comment, CDATA, processing instruction or other element among the traces
-    # Which event and trace each attribute belongs to (no nesting: counts of opens and closes).
-    ev_open_n = np.cumsum(event_open)
-    in_event = ev_open_n > np.cumsum(event_close)
-    in_trace = np.cumsum(trace_open) > np.cumsum(trace_close)
-    a = np.flatnonzero(attr)
-    if not in_trace[a].all():
+    # The tags nest as XES does: traces in the log, events in traces, attributes in either.
+    t_step = trace_open.astype(np.int8) - trace_close
+    e_step = event_open.astype(np.int8) - event_close
+    t_depth, e_depth = np.cumsum(t_step), np.cumsum(e_step)
+    markers = event_open | event_close
+    if (t_depth.min(initial=0) < 0 or t_depth.max(initial=0) > 1 or e_depth.min(initial=0) < 0
+            or e_depth.max(initial=0) > 1 or (len(lt) and (t_depth[-1] or e_depth[-1]))
+            or (e_depth - e_step)[event_open].any() or not (t_depth[markers] == 1).all()
+            or e_depth[trace_open | trace_close].any() or not (t_depth[attr] == 1).all()):
         return None
-    a_event = in_event[a]
+    a = np.flatnonzero(attr)
+    a_event = e_depth[a] == 1
+    ev_open_n = np.cumsum(event_open)
+    n_events = int(ev_open_n[-1]) if len(lt) else 0
     event_row = ev_open_n[a] - 1
     trace_row = np.cumsum(trace_open)[a] - 1
     event_trace = (np.cumsum(trace_open) - 1)[event_open]

@@ -72,14 +72,19 @@ def _read_bytes(path: Path) -> bytes | None:
     return None if len(data) > MAX_BYTES else data
 
 
+def _declarations_ok(data: bytes) -> bool:
+    """No DOCTYPE or entity declaration (expat refuses those with its message), and UTF-8."""
+    if _UNSAFE_DECL.search(data):
+        return False
+    declared = _ENCODING.match(data[:200])
+    return not (declared and declared.group(1).lower().replace(b"_", b"-") not in (b"utf-8", b"utf8"))
+
+
 def _eligible(data: bytes) -> tuple[int, int, np.ndarray, list | None] | None:
     """When rustxes reads this file as expat does: the number of attributes after the log
     header, the number of events, the row of the first event of every trace (in file order) and, when the header has
     trace defaults, every trace's position and keys."""
-    if _UNSAFE_DECL.search(data):
-        return None
-    declared = _ENCODING.match(data[:200])
-    if declared and declared.group(1).lower().replace(b"_", b"-") not in (b"utf-8", b"utf8"):
+    if not _declarations_ok(data):
         return None
     start = data.find(b"<trace")
     if start < 0 or data.find(b"<event", 0, start) >= 0:
@@ -146,13 +151,17 @@ def read_xes_fast(path: Path) -> tuple[pa.RecordBatch, list[str]] | None:
     data = _read_bytes(path)
     if data is None:
         return None
+    # The plain shape (xes_arrays.py checks it itself) needs only the declarations and the dates
+    # checked here: the rest of the scan is for rustxes.
+    start = data.find(b"<trace")
+    if _declarations_ok(data) and start >= 0 and not _BAD_VALUE[b"date"].search(data, start):
+        plain = read_plain(data, start)
+        if plain is not None:
+            return plain, []
     checked = _eligible(data)
     if checked is None:
         return None
     n_attrs, events, first_rows, heads = checked
-    plain = read_plain(data, data.find(b"<trace"), events)
-    if plain is not None:
-        return plain, []
     try:
         import rustxes
     except ImportError:
