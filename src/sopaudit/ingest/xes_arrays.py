@@ -37,6 +37,12 @@ def _words(data: bytes) -> np.ndarray:
     return np.ndarray(shape=(max(len(data) - 7, 0),), dtype="<u8", buffer=data, strides=(1,))
 
 
+def _positions(arr: np.ndarray, start: int, end: int, byte: int, step: int = 1 << 25) -> np.ndarray:
+    """Where `byte` occurs in arr[start:end], a slice at a time (no boolean copy of the file)."""
+    parts = [np.flatnonzero(arr[lo:min(lo + step, end)] == byte) + lo for lo in range(start, end, step)]
+    return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+
+
 def _text_bytes(x: pa.StringArray) -> np.ndarray:
     """The bytes of all values of a string array (offset 0, as `take` makes it)."""
     if not len(x):
@@ -94,7 +100,7 @@ def read_plain(data: bytes, start: int) -> pa.RecordBatch | None:
             or data.find(b"<event", 0, start) >= 0 or not _head_ok(data[:start])):
         return None  # references, a truncated file, text after the log, an event before the traces
     words = _words(data)
-    lt = np.flatnonzero(arr[start:end] == 60) + start
+    lt = _positions(arr, start, end, ord("<"))
     w = words[lt + 1]
     delim = arr[lt + 6]
     after_name = np.isin(delim, np.frombuffer(b" \t\n\r>/", dtype=np.uint8))
@@ -131,7 +137,7 @@ def read_plain(data: bytes, start: int) -> pa.RecordBatch | None:
     tag_len = np.array([len(t) for t in _TAGS], dtype=np.int64)[kind[a]]
     pos = lt[a]
     ks = pos + 1 + tag_len + len(' key="')
-    quotes = np.flatnonzero(arr[start:end] == 34) + start
+    quotes = _positions(arr, start, end, ord('"'))
     qi = np.searchsorted(quotes, ks)
     if (qi + 2 >= len(quotes)).any():
         return None
@@ -142,6 +148,7 @@ def read_plain(data: bytes, start: int) -> pa.RecordBatch | None:
     ok &= _is(words[pos + 1 + tag_len], b' key="')  # the tag name is followed by exactly ` key="`
     if not ok.all():
         return None
+    del quotes, qi, lt, w, ok  # the largest arrays of the scan: free them before the columns
     # One string array over the file's buffer: [key, gap, value, gap, key, ...]
     offsets = np.empty(4 * len(a), dtype=np.int64)
     offsets[0::4], offsets[1::4], offsets[2::4], offsets[3::4] = ks, ke, vs, ve
@@ -153,6 +160,7 @@ def read_plain(data: bytes, start: int) -> pa.RecordBatch | None:
         values.validate(full=True)  # UTF-8
     except pa.ArrowInvalid:
         return None
+    del spans, offsets
     # expat turns a tab or line break in a value into a space and refuses a `<` in one
     if any(_SPECIAL[_text_bytes(x)].any() for x in (keys, values)):
         return None
