@@ -34,6 +34,7 @@ def _sheet_xml(path) -> bytes:
 def test_rows_at_once_write_the_bytes_of_cell_by_cell(tmp_path, monkeypatch):
     t = translator("en")
     df = _frame()
+    assert xlsx_rows.AVAILABLE  # this xlsxwriter has what the column-wise writer uses
     assert {xlsx._codes(df[c])[2] for c in df} == {"t", "n", "b", "d"}  # no mixed column: written at once
     # the last two rows are empty: neither writer writes them, both keep them in the autofilter range
     fast = xlsx._Book(tmp_path / "fast.xlsx")

@@ -29,7 +29,7 @@ from sopaudit.report.i18n import format_number, translator
 from sopaudit.report.quality import quality_rows
 from sopaudit.report.safety import xlsx_text
 from sopaudit.report.values import open_cases_view, parameter_rows, phrase, with_code_labels
-from sopaudit.report.xlsx_rows import column_tails, write_rows
+from sopaudit.report.xlsx_rows import AVAILABLE, column_tails, write_rows
 
 MAX_ROWS = 1_048_575  # Excel's rows per sheet, less the header
 CASE_ROWS = 50_000  # cases in the workbook; beyond this only the non-conforming ones (cases.csv has all)
@@ -131,7 +131,7 @@ class _Book:
         last = len(columns) - 1
         formats = [self.time if kind == "d" else self.percent if df.columns[i] in percent else None
                    for i, (_, _, kind) in enumerate(columns)]
-        if len(df) and not percent_rows and all(kind != "m" for _, _, kind in columns):
+        if AVAILABLE and len(df) and not percent_rows and all(kind != "m" for _, _, kind in columns):
             self._rows_at_once(ws, columns, formats)
         else:
             self._rows_by_cell(ws, columns, formats, percent_rows)

@@ -16,17 +16,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from xlsxwriter.utility import xl_col_to_name
 
-try:  # xlsxwriter >= 3.2.1 counts a cell's limit in UTF-16 units
-    from xlsxwriter.utility import _utf16_len, _utf16_truncate
-except ImportError:  # pragma: no cover - older xlsxwriter cut by characters
-    def _utf16_len(s: str) -> int:
-        return len(s)
+# xlsxwriter's own escaping and limits, so the cells are its bytes; an xlsxwriter without them
+# (another version) leaves every sheet to the cell-by-cell writer (AVAILABLE is False).
+try:
+    from xlsxwriter.utility import _preserve_whitespace, _utf16_len, _utf16_truncate
+    from xlsxwriter.worksheet import Worksheet
+    from xlsxwriter.xmlwriter import XMLwriter
 
-    def _utf16_truncate(s: str, n: int) -> str:
-        return s[:n]
-
-from xlsxwriter.utility import _preserve_whitespace
-from xlsxwriter.xmlwriter import XMLwriter
+    _escape_control = XMLwriter._escape_control_characters
+    AVAILABLE = all(hasattr(Worksheet, name) for name in ("_write_single_row", "_check_dimensions"))
+except (ImportError, AttributeError):  # pragma: no cover - depends on the installed xlsxwriter
+    AVAILABLE = False
 
 CHUNK = 100_000  # rows joined at a time: bounds the memory of a large sheet
 _STRMAX = 32767
@@ -36,7 +36,7 @@ def _text_tail(s: str, style: str) -> str:
     """What follows the cell reference of a text cell, as xlsxwriter's _write_cell writes it."""
     if len(s) > _STRMAX // 2 and _utf16_len(s) > _STRMAX:
         s = _utf16_truncate(s, _STRMAX)
-    s = XMLwriter._escape_control_characters(s)
+    s = _escape_control(s)
     if s.startswith("<r>") and s.endswith("</r>"):
         return f'"{style} t="inlineStr"><is>{s}</is></c>'
     preserve = ' xml:space="preserve"' if _preserve_whitespace(s) else ""
