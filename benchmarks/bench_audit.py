@@ -6,9 +6,10 @@ read_xes plus fitness_alignments on the same log and net, in the same run.
     .venv/bin/python benchmarks/bench_audit.py big [--events 2000000]
 
 - sepsis: the public Sepsis log (../shared/datasets) against its normative PNML model.
-- xes: a simulated log written as XES.gz (`sopaudit simulate`, the 5-step branch SOP of the
-  tests: about 3.9 events a case and a few hundred variants, like a real permit log of 150,000
-  cases and 560,000 events), audited from the XES file by both tools.
+- xes: a simulated traffic-fine log written as XES.gz (`sopaudit simulate` with
+  benchmarks/models/tilang_scenario.yaml: 11 activities; at 150,370 cases about 566,000 events
+  and 235 variants, like the real public-administration log of issue 15: 150,370 cases, 561,470
+  events, 11 activities, 231 variants), audited from the XES file by both tools.
 - big: a simulated passport log of about --events events (15 a case) as Parquet, audited with
   CSV/JSON/HTML and then with every report (pm4py is not run: it would take hours).
 
@@ -51,7 +52,9 @@ else:
 t = time.perf_counter()
 fit = pm4py.fitness_alignments(log, net, im, fm)
 align = time.perf_counter() - t
-print(f"RESULT read {read:.2f} align {align:.2f} fitness {fit['log_fitness']:.9f} events {len(log)}")
+variants = log.groupby("case:concept:name", sort=False)["concept:name"].agg(tuple).nunique()
+print(f"RESULT read {read:.2f} align {align:.2f} fitness {fit['log_fitness']:.9f} events {len(log)} "
+      f"cases {log['case:concept:name'].nunique()} variants {variants}")
 """
 
 
@@ -86,8 +89,9 @@ def audit(log: Path, sop: Path, out: Path, formats: str | None = None) -> dict:
 
 def pm4py_run(log: Path, kind: str, net: Path) -> dict:
     r = run([sys.executable, "-c", PM4PY, str(log), kind, str(net)])
-    m = re.search(r"RESULT read ([0-9.]+) align ([0-9.]+) fitness ([0-9.]+) events (\d+)", r["stdout"])
-    r.update(read=float(m.group(1)), align=float(m.group(2)), fitness=float(m.group(3)))
+    m = re.search(r"RESULT read ([0-9.]+) align ([0-9.]+) fitness ([0-9.]+) events (\d+) cases (\d+) variants (\d+)", r["stdout"])
+    r.update(read=float(m.group(1)), align=float(m.group(2)), fitness=float(m.group(3)),
+             events=int(m.group(4)), cases=int(m.group(5)), variants=int(m.group(6)))
     return r
 
 
@@ -95,13 +99,14 @@ def compare(ours: dict, theirs: dict) -> None:
     show("pm4py read_xes + fitness_alignments", theirs)
     print(f"    pm4py read_xes {theirs['read']:.1f} s, fitness_alignments {theirs['align']:.1f} s, "
           f"log fitness {theirs['fitness']:.9f}")
+    print(f"    log: {theirs['cases']:,} cases, {theirs['events']:,} events, {theirs['variants']:,} variants")
     print(f"ratio sopaudit / pm4py: wall {ours['wall'] / theirs['wall']:.3f}, cpu {ours['cpu'] / theirs['cpu']:.3f}")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("which", choices=["sepsis", "xes", "big"])
-    ap.add_argument("--cases", type=int, default=150_000, help="cases of the simulated XES log (xes)")
+    ap.add_argument("--cases", type=int, default=150_370, help="cases of the simulated XES log (xes)")
     ap.add_argument("--events", type=int, default=2_000_000, help="about this many events (big)")
     ap.add_argument("--log", type=Path, default=None, help="reuse this simulated log instead of simulating")
     ap.add_argument("--skip-pm4py", action="store_true")
@@ -121,11 +126,11 @@ def main() -> None:
         return
 
     if args.which == "xes":
-        sop = ROOT / "tests" / "fixtures" / "branch_sop.yaml"
+        sop = ROOT / "benchmarks" / "models" / "tilang_sop.yaml"
         log = args.log or work / f"sim{args.cases}.xes.gz"
         if args.log is None:
-            r = run([str(BIN / "sopaudit"), "simulate", "--sop", str(sop), "--cases", str(args.cases), "--seed", "5",
-                     "-o", str(log)])
+            r = run([str(BIN / "sopaudit"), "simulate", "--scenario", str(sop.with_name("tilang_scenario.yaml")),
+                     "--cases", str(args.cases), "--seed", "5", "-o", str(log)])
             print(f"simulated {log.name} in {r['wall']:.0f} s ({log.stat().st_size / 2**20:.0f} MiB)")
         ours = audit(log, sop, work / "report")
         show("sopaudit audit, every report (CLI)", ours)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sopaudit.ingest.xes import read_xes
+from sopaudit.ingest.xes_arrays import read_plain
 from sopaudit.ingest.xes_fast import read_xes_fast
 
 from conftest import DATASETS
@@ -58,10 +59,17 @@ def test_trace_defaults_from_global_stay_missing(tmp_path):
     _event("A", extra='<list key="items"><values><string key="y" value="1"/></values></list>'),
     _event("A", extra='<string key="note" value="n"><string key="child" value="c"/></string>'),
     _event("A", extra='<string key="n" value="7"/>') + _event("B", extra='<int key="n" value="7"/>'),  # two types
+    _event("A", extra='<int key="n" value="7"/>') + _event("B", extra='<float key="n" value="7.5"/>'),
+    _event("A", extra="".join(f'<int key="k{i}" value="{i}"/>' for i in range(40)))
+    + _event("B", extra='<float key="k39" value="0.5"/>'),  # more keys than are searched one at a time
 ])
 def test_files_that_rustxes_reads_differently_go_to_expat(tmp_path, event):
     path = _log(tmp_path, f'<trace><string key="concept:name" value="c1"/>{event}</trace>')
-    assert read_xes_fast(path) is None
+    fast = read_xes_fast(path)  # None (expat reads it), or read from the bytes exactly as expat reads it
+    ref, notes = read_xes(path)
+    assert fast is None or (not notes and fast[0].schema == ref.schema and fast[0].equals(ref))
+    data = path.read_bytes()
+    assert (read_plain(data, data.find(b"<trace")) is not None) == ("TRUE" in event)  # read as expat does
 
 
 def test_events_outside_traces_and_declarations_go_to_expat(tmp_path):
@@ -71,3 +79,71 @@ def test_events_outside_traces_and_declarations_go_to_expat(tmp_path):
     path.write_text('<?xml version="1.0"?>\n<!DOCTYPE log [<!ENTITY e "A">]>\n<log><trace>'
                     '<string key="concept:name" value="c1"/>' + _event("&e;") + "</trace></log>", encoding="utf-8")
     assert read_xes_fast(path) is None  # expat refuses it with its message (test_ingest_hostile)
+
+
+def test_many_typed_keys_read_as_expat_reads_them(tmp_path):
+    ints = "".join(f'<int key="k{i}" value="{i}"/>' for i in range(40))
+    late = _event("C", extra='<int key="late" value="3"/><float key="f" value="2.5"/>')  # keys first seen at the end
+    path = _log(tmp_path, '<trace><string key="concept:name" value="c1"/>' + _event("A", extra=ints)
+                + _event("B", extra=ints) + late + "</trace>")
+    batch, _ = read_xes_fast(path)
+    assert batch.column("late").to_pylist() == [None, None, 3]
+    assert batch.equals(read_xes(path)[0])
+
+
+@pytest.mark.parametrize("time", ["2024-03-04T08:00:00.5-03:30", "2024-03-04T08:00:00Z", "2024-02-29T23:59:59.123456+14:00",
+                                  "0000-01-01T00:00:00Z", "2024-01-01T00:00:00+24:00"])
+def test_plain_files_are_read_from_their_bytes_as_expat_reads_them(tmp_path, time):
+    body = ('<trace><string key="concept:name" value="c1"/><int key="n" value="-7"/>'
+            + _event("A", time=time, extra='<float key="f" value="2.5e3"/><boolean key="ok" value="true"/>')
+            + '<event/>' + _event("B", extra='<id key="uid" value="x y"/>') + "</trace>"
+            '<trace><string key="concept:name" value="c2"/>' + _event("A é", time=time) + "</trace>")
+    path = _log(tmp_path, body)
+    data = path.read_bytes()
+    plain = read_plain(data, data.find(b"<trace"))
+    ref, notes = read_xes(path)
+    if notes:  # a year 0000 is text for expat (with a note): not a plain file
+        assert time.startswith("0000") and plain is None
+        return
+    assert plain is not None and plain.schema == ref.schema and plain.equals(ref)
+    assert plain.column("case:n").to_pylist() == [-7, -7, -7, None]
+
+
+@pytest.mark.parametrize("event", [
+    _event("A &amp; B"),  # a reference: decoded by a parser
+    _event("A", extra='<string key="x"  value="1"/>'),  # other spacing
+    _event("A", extra="<string key='x' value='1'/>"),
+    _event("A", extra="<!-- a comment -->"),
+    _event("A", extra='<string key="x" value="tab\there"/>'),
+])
+def test_files_outside_the_plain_shape_are_left_to_the_parsers(tmp_path, event):
+    path = _log(tmp_path, f'<trace><string key="concept:name" value="c1"/>{event}</trace>')
+    data = path.read_bytes()
+    assert read_plain(data, data.find(b"<trace")) is None
+    fast = read_xes_fast(path)
+    if fast is not None:  # rustxes may still read it, exactly as expat does
+        assert fast[0].equals(read_xes(path)[0])
+
+
+@pytest.mark.parametrize("body", [
+    '<trace>' + _event("A") + '</trace>' + _event("X") + '<trace>' + _event("B") + '</trace>',  # event outside
+    '<trace>' + _event("A")[:-8] + '</trace>',  # an event never closed
+    '<trace>' + _event("A") + _event("B").replace("<event>", "<event><event>", 1) + '</trace>',
+    '<trace>' + _event("A") + '</trace></trace>',
+    '<trace>' + _event("A") + '</trace><string key="late" value="x"/>',  # an attribute outside traces
+])
+def test_malformed_or_unusual_nesting_is_left_to_the_parsers(tmp_path, body):
+    path = _log(tmp_path, body)
+    data = path.read_bytes()
+    assert read_plain(data, data.find(b"<trace")) is None
+
+
+def test_a_damaged_head_or_text_after_the_log_is_left_to_the_parsers(tmp_path):
+    good = '<trace>' + _event("A") + '</trace>'
+    for text in (HEAD + '<global scope="event"><string key="x" value="1"/>' + good + "</log>\n",  # head unclosed
+                 HEAD + good + "</log>\n<log/>",
+                 HEAD + good):  # truncated
+        path = tmp_path / "log.xes"
+        path.write_text(text, encoding="utf-8")
+        data = path.read_bytes()
+        assert read_plain(data, data.find(b"<trace")) is None

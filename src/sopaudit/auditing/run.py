@@ -217,12 +217,24 @@ def _precision(events: pd.DataFrame, net) -> float:
 
 
 def _traces(events: pd.DataFrame) -> pd.Series:
-    """case id -> tuple of activities, for a log sorted by case (one pass, no per-case groupby)."""
-    cases = events[CASE].to_numpy(dtype=object)
-    acts = events[ACTIVITY].to_numpy(dtype=object)
-    starts = np.flatnonzero(cases[1:] != cases[:-1]) + 1
-    return pd.Series([tuple(a) for a in np.split(acts, starts)],
-                     index=pd.Index(cases[np.r_[0, starts]], name=CASE), dtype=object)
+    """case id -> tuple of activities, for a log sorted by case (one pass, no per-case groupby).
+    Cases with the same trace share one tuple: each case's activity codes are a slice of one
+    bytes object, and a tuple is built once per distinct slice."""
+    case_codes, _ = pd.factorize(events[CASE], sort=False)
+    codes, names = pd.factorize(events[ACTIVITY], sort=False)
+    names = np.asarray(names, dtype=object)
+    buf = codes.astype(np.int32).tobytes()
+    bounds = np.r_[0, np.flatnonzero(case_codes[1:] != case_codes[:-1]) + 1, len(codes)] * 4
+    built: dict[bytes, tuple] = {}
+    out = []
+    for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+        key = buf[lo:hi]
+        trace = built.get(key)
+        if trace is None:
+            trace = built[key] = tuple(names[np.frombuffer(key, dtype=np.int32)].tolist())
+        out.append(trace)
+    firsts = events[CASE].to_numpy(dtype=object)[bounds[:-1] // 4]
+    return pd.Series(out, index=pd.Index(firsts, name=CASE), dtype=object)
 
 
 def _control_flow_findings(variant_list, variant_ids, aligned, net, case_ids, case_vid, still_open: OpenCases):
@@ -270,8 +282,7 @@ def _with_evidence(dev: pd.DataFrame, events: pd.DataFrame, sop: SOP) -> pd.Data
     ev = out[["case_id", "evidence_pos"]].reset_index().explode("evidence_pos").dropna(subset=["evidence_pos"])
     ev = ev.assign(event_pos=ev["evidence_pos"].astype("Int64")).merge(
         keys[["case_id", "event_pos", "event_row"]], on=["case_id", "event_pos"], how="left")
-    rows = ev.groupby("index")["event_row"].agg(lambda r: "; ".join(str(x) for x in sorted(r.dropna())))
-    out["evidence_rows"] = out.index.map(rows).fillna("").astype("string")
+    out["evidence_rows"] = out.index.map(_joined_rows(ev)).fillna("").astype("string")
     names = {s.id: s.name for s in sop.steps}
     out["step_name"] = out["step"].map(lambda s: names.get(s, s))
     out = out.assign(measured=np.nan, limit=np.nan, unit="", accepted=False, accepted_reason="")
@@ -279,6 +290,17 @@ def _with_evidence(dev: pd.DataFrame, events: pd.DataFrame, sop: SOP) -> pd.Data
         out["variant_id"] = pd.NA
     out["variant_id"] = out["variant_id"].astype("Int64")
     return sort_findings(out)
+
+
+def _joined_rows(ev: pd.DataFrame) -> pd.Series:
+    """Finding index -> its evidence rows, ascending and "; "-separated (one sort, no per-finding
+    groupby)."""
+    ev = ev.dropna(subset=["event_row"]).sort_values(["index", "event_row"], kind="mergesort")
+    idx = ev["index"].to_numpy()
+    text = ev["event_row"].astype("int64").astype(str).to_numpy(dtype=object)
+    starts = np.flatnonzero(np.r_[True, idx[1:] != idx[:-1]]) if len(idx) else np.array([], dtype=np.int64)
+    return pd.Series(["; ".join(p) for p in np.split(text, starts[1:])] if len(idx) else [],
+                     index=idx[starts], dtype=object)
 
 
 def sort_findings(dev: pd.DataFrame) -> pd.DataFrame:
@@ -298,25 +320,29 @@ def _cases_table(events, traces, case_vid, by_id, deviations, service) -> pd.Dat
         "case_id": traces.index.astype("string"),
         "variant_id": case_vid,
         "n_events": g.size().to_numpy(),
-        "start": g[TIME].min().to_numpy(),
-        "end": g[TIME].max().to_numpy(),
+        # .array keeps the zone: .to_numpy() of zoned times makes one Timestamp object per case
+        "start": g[TIME].min().array,
+        "end": g[TIME].max().array,
         "fitness": fitness[case_vid],
         "end_reached": ends[case_vid],
     })
+    # Findings counted per case and kind, aligned on the cases by one reindex (not a map per kind).
+    ids = pd.Index(cases["case_id"])
     open_dev = deviations[~deviations["accepted"]]
     counts = open_dev.groupby(["case_id", "kind"]).size().unstack(fill_value=0)
+    counts = counts.reindex(index=ids, columns=list(ALL_KINDS), fill_value=0).fillna(0).astype(int)
     for kind in ALL_KINDS:
-        col = counts[kind] if kind in counts.columns else pd.Series(dtype=int)
-        cases[f"n_{kind}"] = cases["case_id"].map(col).fillna(0).astype(int)
+        cases[f"n_{kind}"] = counts[kind].to_numpy()
     n_acc = deviations[deviations["accepted"]].groupby("case_id").size()
-    cases["n_accepted"] = cases["case_id"].map(n_acc).fillna(0).astype(int)
+    cases["n_accepted"] = n_acc.reindex(ids, fill_value=0).fillna(0).astype(int).to_numpy()
     cases["n_deviations"] = cases[[f"n_{k}" for k in DEVIATING]].sum(axis=1)
     cases["incomplete"] = cases["n_incomplete"] > 0
     cases["end_reached"] = cases["end_reached"].where(~cases["incomplete"], "")
     cases["conforming"] = (cases["n_deviations"] == 0) & ~cases["incomplete"]
     cases["status"] = np.select([cases["incomplete"], cases["conforming"]], ["incomplete", "conforming"],
                                 "deviating")
-    cases["path"] = [" → ".join(v) for v in traces]
+    paths: dict[int, str] = {}  # cases of one variant share their trace tuple (_traces)
+    cases["path"] = [paths[id(v)] if id(v) in paths else paths.setdefault(id(v), " → ".join(v)) for v in traces]
     # The first service standard of the SOP gives the case's service columns (all are in
     # AuditResult.service).
     first = service.drop_duplicates("case_id", keep="first").set_index("case_id") if len(service) else None

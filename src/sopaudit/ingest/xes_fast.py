@@ -36,6 +36,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from sopaudit.ingest.xes_arrays import read_plain
+
 TAGS = rb"(?:string|date|int|float|boolean|id)"
 _UNSAFE_DECL = re.compile(rb"<!DOCTYPE|<!ENTITY", re.I)
 _ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([^"']*)["']""")
@@ -45,6 +47,7 @@ _KEY = re.compile(rb"key=\"([^\"]*)\"")
 _EVENT_START = re.compile(rb"<event[\s>/]")
 _TRACE_OR_EVENT = re.compile(rb"<(?:trace|event)[\s>/]")
 _BREAK = re.compile(r"[\t\r\n]")
+_NESTED = re.compile(rb"</" + TAGS + rb">")  # a closing value tag: the attribute has children
 # Per XES type present: a value not in the one form both readers read alike.
 _BAD_VALUE = {
     b"int": re.compile(rb"<int\s[^>]*value=\"(?![-+]?\d{1,18}\")"),
@@ -69,14 +72,19 @@ def _read_bytes(path: Path) -> bytes | None:
     return None if len(data) > MAX_BYTES else data
 
 
+def _declarations_ok(data: bytes) -> bool:
+    """No DOCTYPE or entity declaration (expat refuses those with its message), and UTF-8."""
+    if _UNSAFE_DECL.search(data):
+        return False
+    declared = _ENCODING.match(data[:200])
+    return not (declared and declared.group(1).lower().replace(b"_", b"-") not in (b"utf-8", b"utf8"))
+
+
 def _eligible(data: bytes) -> tuple[int, int, np.ndarray, list | None] | None:
     """When rustxes reads this file as expat does: the number of attributes after the log
     header, the number of events, the row of the first event of every trace (in file order) and, when the header has
     trace defaults, every trace's position and keys."""
-    if _UNSAFE_DECL.search(data):
-        return None
-    declared = _ENCODING.match(data[:200])
-    if declared and declared.group(1).lower().replace(b"_", b"-") not in (b"utf-8", b"utf8"):
+    if not _declarations_ok(data):
         return None
     start = data.find(b"<trace")
     if start < 0 or data.find(b"<event", 0, start) >= 0:
@@ -86,19 +94,20 @@ def _eligible(data: bytes) -> tuple[int, int, np.ndarray, list | None] | None:
     if sum(per_tag.values()) != n_attrs:
         return None  # lists, or an attribute in another form (value first, other spacing, a prefix)
     present = {t for t, n in per_tag.items() if n}
-    if any(data.find(b"</" + t + b">", start) >= 0 for t in present):
+    if _NESTED.search(data, start):
         return None  # an attribute with children (nested attributes)
     # One XES type per key: expat reads a key of several types as text (noted), rustxes as debug
     # text. Only keys of a tag other than string need listing (string is the rest).
-    typed = [t for t in present if t != b"string"]
-    if typed:
-        tags: dict[bytes, bytes] = {}
-        pattern = re.compile(rb"<(" + b"|".join(typed) + rb") key=\"([^\"]*)\"")
-        for tag, key in set(pattern.findall(data, start)):
+    tags: dict[bytes, bytes] = {}
+    for tag in present - {b"string"}:
+        keys = _keys(data, start, tag, per_tag[tag])
+        if keys is None:
+            return None
+        for key in keys:
             if tags.setdefault(key, tag) != tag:
                 return None
-        if b"string" in present and any(data.find(b'<string key="' + k + b'"', start) >= 0 for k in tags):
-            return None
+    if b"string" in present and any(data.find(b'<string key="' + k + b'"', start) >= 0 for k in tags):
+        return None
     if any(_BAD_VALUE[t].search(data, start) for t in present if t in _BAD_VALUE):
         return None
     # Traces and events in file order: which trace each event belongs to.
@@ -118,20 +127,45 @@ def _eligible(data: bytes) -> tuple[int, int, np.ndarray, list | None] | None:
     return n_attrs, len(trace_of_event), first_rows, heads
 
 
+def _keys(data: bytes, start: int, tag: bytes, total: int) -> list[bytes] | None:
+    """The distinct keys of one XES type after `start`: found one at a time (a search that skips
+    the keys already found, stopping at the first new one), counted, until the counts add up to
+    the tag's `total` (a findall of every attribute would build millions of tuples)."""
+    prefix = b"<" + tag + b' key="'
+    found: dict[bytes, int] = {}
+    while sum(found.values()) < total:
+        if len(found) == 32:  # many keys of one type: one findall is cheaper than a search per key
+            return list(set(re.compile(re.escape(prefix) + rb'([^"]*)"').findall(data, start)))
+        known = b"|".join(re.escape(k) + b'"' for k in found)
+        skip = rb"(?!(?:" + known + rb"))" if found else b""
+        m = re.compile(re.escape(prefix) + skip + rb'([^"]*)"').search(data, start)
+        if m is None:
+            return None
+        found[m.group(1)] = data.count(prefix + m.group(1) + b'"', start)
+    return list(found)
+
+
 def read_xes_fast(path: Path) -> tuple[pa.RecordBatch, list[str]] | None:
     """The events of an XES file read by rustxes, as `xes.read_xes` gives them; None when the
     file needs the expat reader (see the module text)."""
-    try:
-        import rustxes
-    except ImportError:
-        return None
     data = _read_bytes(path)
     if data is None:
         return None
+    # The plain shape (xes_arrays.py checks it itself) needs only the declarations and the dates
+    # checked here: the rest of the scan is for rustxes.
+    start = data.find(b"<trace")
+    if _declarations_ok(data) and start >= 0 and not _BAD_VALUE[b"date"].search(data, start):
+        plain = read_plain(data, start)
+        if plain is not None:
+            return plain, []
     checked = _eligible(data)
     if checked is None:
         return None
     n_attrs, events, first_rows, heads = checked
+    try:
+        import rustxes
+    except ImportError:
+        return None
     try:
         df, _meta = rustxes.import_xes(str(path))
     except (KeyboardInterrupt, SystemExit):

@@ -93,3 +93,21 @@ class DetailWriter:
             if measured and limit:
                 return t("detail.late", measured=measured, limit=limit)
         return _text(row.get("detail"))
+
+    FIELDS = ("detail_code", "step", "related", "detail", "kind", "unit", "expected_after", "resource", "measured",
+              "limit")
+
+    def column(self, df: pd.DataFrame) -> list[str]:
+        """The explanation of every finding of a table, each distinct combination of the fields it
+        reads written once (findings repeat a few sentences thousands of times)."""
+        fields = [f for f in self.FIELDS if f in df.columns]
+        done: dict[tuple, str] = {}
+        out = []
+        for values in zip(*(df[f].tolist() for f in fields), strict=True) if fields else ((),) * len(df):
+            key = tuple(None if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) else v
+                        for v in values)
+            text = done.get(key)
+            if text is None:
+                text = done[key] = self(dict(zip(fields, key, strict=True)))
+            out.append(text)
+        return out

@@ -86,14 +86,18 @@ def pick_findings(deviations: pd.DataFrame, limit: int = FINDINGS_LIMIT) -> pd.D
 def _finding_rows(shown: pd.DataFrame, detail: DetailWriter, t, lang: str, with_events: set) -> list[dict]:
     fmt_time = time_formatter(lang)
     rows = []
-    for r in shown.to_dict(orient="records"):
+    names = ["case_id", "kind", "step", "step_name", "event_row", "event_time", "resource", "evidence_rows",
+             "accepted", "accepted_reason"]
+    columns = [shown[c].tolist() if c in shown else [None] * len(shown) for c in names]
+    for r, text in zip(zip(*columns, strict=True), detail.column(shown), strict=True):
+        case_id, kind, step, step_name, event_row, event_time, resource, evidence, accepted, reason = r
         rows.append({
-            "case_id": _str(r["case_id"]), "kind": r["kind"], "kind_label": t(f"kind.{r['kind']}"),
-            "step": _str(r["step"]), "step_name": _str(r["step_name"]), "detail": detail(r),
-            "event_row": _str(r["event_row"]), "event_time": fmt_time(r["event_time"]),
-            "resource": _str(r["resource"]), "evidence": _str(r.get("evidence_rows")),
-            "accepted": bool(r.get("accepted")), "accepted_reason": phrase(_str(r.get("accepted_reason")), t),
-            "drill": _str(r["case_id"]) in with_events,
+            "case_id": _str(case_id), "kind": kind, "kind_label": t(f"kind.{kind}"),
+            "step": _str(step), "step_name": _str(step_name), "detail": text,
+            "event_row": _str(event_row), "event_time": fmt_time(event_time),
+            "resource": _str(resource), "evidence": _str(evidence),
+            "accepted": bool(accepted), "accepted_reason": phrase(_str(reason), t),
+            "drill": _str(case_id) in with_events,
         })
     return rows
 

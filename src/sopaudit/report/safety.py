@@ -26,7 +26,15 @@ def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
     """A copy whose text columns are neutralised; numbers and times stay as they are."""
     out = df.copy()
     for col in out.columns:
-        if out[col].dtype == object or isinstance(out[col].dtype, pd.StringDtype):
+        # checked over the whole column first (vectorised for text columns, once per distinct
+        # value for object ones): most columns (ids, kinds, steps) need nothing
+        if isinstance(out[col].dtype, pd.StringDtype):
+            hit = bool(out[col].str.startswith(_TRIGGERS).fillna(False).any())
+        elif out[col].dtype == object:
+            hit = any(isinstance(v, str) and v.startswith(_TRIGGERS) for v in pd.unique(out[col].dropna()))
+        else:
+            hit = False
+        if hit:
             out[col] = out[col].map(neutralise, na_action="ignore")
     return out
 

@@ -29,6 +29,7 @@ from sopaudit.report.i18n import format_number, translator
 from sopaudit.report.quality import quality_rows
 from sopaudit.report.safety import xlsx_text
 from sopaudit.report.values import open_cases_view, parameter_rows, phrase, with_code_labels
+from sopaudit.report.xlsx_rows import AVAILABLE, column_tails, write_rows
 
 MAX_ROWS = 1_048_575  # Excel's rows per sheet, less the header
 CASE_ROWS = 50_000  # cases in the workbook; beyond this only the non-conforming ones (cases.csv has all)
@@ -57,31 +58,40 @@ def _cell(v):
     return xlsx_text(str(v))
 
 
-def _column(s: pd.Series) -> tuple[list, str]:
-    """One column as Python values a workbook can hold, and how to write them: 'n' numbers,
-    'd' times (Excel serial days of the local wall-clock time: Excel has no time zones),
-    'b' booleans, 't' text, 'm' mixed; None for a missing value."""
+def _codes(s: pd.Series) -> tuple[np.ndarray, list, str]:
+    """One column as codes into its distinct values (-1: leave the cell empty), the values as a
+    workbook holds them and how to write them: 'n' numbers, 'd' times (Excel serial days of the
+    local wall-clock time: Excel has no time zones), 'b' booleans, 't' text, 'm' mixed."""
     if isinstance(s.dtype, pd.DatetimeTZDtype):
         s = s.dt.tz_localize(None)
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
         ns = s.to_numpy("datetime64[ns]")
-        days = (ns - _EXCEL_EPOCH).astype("int64") / _NS_PER_DAY
-        return [None if m else d for d, m in zip(days.tolist(), np.isnat(ns).tolist(), strict=True)], "d"
+        codes, uniques = pd.factorize((ns - _EXCEL_EPOCH).astype("int64") / _NS_PER_DAY)
+        return np.where(np.isnat(ns), -1, codes), uniques.tolist(), "d"
     if pd.api.types.is_bool_dtype(s.dtype):
-        return [None if v is None or v is pd.NA else bool(v) for v in s.astype(object)], "b"
+        missing = s.isna().to_numpy()
+        truth = s.astype(object).where(~missing, False).astype(bool).to_numpy()
+        return np.where(missing, -1, truth.astype(np.int64)), [False, True], "b"
     if pd.api.types.is_numeric_dtype(s.dtype):
         arr = s.to_numpy("float64", na_value=np.nan)
         finite = np.isfinite(arr)
-        vals = s.to_numpy().tolist() if s.dtype.kind in "iu" else arr.tolist()
-        if not finite.all():
-            vals = [v if f else None for v, f in zip(vals, finite.tolist(), strict=True)]
-        return vals, "n"
+        vals = s.to_numpy("int64", na_value=0) if s.dtype.kind in "iu" else arr
+        codes, uniques = pd.factorize(vals)
+        return np.where(finite, codes, -1), uniques.tolist(), "n"
     # Text: converted once per distinct value (case ids repeat over findings, kinds and steps a lot).
     codes, uniques = pd.factorize(s.astype(object), use_na_sentinel=True)
     fixed = [_cell(v) for v in uniques]
     kind = "t" if all(v is None or isinstance(v, str) for v in fixed) else "m"
-    fixed.append(None)  # code -1: missing
-    return [fixed[c] for c in codes.tolist()], kind
+    empty = [i for i, v in enumerate(fixed) if v is None]
+    if empty:
+        codes = np.where(np.isin(codes, empty), -1, codes)
+    return codes, fixed, kind
+
+
+def _values(codes: np.ndarray, uniques: list) -> list:
+    """The column as Python values (None: empty cell)."""
+    table = [*uniques, None]  # code -1: missing
+    return [table[c] for c in codes.tolist()]
 
 
 def _width(label: str, values: list, kind: str) -> float:
@@ -112,27 +122,53 @@ class _Book:
         ws = self.wb.add_worksheet(title[:31])
         df = df.iloc[:MAX_ROWS]
         labels = [xlsx_text(_label(str(c), t)) for c in df.columns]
-        columns = [_column(df[c]) for c in df.columns]
-        for i, (label, (values, kind)) in enumerate(zip(labels, columns, strict=True)):
-            ws.set_column(i, i, _width(label, values, kind))
+        columns = [_codes(df[c]) for c in df.columns]
+        for i, (label, (codes, uniques, kind)) in enumerate(zip(labels, columns, strict=True)):
+            ws.set_column(i, i, _width(label, _values(codes[:500], uniques), kind))
         ws.freeze_panes(1, 0)
         for i, label in enumerate(labels):
             ws.write_string(0, i, label, self.header)
         last = len(columns) - 1
+        formats = [self.time if kind == "d" else self.percent if df.columns[i] in percent else None
+                   for i, (_, _, kind) in enumerate(columns)]
+        if AVAILABLE and len(df) and not percent_rows and all(kind != "m" for _, _, kind in columns):
+            self._rows_at_once(ws, columns, formats)
+        else:
+            self._rows_by_cell(ws, columns, formats, percent_rows)
+        if len(df.columns):
+            ws.autofilter(f"A1:{xl_col_to_name(last)}{len(df) + 1}")
+        return len(df)
+
+    @staticmethod
+    def _rows_at_once(ws, columns: list, formats: list) -> None:
+        """The data rows as one block of XML (xlsx_rows.py): the same bytes xlsxwriter writes."""
+        ws._write_single_row(1)  # the header row goes out; xlsxwriter now awaits row 1
+        # xlsxwriter numbers a format when a cell first uses it: number them in that order
+        first = {i: int(np.argmax(codes >= 0)) for i, (codes, _, _) in enumerate(columns)
+                 if formats[i] is not None and (codes >= 0).any()}
+        for i in sorted(first, key=lambda i: (first[i], i)):
+            formats[i]._get_xf_index()
+        tails = [column_tails(codes, uniques, kind, fmt._get_xf_index() if fmt else None)
+                 for (codes, uniques, kind), fmt in zip(columns, formats, strict=True)]
+        last = write_rows(ws.fh, tails, first_row=1)
+        if last >= 0:
+            ws._check_dimensions(last, len(columns) - 1)  # the <dimension> of the sheet
+            ws.previous_row = last + 1  # rows before this one are written
+
+    def _rows_by_cell(self, ws, columns: list, formats: list, percent_rows: frozenset[int]) -> None:
+        last = len(columns) - 1
         write = {"n": ws.write_number, "d": ws.write_number, "b": ws.write_boolean, "t": ws.write_string,
                  "m": self._mixed(ws)}
-        plan = [(i, values, write[kind], self.time if kind == "d" else self.percent if df.columns[i] in percent else None)
-                for i, (values, kind) in enumerate(columns)]
+        plan = [(i, _values(codes, uniques), write[kind], fmt)
+                for i, ((codes, uniques, kind), fmt) in enumerate(zip(columns, formats, strict=True))]
         plan_pct = [(i, values, w, self.percent if i == last else f) for i, values, w, f in plan]
-        for r in range(len(df)):
+        n = len(columns[0][0]) if columns else 0
+        for r in range(n):
             row = r + 1
             for i, values, w, fmt in (plan_pct if r in percent_rows else plan):
                 v = values[r]
                 if v is not None:
                     w(row, i, v, fmt)
-        if len(df.columns):
-            ws.autofilter(f"A1:{xl_col_to_name(last)}{len(df) + 1}")
-        return len(df)
 
     def _mixed(self, ws):
         def write(row: int, col: int, v, fmt=None) -> None:
@@ -160,7 +196,7 @@ def findings_table(result, t, lang: str) -> pd.DataFrame:
         "kind": dev["kind"],
         "step": dev["step"],
         "step_name": dev["step_name"],
-        "detail": [detail(r) for r in dev.to_dict(orient="records")] if len(dev) else [],
+        "detail": detail.column(dev),
         "event_row": dev["event_row"],
         "event_time": dev["event_time"],
         "resource": dev["resource"],

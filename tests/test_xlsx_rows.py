@@ -1,0 +1,67 @@
+"""The column-wise sheet writer (report/xlsx_rows.py) writes the bytes xlsxwriter writes cell by cell."""
+
+import zipfile
+
+import numpy as np
+import pandas as pd
+
+from sopaudit.report import xlsx, xlsx_rows
+from sopaudit.report.i18n import translator
+
+
+def _frame() -> pd.DataFrame:
+    """Awkward values of every kind; the last two rows hold no value at all."""
+    na = [None, None]
+    return pd.DataFrame({
+        "case_id": ["C1", "C1", " lead", "trail ", "a & b < c > d \"q\"", "=SUM(A1)", None, *na],
+        "text": ["_x0041_ kept", "ctl\x01char", "<r>rich</r>", "line\nbreak", "é漢字🙂", "", "x" * 40000, *na],
+        "count": pd.array([1, None, 3, 4, 5, 6, 12345678901234, *na], dtype="Int64"),
+        "share": [0.1, np.nan, 1 / 3, np.inf, -2.5e-9, 1e20, 0.0, np.nan, np.nan],
+        "flag": pd.array([True, False, None, True, True, False, None, *na], dtype="boolean"),
+        "at": pd.to_datetime(["2024-01-02 08:00:01.5", None, "2024-03-04 23:59:59", "2024-03-04 00:00",
+                              "2023-12-31 12:00", "2024-02-29 13:14:15.123456", None, *na],
+                             format="ISO8601").tz_localize("Asia/Jakarta"),
+        "empty": [None] * 9,
+    })
+
+
+def _sheet_xml(path) -> bytes:
+    """The sheet and the styles its cells point to."""
+    with zipfile.ZipFile(path) as z:
+        return z.read("xl/worksheets/sheet1.xml") + z.read("xl/styles.xml")
+
+
+def test_rows_at_once_write_the_bytes_of_cell_by_cell(tmp_path, monkeypatch):
+    t = translator("en")
+    df = _frame()
+    assert xlsx_rows.AVAILABLE  # this xlsxwriter has what the column-wise writer uses
+    assert {xlsx._codes(df[c])[2] for c in df} == {"t", "n", "b", "d"}  # no mixed column: written at once
+    # the last two rows are empty: neither writer writes them, both keep them in the autofilter range
+    fast = xlsx._Book(tmp_path / "fast.xlsx")
+    assert fast.sheet("s", df, t, percent=("share",)) == len(df)
+    fast.close()
+    monkeypatch.setattr(xlsx._Book, "_rows_at_once", lambda self, ws, c, f: self._rows_by_cell(ws, c, f, frozenset()))
+    slow = xlsx._Book(tmp_path / "slow.xlsx")
+    slow.sheet("s", df, t, percent=("share",))
+    slow.close()
+    a, b = _sheet_xml(tmp_path / "fast.xlsx"), _sheet_xml(tmp_path / "slow.xlsx")
+    assert a == b
+    assert b'<c r="A2" t="inlineStr"><is><t>C1</t></is></c>' in a
+    assert b'<row r="8">' in a and b'<row r="9">' not in a  # a row without any value is not written
+
+
+def test_rows_at_once_many_rows_and_a_full_frame(tmp_path, monkeypatch):
+    t = translator("en")
+    rng = np.random.default_rng(3)
+    n = 2500
+    df = pd.DataFrame({"case": [f"K{i % 97}" for i in range(n)], "v": rng.integers(0, 50, n),
+                       "x": rng.random(n), "ok": rng.random(n) > 0.5})
+    monkeypatch.setattr(xlsx_rows, "CHUNK", 1000)  # several chunks
+    fast = xlsx._Book(tmp_path / "fast.xlsx")
+    fast.sheet("s", df, t)
+    fast.close()
+    monkeypatch.setattr(xlsx._Book, "_rows_at_once", lambda self, ws, c, f: self._rows_by_cell(ws, c, f, frozenset()))
+    slow = xlsx._Book(tmp_path / "slow.xlsx")
+    slow.sheet("s", df, t)
+    slow.close()
+    assert _sheet_xml(tmp_path / "fast.xlsx") == _sheet_xml(tmp_path / "slow.xlsx")
