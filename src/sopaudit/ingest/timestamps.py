@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 
 from sopaudit.calendar.workdays import resolve_tz
 from sopaudit.core.errors import MappingError
+from sopaudit.ingest.fixedtimes import days_from_civil, parse_fixed
 
 US_PER_SECOND = 1_000_000
 US_PER_DAY = 86_400 * US_PER_SECOND
@@ -262,6 +263,20 @@ def parse_fast(values: pa.Array, fmt: str) -> pa.Array:
     judges those."""
     if " %B " in fmt:  # Arrow knows English month names only: '2 Agustus 2024' -> '2/08/2024'
         values, fmt = _numbered_months(values), fmt.replace(" %B ", "/%m/", 1)
+    fixed = parse_fixed(values, fmt)  # the values of the format's zero-padded layout, with numpy
+    if fixed is None:
+        return _strptime_strict(values, fmt)
+    us, ok = fixed
+    if not ok.all():
+        rest = np.flatnonzero(~ok)
+        got = _strptime_strict(values.take(pa.array(rest)), fmt)
+        if got.null_count < len(got):
+            us[rest] = pc.fill_null(got, NAT).to_numpy(zero_copy_only=False)
+            ok[rest] = got.is_valid().to_numpy(zero_copy_only=False)
+    return pa.array(us, pa.int64(), mask=None if ok.all() else ~ok)
+
+
+def _strptime_strict(values: pa.Array, fmt: str) -> pa.Array:
     got = pc.strptime(values, format=fmt, unit="us", error_is_null=True).cast(pa.int64())
     fits = pc.fill_null(pc.match_substring_regex(values, _shape(fmt)), False)
     if not pc.all(fits).as_py():
@@ -292,17 +307,6 @@ def _ints(arr: pa.Array) -> np.ndarray:
 
 def _floats(arr: pa.Array) -> np.ndarray:
     return pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
-
-
-def days_from_civil(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
-    """Days since 1970-01-01 of proleptic Gregorian dates (H. Hinnant's algorithm), vectorised."""
-    y = y - (m <= 2)
-    era = np.floor_divide(y, 400)
-    yoe = y - era * 400
-    mp = (m + 9) % 12
-    doy = (153 * mp + 2) // 5 + d - 1
-    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
-    return era * 146097 + doe - 719468
 
 
 def _days_in_month(y: np.ndarray, m: np.ndarray) -> np.ndarray:
