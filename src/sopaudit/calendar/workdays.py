@@ -57,6 +57,13 @@ def _country_codes() -> frozenset[str]:
         return frozenset(holidays_lib.list_supported_countries())
 
 
+def warm_holidays(country: str = "ID") -> None:
+    """Import the holidays package's country tables ahead of their first use: importing one
+    country imports all 500 country modules (0.1-0.2 s), which a reader does in a thread while
+    it parses the file."""
+    holidays_lib.country_holidays(country)
+
+
 def resolve_tz(tz: str) -> str:
     """Return the IANA zone for `tz`, accepting the Indonesian names WIB, WITA and WIT."""
     name = TZ_ALIASES.get(tz.strip().upper(), tz.strip()) if tz else "Asia/Jakarta"

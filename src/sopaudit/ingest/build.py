@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sopaudit.calendar.workdays import WorkingCalendar
+from sopaudit.calendar.workdays import WorkingCalendar, warm_holidays
 from sopaudit.core.columns import (
     ACTIVITY,
     CASE,
@@ -86,6 +86,8 @@ def collect(source: Source, res: Resolved, keep: list[str]) -> Collected:
     where = source.where
     time_cols = {c: TimeColumn(c, res.time_format, where) for c in (res.time, res.start) if c}
     text_roles = {getattr(res, r) for r in TEXT_ROLES if getattr(res, r)}
+    # the columns that repeat a few values; the case id and times are many distinct values
+    source.encode.update(set(keep) - {res.case, res.sequence, *time_cols})
     buffers: dict[str, TextColumn | TypedColumn] = {}
     pool = pa.default_memory_pool()
     n = 0
@@ -133,6 +135,7 @@ def build(source: Source, mapping: Mapping, *, strict: bool, calendar: WorkingCa
     with ThreadPoolExecutor(max_workers=1) as pool:
         # The file's SHA-256 (provenance) is computed while the file is parsed.
         digest = pool.submit(sha256_file, source.hash_path) if source.hash_path else None
+        pool.submit(warm_holidays, calendar.country if calendar is not None else "ID")  # for the quality checks
         frame = _build(source, mapping, strict=strict, calendar=calendar, now=now)
         if digest is not None:
             info = frame.attrs[INFO_KEY]

@@ -114,9 +114,10 @@ class TextColumn:
 
     def add(self, arr: pa.Array) -> None:
         if self.mode is None:
-            plain = _plain_text(arr)
-            distinct = len(pc.unique(plain)) if len(plain) else 0
-            self.mode = "strings" if len(plain) and distinct > HIGH_CARDINALITY * len(plain) and distinct > 1000 else "codes"
+            # a dictionary-encoded batch (CSV) names its distinct values: nothing to decode
+            distinct = (len(arr.dictionary) if pa.types.is_dictionary(arr.type) else
+                        len(pc.unique(_plain_text(arr))) if len(arr) else 0)
+            self.mode = "strings" if len(arr) and distinct > HIGH_CARDINALITY * len(arr) and distinct > 1000 else "codes"
         if self.mode == "strings":
             self.chunks.append(_plain_text(arr))  # trimmed at the end, once per distinct value
             return

@@ -188,9 +188,13 @@ def open_csv(path: Path, encoding: str | None = None, newlines_in_values: bool |
                                     column_names=names, skip_rows=1)
     parse_options = pcsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid,
                                       newlines_in_values=newlines_in_values)
-    convert_options = pcsv.ConvertOptions(column_types={n: pa.string() for n in names},
-                                          strings_can_be_null=True, null_values=[""],
-                                          quoted_strings_can_be_null=True)
+    encode: set[str] = set()  # filled by the build before the first batch (Source.encode)
+
+    def convert_options() -> pcsv.ConvertOptions:
+        coded = pa.dictionary(pa.int32(), pa.string())
+        return pcsv.ConvertOptions(column_types={n: coded if n in encode else pa.string() for n in names},
+                                   strings_can_be_null=True, null_values=[""],
+                                   quoted_strings_can_be_null=True)
 
     spans_lines: list = []
 
@@ -207,7 +211,7 @@ def open_csv(path: Path, encoding: str | None = None, newlines_in_values: bool |
             if _is_gz(path):
                 stream = pa.CompressedInputStream(stream, "gzip")
             reader = pcsv.open_csv(stream, read_options=read_options, parse_options=parse_options,
-                                   convert_options=convert_options)
+                                   convert_options=convert_options())
             for batch in reader:
                 if unnumbered:
                     raise Reopen(threads=False)
@@ -239,7 +243,7 @@ def open_csv(path: Path, encoding: str | None = None, newlines_in_values: bool |
             ) from None
 
     return Source(str(path), "csv", names, prefetch(parse()), "", details, invalid=invalid, hash_path=str(path),
-                  invalid_fields=invalid_fields)
+                  invalid_fields=invalid_fields, encode=encode)
 
 
 def prefetch(batches: Iterator[pa.RecordBatch], depth: int = 2) -> Iterator[pa.RecordBatch]:
@@ -285,9 +289,11 @@ def prefetch(batches: Iterator[pa.RecordBatch], depth: int = 2) -> Iterator[pa.R
 def _check_cells(path: Path, batch: pa.RecordBatch, done: int, invalid: list[tuple[int, str]]) -> None:
     """Refuse a value longer than MAX_CELL, naming its row and column."""
     for name, col in zip(batch.schema.names, batch.columns, strict=True):
-        longest = pc.max(pc.binary_length(col)).as_py()
+        longest = pc.max(pc.binary_length(_values(col))).as_py()
         if longest is None or longest <= MAX_CELL:
             continue
+        if pa.types.is_dictionary(col.type):
+            col = col.cast(pa.string())
         at = int(np.flatnonzero(pc.fill_null(pc.greater(pc.binary_length(col), MAX_CELL), False))[0])
         row = done + at + 1
         for bad in sorted(r for r, _ in invalid):  # skipped rows keep their numbers
@@ -304,12 +310,18 @@ def _has_line_break(batch: pa.RecordBatch) -> bool:
     """Whether a value holds a line break: a quoted value went on over several lines, which the
     careful reader checks (a stray quote must not swallow rows)."""
     for col in batch.columns:
+        col = _values(col)
         data = col.buffers()[2] if col.type in (pa.string(), pa.large_string()) else None
         # the raw characters of the column at once: memchr speed, no per-value work
         raw = bytes(data) if data is not None else b""
         if b"\n" in raw or b"\r" in raw:
             return True
     return False
+
+
+def _values(col: pa.Array) -> pa.Array:
+    """The text of a column: its distinct values when it is dictionary-encoded."""
+    return col.dictionary if pa.types.is_dictionary(col.type) else col
 
 
 def _show(d: str) -> str:
