@@ -58,11 +58,17 @@ def _layout(fmt: str) -> tuple[list[tuple[str, int]], int, bool] | None:
     return out, pos, zone
 
 
-def parse_fixed(values: pa.Array, fmt: str) -> tuple[np.ndarray, np.ndarray] | None:
+def parse_fixed(values: pa.Array, fmt: str, months: dict[str, int] | None = None
+                ) -> tuple[np.ndarray, np.ndarray] | None:
     """(int64 microseconds, read) of `values` written exactly in `fmt`'s zero-padded layout:
     naive wall-clock times, or UTC when `fmt` ends with %z. `read` is False for every other
-    value (and for nulls). None when `fmt` is not a layout this reads."""
-    spec = _layout(fmt)
+    value (and for nulls). None when `fmt` is not a layout this reads. A format '%d %B ...'
+    reads the month names of `months` (lower case -> number), in any case of letters, as the
+    per-value path numbers them ('17 Januari 2024' reads as '17/01/2024')."""
+    head, named, tail = fmt.partition(" %B ")
+    if named and (head != "%d" or months is None):
+        return None
+    spec = _layout("%d/%m/" + tail if named else fmt)
     if spec is None or not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
         return None
     fields, width, zone = spec
@@ -78,25 +84,58 @@ def parse_fixed(values: pa.Array, fmt: str) -> tuple[np.ndarray, np.ndarray] | N
     lengths = np.diff(offsets)
     if values.null_count:
         lengths[~values.is_valid().to_numpy(zero_copy_only=False)] = -1
+    # '17 Januari 2024 ...' is 'dd/mm/' and the rest, with a name of 3 to 9 letters in between
+    name_widths = range(3, 10) if named else (None,)
     for zw in _ZONE_WIDTHS if zone else (0,):
-        size = width + zw
-        if size == 0:
-            continue
-        if lengths[0] == size and np.all(lengths == size):
-            rows = None  # the usual case: all values, one contiguous block of bytes
-            mat = raw[offsets[0]:offsets[0] + n * size].reshape(n, size)
-        else:
-            rows = np.flatnonzero(lengths == size)
-            if rows.size == 0:
-                continue
-            mat = raw[offsets[:-1][rows, None] + np.arange(size)]
-        got, good = _read(mat, fields, width, zw)
-        if rows is None:
-            us, ok = np.where(good, got, NAT), good
-            break
-        us[rows[good]] = got[good]
-        ok[rows[good]] = True
+        for k in name_widths:
+            size = width + zw if k is None else width + zw - 2 + k
+            if lengths[0] == size and np.all(lengths == size):
+                rows = None  # the usual case: all values, one contiguous block of bytes
+                mat = raw[offsets[0]:offsets[0] + n * size].reshape(n, size)
+            else:
+                rows = np.flatnonzero(lengths == size)
+                if rows.size == 0:
+                    continue
+                mat = raw[offsets[:-1][rows, None] + np.arange(size)]
+            month_ok = None
+            if k is not None:
+                mat, month_ok = _numbered(mat, k, months)
+            got, good = _read(mat, fields, width, zw)
+            if month_ok is not None:
+                good &= month_ok
+            if rows is None:
+                return np.where(good, got, NAT), good
+            us[rows[good]] = got[good]
+            ok[rows[good]] = True
     return us, ok
+
+
+def _numbered(mat: np.ndarray, k: int, months: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Rows 'dd Name rest' (a name of k letters) as 'dd/mm/rest', and whether the name is a
+    month of `months`, in any case (ASCII letters only, as the per-value path reads them)."""
+    n = len(mat)
+    name = mat[:, 3:3 + k]
+    lower = name | np.uint8(0x20)
+    letters = ((lower >= ord("a")) & (lower <= ord("z"))).all(axis=1)
+    packed = np.zeros((n, 16), np.uint8)  # the name as two integers: compared with each month's
+    packed[:, :k] = lower
+    keys = packed.view(np.uint64)
+    number = np.zeros(n, np.uint8)
+    for word, month in months.items():
+        if len(word) != k or not word.isascii():
+            continue
+        want = np.zeros(16, np.uint8)
+        want[:k] = np.frombuffer(word.encode(), np.uint8)
+        w = want.view(np.uint64)
+        number[(keys[:, 0] == w[0]) & (keys[:, 1] == w[1])] = month
+    ok = letters & (number > 0) & (mat[:, 2] == ord(" ")) & (mat[:, 3 + k] == ord(" "))
+    out = np.empty((n, mat.shape[1] - k + 2), np.uint8)
+    out[:, :2] = mat[:, :2]
+    out[:, 2] = out[:, 5] = ord("/")
+    out[:, 3] = number // 10 + 48
+    out[:, 4] = number % 10 + 48
+    out[:, 6:] = mat[:, 4 + k:]
+    return out, ok
 
 
 def _read(mat: np.ndarray, fields: list[tuple[str, int]], width: int, zone_width: int
@@ -161,3 +200,30 @@ def _days(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
     months = np.tile(np.arange(13, dtype=np.int64), hi - lo + 1)
     first = days_from_civil(years, np.maximum(months, 1), np.ones_like(years)).astype(np.int32)
     return first[(y - lo) * 13 + m] + (d - 1)
+
+
+def plain_integers(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(float64 value, read) of the values written as 1 to 15 ASCII digits and nothing else (epoch
+    seconds or milliseconds as exports write them); every other value (a sign, a decimal point,
+    spaces, a null) is left to the per-value parser. Exact: such numbers are integers below 2**53."""
+    n = len(values)
+    vals = np.zeros(n, np.float64)
+    ok = np.zeros(n, bool)
+    data = values.buffers()[2] if pa.types.is_string(values.type) else None
+    if n == 0 or data is None or values.null_count == n:
+        return vals, ok
+    offsets = np.frombuffer(values.buffers()[1], np.int32, n + 1, values.offset * 4)
+    lengths = np.diff(offsets)
+    raw = np.frombuffer(data, np.uint8)[offsets[0]:offsets[-1]]
+    # non-digits counted per value through a running count (one pass over the bytes)
+    count = np.zeros(raw.size + 1, np.int32)
+    np.cumsum((raw - np.uint8(48)) > 9, out=count[1:])
+    start = offsets - offsets[0]
+    ok = (count[start[1:]] == count[start[:-1]]) & (lengths >= 1) & (lengths <= 15)
+    if values.null_count:
+        ok &= values.is_valid().to_numpy(zero_copy_only=False)
+    if ok.all():
+        vals = values.cast(pa.int64()).to_numpy().astype(np.float64)
+    elif ok.any():
+        vals[ok] = values.filter(pa.array(ok)).cast(pa.int64()).to_numpy().astype(np.float64)
+    return vals, ok
