@@ -28,8 +28,11 @@ from sopaudit.core.errors import InputFileError
 from sopaudit.ingest.csvlines import keep_fields
 from sopaudit.ingest.source import Source, clean_names
 
-# pyarrow's streaming reader holds about 40 blocks in flight: 4 MiB blocks keep that near 170 MiB.
+# The longest record read: pyarrow's blocks must hold a whole record. Its streaming reader holds
+# about 30 blocks in flight, so the first read uses 1 MiB blocks (60 MiB less at the peak than 4
+# MiB); a file with a record over 1 MiB is read again with blocks of BLOCK_SIZE.
 BLOCK_SIZE = 4 << 20
+FIRST_BLOCK = 1 << 20
 MAX_CELL = 1 << 20  # longest value accepted: an export cell is never this long
 HEAD_BYTES = 1 << 20
 DELIMITERS = (",", ";", "\t", "|")
@@ -125,7 +128,7 @@ def _file_has_utf8(path: Path) -> bool:
 
 
 def open_csv(path: Path, encoding: str | None = None, newlines_in_values: bool | None = None,
-             threads: bool = True, careful: bool = False) -> Source:
+             threads: bool = True, careful: bool = False, block_size: int = FIRST_BLOCK) -> Source:
     """Open a CSV export for streaming; see the module docstring. `careful` reads it line by
     line (csvlines.py): a first pass found a value over several lines or mixed encodings."""
     head = _head(path)
@@ -184,7 +187,7 @@ def open_csv(path: Path, encoding: str | None = None, newlines_in_values: bool |
         keep_fields(invalid_fields, int(row.number) - 1, row.text or "", delimiter, width)
         return "skip"
 
-    read_options = pcsv.ReadOptions(use_threads=threads, block_size=BLOCK_SIZE, encoding=enc,
+    read_options = pcsv.ReadOptions(use_threads=threads, block_size=block_size, encoding=enc,
                                     column_names=names, skip_rows=1)
     parse_options = pcsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid,
                                       newlines_in_values=newlines_in_values)
@@ -227,6 +230,8 @@ def open_csv(path: Path, encoding: str | None = None, newlines_in_values: bool |
                 raise (Reopen(careful=True) if _file_has_utf8(path) else Reopen(encoding="cp1252")) from None
             if "straddling" in msg or "block size" in msg:
                 line = _long_line(path)
+                if line is None and block_size < BLOCK_SIZE:
+                    raise Reopen(block_size=BLOCK_SIZE) from None  # a record over the first blocks
                 if line is None:
                     raise Reopen(careful=True) from None  # an open quote running on: line by line
                 raise InputFileError(
