@@ -39,6 +39,7 @@ from sopaudit.ingest.timestamps import (
 # encoded at the end (one hash pass) instead of per batch.
 HIGH_CARDINALITY = 0.2
 SAMPLE_VALUES = 5000
+CHOOSE_BATCHES = 16  # batches looked at to choose a fixed time format (1 MiB each from a CSV)
 
 
 def is_text(t: pa.DataType) -> bool:
@@ -217,7 +218,8 @@ class TimeColumn:
 
     def __init__(self, name: str, spec: str, where: str) -> None:
         self.name, self.spec, self.where = name, spec, where
-        self.started = False
+        self.started = False  # the fast path is chosen (or known not to apply)
+        self.tries = 0
         self.fmt: str | None = None  # verified fast strptime format
         self.order: str | None = {"dayfirst": "dayfirst", "monthfirst": "monthfirst"}.get(spec)
         self.fast_family: str | None = None
@@ -299,12 +301,17 @@ class TimeColumn:
             self.typed_aware.append(flags)
 
     def _choose_fast(self, text: pa.Array) -> None:
+        # A batch without times, or one whose dates leave the day/month order open (a log sorted
+        # by time opens with days 1-12), leaves the choice to the next batches (up to
+        # CHOOSE_BATCHES); the values of such batches are parsed once per distinct value.
+        self.tries += 1
         self.started = True
         if self.spec not in ("auto", "iso", "dayfirst", "monthfirst"):
             return
         sample = pc.utf8_trim_whitespace(pc.drop_null(pc.unique(text)))
         sample = sample.filter(pc.not_equal(sample, ""))[:SAMPLE_VALUES]
         if len(sample) == 0:
+            self.started = self.tries >= CHOOSE_BATCHES
             return
         order = self.order
         if order is None:
@@ -315,8 +322,9 @@ class TimeColumn:
                     return  # reported with rows at the end
                 try:  # the sample may be a few days of January: settle on the whole batch
                     order = settle_order(pc.unique(text))
-                except AmbiguousOrder:
-                    return  # decided on all values at the end
+                except AmbiguousOrder as again:
+                    self.started = again.conflict or self.tries >= CHOOSE_BATCHES
+                    return  # else decided on all values at the end
         try:
             parsed = parse_text(sample, self.spec, order)
         except (AmbiguousOrder, MappingError):
