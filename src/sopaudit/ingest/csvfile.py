@@ -218,9 +218,6 @@ def open_csv(path: Path, encoding: str | None = None, newlines_in_values: bool |
             for batch in reader:
                 if unnumbered:
                     raise Reopen(threads=False)
-                if spans_lines or _has_line_break(batch):
-                    raise Reopen(careful=True)
-                _check_cells(path, batch, done, invalid)
                 done += batch.num_rows
                 yield batch
         except pa.ArrowInvalid as exc:
@@ -247,8 +244,21 @@ def open_csv(path: Path, encoding: str | None = None, newlines_in_values: bool |
                 "a compressed file may be truncated; export it again"
             ) from None
 
-    return Source(str(path), "csv", names, prefetch(parse()), "", details, invalid=invalid, hash_path=str(path),
-                  invalid_fields=invalid_fields, encode=encode)
+    def checked(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        # the checks of a batch run in the caller's thread, while the next batches are parsed
+        done = 0
+        try:
+            for batch in batches:
+                if spans_lines or _has_line_break(batch):
+                    raise Reopen(careful=True)
+                _check_cells(path, batch, done, invalid)
+                done += batch.num_rows
+                yield batch
+        finally:
+            batches.close()  # stops the parsing thread
+
+    return Source(str(path), "csv", names, checked(prefetch(parse())), "", details, invalid=invalid,
+                  hash_path=str(path), invalid_fields=invalid_fields, encode=encode)
 
 
 def prefetch(batches: Iterator[pa.RecordBatch], depth: int = 2) -> Iterator[pa.RecordBatch]:
