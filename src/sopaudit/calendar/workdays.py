@@ -45,22 +45,8 @@ _NS_PER_HOUR = 3_600_000_000_000
 _ONE_DAY = np.timedelta64(1, "D")
 
 
-@functools.cache
-def _country_codes() -> frozenset[str]:
-    """The country codes the holidays package has calendars for, from its registry: listing
-    them through list_supported_countries imports all 500 country modules (0.2 s)."""
-    try:
-        from holidays.registry import EntityLoader
-
-        return frozenset(EntityLoader.get_country_codes())
-    except (ImportError, AttributeError):  # another layout of the package
-        return frozenset(holidays_lib.list_supported_countries())
-
-
 def warm_holidays(country: str = "ID") -> None:
-    """Import the holidays package's country tables ahead of their first use: importing one
-    country imports all 500 country modules (0.1-0.2 s), which a reader does in a thread while
-    it parses the file."""
+    """Import the country tables ahead of use (one imports all 500): readers do it in a thread."""
     holidays_lib.country_holidays(country)
 
 
@@ -97,7 +83,7 @@ class WorkingCalendar:
     def __post_init__(self) -> None:
         # Normalise through object.__setattr__: the dataclass is frozen but must stay plain data.
         country = str(self.country).upper()
-        if country not in _country_codes():
+        if country not in holidays_lib.list_supported_countries():
             raise ValueError(f"the holidays package has no calendar for country {self.country!r}")
         set_ = functools.partial(object.__setattr__, self)
         set_("country", country)
