@@ -10,6 +10,7 @@ the file and the line or row.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import csv
 import gzip
@@ -17,6 +18,7 @@ import io
 import queue
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +35,7 @@ from sopaudit.ingest.source import Source, clean_names
 # MiB); a file with a record over 1 MiB is read again with blocks of BLOCK_SIZE.
 BLOCK_SIZE = 4 << 20
 FIRST_BLOCK = 1 << 20
+RANGE_SIZE = 4 << 20  # the ranges of a file parsed in parallel (see open_csv)
 MAX_CELL = 1 << 20  # longest value accepted: an export cell is never this long
 HEAD_BYTES = 1 << 20
 DELIMITERS = (",", ";", "\t", "|")
@@ -172,19 +175,22 @@ def open_csv(path: Path, encoding: str | None = None, newlines_in_values: bool |
         return Source(str(path), "csv", names, batches, "", details, invalid=invalid, hash_path=str(path),
                       invalid_fields=invalid_fields)
 
+    def reject(data_row: int, text: str | None, fields: int) -> None:
+        if text and ("\n" in text or "\r" in text):
+            spans_lines.append(data_row)  # a quote took in other lines: read line by line
+            return
+        reason = (f"the row has {fields} field(s) but the header has {width}; a "
+                  f"'{_show(delimiter)}' inside an unquoted value, or a cut line")
+        invalid.append((data_row, reason))
+        keep_fields(invalid_fields, data_row, text or "", delimiter, width)
+
     def on_invalid(row) -> str:
         # row.number counts records from 1 with the header as record 1: data row = number - 1.
         # Parsing in parallel does not know it; the read is then done again serially.
         if row.number is None:
             unnumbered.append(row)
-            return "skip"
-        if row.text and ("\n" in row.text or "\r" in row.text):
-            spans_lines.append(row.number)  # a quote took in other lines: read line by line
-            return "skip"
-        reason = (f"the row has {row.actual_columns} field(s) but the header has {width}; a "
-                  f"'{_show(delimiter)}' inside an unquoted value, or a cut line")
-        invalid.append((int(row.number) - 1, reason))
-        keep_fields(invalid_fields, int(row.number) - 1, row.text or "", delimiter, width)
+        else:
+            reject(int(row.number) - 1, row.text, row.actual_columns)
         return "skip"
 
     read_options = pcsv.ReadOptions(use_threads=threads, block_size=block_size, encoding=enc,
@@ -200,15 +206,69 @@ def open_csv(path: Path, encoding: str | None = None, newlines_in_values: bool |
                                    quoted_strings_can_be_null=True)
 
     spans_lines: list = []
+    # ranges parsed in parallel: a plain file larger than a few ranges, line breaks only at
+    # record ends (a value over several lines is read by the streaming reader or line by line)
+    use_ranges = (threads and not newlines_in_values and not _is_gz(path)
+                  and path.stat().st_size > 2 * RANGE_SIZE and b"\r" not in head.replace(b"\r\n", b""))
 
     def parse() -> Iterator[pa.RecordBatch]:
         yield from _batches()
         if unnumbered:  # a bad row in the last block
             raise Reopen(threads=False)
 
+    def parse_range(data: bytes, first: bool) -> tuple[pa.Table, list[tuple[int, str | None, int]]]:
+        """One range of whole lines, parsed alone; its bad rows with their numbers in the range."""
+        bad: list[tuple[int, str | None, int]] = []
+
+        def on_bad(row) -> str:
+            bad.append((row.number, row.text, row.actual_columns))
+            return "skip"
+
+        options = pcsv.ReadOptions(use_threads=False, block_size=max(block_size, len(data)), encoding=enc,
+                                   column_names=names, skip_rows=1 if first else 0)
+        table = pcsv.read_csv(pa.py_buffer(data), read_options=options, convert_options=convert_options(),
+                              parse_options=pcsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_bad))
+        return table, bad
+
+    def ranges() -> Iterator[pa.RecordBatch]:
+        # pyarrow's streaming reader parses one block at a time: ranges of the file cut at line
+        # ends are parsed two at a time instead, and handed over in file order with the numbers
+        # of their bad rows made the file's.
+        before = 0  # records (rows read and rows skipped) of the ranges handed over
+        with open(path, "rb") as fh, ThreadPoolExecutor(2, thread_name_prefix="sopaudit-csv") as pool:
+            pending: collections.deque = collections.deque()
+            rest, first, end = b"", True, False
+            while not end or pending:
+                while not end and len(pending) < 3:
+                    chunk = fh.read(RANGE_SIZE)
+                    data = rest + chunk
+                    cut = data.rfind(b"\n") + 1 if chunk else len(data)
+                    end = not chunk
+                    if cut == 0 and len(data) > BLOCK_SIZE:
+                        raise pa.ArrowInvalid("a record larger than the block size")  # named below
+                    rest = data[cut:]
+                    if cut:
+                        pending.append((pool.submit(parse_range, data[:cut], first), first))
+                        first = False
+                if not pending:
+                    break
+                future, head = pending.popleft()
+                table, bad = future.result()
+                for number, text, fields in bad:
+                    if number is None:
+                        raise Reopen(threads=False)
+                    reject(before + int(number) - (1 if head else 0), text, fields)
+                before += table.num_rows + len(bad)
+                yield from table.to_batches()
+
     def _batches() -> Iterator[pa.RecordBatch]:
         done = 0
         try:
+            if use_ranges:
+                for batch in ranges():
+                    done += batch.num_rows
+                    yield batch
+                return
             # plain reads (no memory map): pages of the file never count as this process's memory
             stream = pa.OSFile(str(path), "r")
             if _is_gz(path):
@@ -254,6 +314,8 @@ def open_csv(path: Path, encoding: str | None = None, newlines_in_values: bool |
                 _check_cells(path, batch, done, invalid)
                 done += batch.num_rows
                 yield batch
+            if spans_lines:  # found in the last rows
+                raise Reopen(careful=True)
         finally:
             batches.close()  # stops the parsing thread
 
