@@ -30,9 +30,10 @@ from sopaudit.core.errors import InputFileError
 from sopaudit.ingest.csvlines import keep_fields
 from sopaudit.ingest.source import Source, clean_names
 
-# The longest record read: pyarrow's blocks must hold a whole record. Its streaming reader holds
-# about 30 blocks in flight, so the first read uses 1 MiB blocks (60 MiB less at the peak than 4
-# MiB); a file with a record over 1 MiB is read again with blocks of BLOCK_SIZE.
+# The longest record read: pyarrow's blocks must hold a whole record. Its streaming reader (for
+# compressed files and values over several lines) holds about 30 blocks in flight, so it starts
+# with 1 MiB blocks (60 MiB less at the peak than 4 MiB) and reads again with BLOCK_SIZE when a
+# record is longer.
 BLOCK_SIZE = 4 << 20
 FIRST_BLOCK = 1 << 20
 RANGE_SIZE = 4 << 20  # the ranges of a file parsed in parallel (see open_csv)
@@ -132,8 +133,10 @@ def _file_has_utf8(path: Path) -> bool:
 
 def open_csv(path: Path, encoding: str | None = None, newlines_in_values: bool | None = None,
              threads: bool = True, careful: bool = False, block_size: int = FIRST_BLOCK) -> Source:
-    """Open a CSV export for streaming; see the module docstring. `careful` reads it line by
-    line (csvlines.py): a first pass found a value over several lines or mixed encodings."""
+    """Open a CSV export for streaming; see the module docstring. A plain file is parsed in
+    ranges cut at line ends, two at a time; `threads` False (a first pass found it must) uses
+    pyarrow's streaming reader serially. `careful` reads it line by line (csvlines.py): a first
+    pass found a value over several lines or mixed encodings."""
     head = _head(path)
     if not head.strip():
         raise InputFileError(f"{path}: the file is empty; the log has no rows")
@@ -252,12 +255,12 @@ def open_csv(path: Path, encoding: str | None = None, newlines_in_values: bool |
                         first = False
                 if not pending:
                     break
-                future, head = pending.popleft()
+                future, has_header = pending.popleft()
                 table, bad = future.result()
                 for number, text, fields in bad:
                     if number is None:
                         raise Reopen(threads=False)
-                    reject(before + int(number) - (1 if head else 0), text, fields)
+                    reject(before + int(number) - (1 if has_header else 0), text, fields)
                 before += table.num_rows + len(bad)
                 yield from table.to_batches()
 
