@@ -217,3 +217,16 @@ def test_xes_nested_list_and_orphan_events(tmp_path):
     assert log.attrs["sopaudit"].quality["source"]["notes"] == [
         "1 event(s) outside any trace have no case and were not read",
         "list or container attributes are not columns: items"]
+
+
+def test_a_record_longer_than_the_first_blocks_is_read_whole(tmp_path):
+    # the first read uses 1 MiB blocks; a 2 MiB record of cells under the cell limit is read
+    # again with blocks that hold it, not rejected
+    path = tmp_path / "long.csv"
+    note = "n" * (700 << 10)
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write("case_id,activity,timestamp,a,b,c\nA,x,2024-03-04 08:00,,,\n")
+        fh.write(f"A,y,2024-03-04 09:00,{note},{note},{note}\nA,z,2024-03-04 10:00,,,\n")
+    log = sa.read_log(path)
+    assert list(log["concept:name"]) == ["x", "y", "z"]
+    assert log["a"].iloc[1] == note and log.attrs["sopaudit"].rejected == ()

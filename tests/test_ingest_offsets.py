@@ -236,3 +236,20 @@ def test_indonesian_month_names_read_by_the_fast_path():
     assert times.us[3000] == utc("2024-02-29T10:00:00") and times.us[3001] == np.iinfo(np.int64).min
     assert times.us[3002] == utc("2024-08-05T10:00:00")
     assert dict(times.formats) == {"month name (31 Des 2024 14:05)": 3002}
+
+
+def test_day_first_order_settled_by_a_later_batch_reads_by_the_fast_path():
+    # batches of a sorted export: the first covers 1-4 January only, the second settles the order
+    from sopaudit.ingest.columns import TimeColumn
+
+    iso = _dayfirst_batch("2024-01-01T08:00", 12_000)  # to 9 January
+    iso += _dayfirst_batch("2024-01-13T08:00", 3_000)
+    values = [f"{v[8:10]}/{v[5:7]}/{v[:4]} {v[11:]}" for v in iso]
+    col = TimeColumn("waktu", "auto", "log.csv")
+    col.add(pa.array(values[:5000]))
+    assert col.fmt is None and not col.started
+    col.add(pa.array(values[5000:]))
+    assert col.fmt == "%d/%m/%Y %H:%M:%S" and col.order == "dayfirst" and col.fast_rows == 10_000
+    times = col.finish(np.arange(1, 15_001))
+    assert times.us.tolist() == [utc(v) for v in iso]
+    assert times.order == "dayfirst" and not times.conflict.any()

@@ -45,6 +45,11 @@ _NS_PER_HOUR = 3_600_000_000_000
 _ONE_DAY = np.timedelta64(1, "D")
 
 
+def warm_holidays(country: str = "ID") -> None:
+    """Import the country tables ahead of use (one imports all 500): readers do it in a thread."""
+    holidays_lib.country_holidays(country)
+
+
 def resolve_tz(tz: str) -> str:
     """Return the IANA zone for `tz`, accepting the Indonesian names WIB, WITA and WIT."""
     name = TZ_ALIASES.get(tz.strip().upper(), tz.strip()) if tz else "Asia/Jakarta"

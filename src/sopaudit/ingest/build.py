@@ -12,14 +12,14 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sopaudit.calendar.workdays import WorkingCalendar
+from sopaudit.calendar.workdays import WorkingCalendar, warm_holidays
 from sopaudit.core.columns import (
     ACTIVITY,
     CASE,
@@ -86,6 +86,8 @@ def collect(source: Source, res: Resolved, keep: list[str]) -> Collected:
     where = source.where
     time_cols = {c: TimeColumn(c, res.time_format, where) for c in (res.time, res.start) if c}
     text_roles = {getattr(res, r) for r in TEXT_ROLES if getattr(res, r)}
+    # the columns that repeat a few values; the case id and times are many distinct values
+    source.encode.update(set(keep) - {res.case, res.sequence, *time_cols})
     buffers: dict[str, TextColumn | TypedColumn] = {}
     pool = pa.default_memory_pool()
     n = 0
@@ -131,22 +133,21 @@ def build(source: Source, mapping: Mapping, *, strict: bool, calendar: WorkingCa
           now: pd.Timestamp | None) -> pd.DataFrame:
     """The canonical log of `source` under `mapping` (see the module docstring)."""
     with ThreadPoolExecutor(max_workers=1) as pool:
-        # The file's SHA-256 (provenance) is computed while the file is parsed.
-        digest = pool.submit(sha256_file, source.hash_path) if source.hash_path else None
-        frame = _build(source, mapping, strict=strict, calendar=calendar, now=now)
-        if digest is not None:
-            info = frame.attrs[INFO_KEY]
-            frame.attrs[INFO_KEY] = replace(info, sha256=digest.result())
+        # Beside the main thread: the holiday tables of the quality checks are imported while the
+        # file is parsed (a thread parses it), the file's SHA-256 (provenance) is computed after.
+        pool.submit(warm_holidays, calendar.country if calendar is not None else "ID")
+        frame = _build(source, mapping, strict=strict, calendar=calendar, now=now, pool=pool)
     return frame
 
 
 def _build(source: Source, mapping: Mapping, *, strict: bool, calendar: WorkingCalendar | None,
-           now: pd.Timestamp | None) -> pd.DataFrame:
+           now: pd.Timestamp | None, pool: ThreadPoolExecutor) -> pd.DataFrame:
     where = source.where
     res = resolve(mapping, source.columns, where)
     attrs = _attribute_names(res, source.columns)
     keep = list(dict.fromkeys([*res.roles.values(), *attrs]))
     data = collect(source, res, keep)
+    digest = pool.submit(sha256_file, source.hash_path) if source.hash_path else None
     logger.debug("collected %d rows", data.n)
     pa.default_memory_pool().release_unused()  # hand the parse buffers back before the next steps
     if data.n == 0 and not source.invalid:
@@ -301,7 +302,7 @@ def _build(source: Source, mapping: Mapping, *, strict: bool, calendar: WorkingC
             f"({reasons_seen}); check the column mapping and the time format"
         )
     frame.attrs[INFO_KEY] = LogInfo(
-        path=where, sha256=source.sha256, tz=tz, mapping=mapping_record,
+        path=where, sha256=digest.result() if digest is not None else source.sha256, tz=tz, mapping=mapping_record,
         rows_read=rows_read, rejected=tuple(_refs(rejected, source.sheet_refs)), quality=quality,
         source=info_details, rejected_cases=rejected_cases,
     )

@@ -18,12 +18,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sopaudit.core.errors import MappingError
+from sopaudit.ingest.fixedtimes import plain_integers
 from sopaudit.ingest.timestamps import (
     FAMILIES,
     FAMILY_LABELS,
     NAT,
+    NUMBER_RANGES,
     AmbiguousOrder,
     fast_format,
+    number_kind,
+    number_values,
+    numbers,
     parse_fast,
     parse_text,
     parse_typed,
@@ -34,6 +39,7 @@ from sopaudit.ingest.timestamps import (
 # encoded at the end (one hash pass) instead of per batch.
 HIGH_CARDINALITY = 0.2
 SAMPLE_VALUES = 5000
+CHOOSE_BATCHES = 16  # batches looked at to choose a fixed time format (1 MiB each from a CSV)
 
 
 def is_text(t: pa.DataType) -> bool:
@@ -114,9 +120,10 @@ class TextColumn:
 
     def add(self, arr: pa.Array) -> None:
         if self.mode is None:
-            plain = _plain_text(arr)
-            distinct = len(pc.unique(plain)) if len(plain) else 0
-            self.mode = "strings" if len(plain) and distinct > HIGH_CARDINALITY * len(plain) and distinct > 1000 else "codes"
+            # a dictionary-encoded batch (CSV) names its distinct values: nothing to decode
+            distinct = (len(arr.dictionary) if pa.types.is_dictionary(arr.type) else
+                        len(pc.unique(_plain_text(arr))) if len(arr) else 0)
+            self.mode = "strings" if len(arr) and distinct > HIGH_CARDINALITY * len(arr) and distinct > 1000 else "codes"
         if self.mode == "strings":
             self.chunks.append(_plain_text(arr))  # trimmed at the end, once per distinct value
             return
@@ -211,7 +218,8 @@ class TimeColumn:
 
     def __init__(self, name: str, spec: str, where: str) -> None:
         self.name, self.spec, self.where = name, spec, where
-        self.started = False
+        self.started = False  # the fast path is chosen (or known not to apply)
+        self.tries = 0
         self.fmt: str | None = None  # verified fast strptime format
         self.order: str | None = {"dayfirst": "dayfirst", "monthfirst": "monthfirst"}.get(spec)
         self.fast_family: str | None = None
@@ -223,6 +231,11 @@ class TimeColumn:
         self.typed_formats: Counter = Counter()
         self.text_chunks: list[pa.Array] = []  # values still to parse, with their positions
         self.text_pos: list[np.ndarray] = []
+        # epoch or Excel numbers written as plain digits: kept as numbers (with their positions)
+        # until their kind is decided over the whole column
+        self.numeric = spec in NUMBER_RANGES
+        self.num_values: list[np.ndarray] = []
+        self.num_pos: list[np.ndarray] = []
         self.n = 0
         self.fast_rows = 0
 
@@ -244,6 +257,18 @@ class TimeColumn:
             self._choose_fast(text)
         base = self.n
         self.n += len(text)
+        if self.numeric:
+            vals, plain = plain_integers(text)
+            self._text_aware(np.zeros(len(text), bool))  # set at the end with the kind
+            self.us_chunks.append(np.full(len(text), NAT, np.int64))
+            self.num_values.append(vals[plain])
+            self.num_pos.append(np.flatnonzero(plain) + base)
+            rest = ~plain & text.is_valid().to_numpy(zero_copy_only=False)
+            if rest.any():
+                idx = np.flatnonzero(rest)
+                self.text_chunks.append(text.take(pa.array(idx)))
+                self.text_pos.append(idx + base)
+            return
         if self.fmt is not None:
             got = parse_fast(text, self.fmt)
             if got.null_count == 0:  # the usual case: every value read by the fixed format
@@ -276,12 +301,17 @@ class TimeColumn:
             self.typed_aware.append(flags)
 
     def _choose_fast(self, text: pa.Array) -> None:
+        # A batch without times, or one whose dates leave the day/month order open (a log sorted
+        # by time opens with days 1-12), leaves the choice to the next batches (up to
+        # CHOOSE_BATCHES); the values of such batches are parsed once per distinct value.
+        self.tries += 1
         self.started = True
         if self.spec not in ("auto", "iso", "dayfirst", "monthfirst"):
             return
         sample = pc.utf8_trim_whitespace(pc.drop_null(pc.unique(text)))
         sample = sample.filter(pc.not_equal(sample, ""))[:SAMPLE_VALUES]
         if len(sample) == 0:
+            self.started = self.tries >= CHOOSE_BATCHES
             return
         order = self.order
         if order is None:
@@ -292,11 +322,15 @@ class TimeColumn:
                     return  # reported with rows at the end
                 try:  # the sample may be a few days of January: settle on the whole batch
                     order = settle_order(pc.unique(text))
-                except AmbiguousOrder:
-                    return  # decided on all values at the end
+                except AmbiguousOrder as again:
+                    self.started = again.conflict or self.tries >= CHOOSE_BATCHES
+                    return  # else decided on all values at the end
         try:
             parsed = parse_text(sample, self.spec, order)
         except (AmbiguousOrder, MappingError):
+            return
+        if parsed.ok.all() and set(parsed.family) <= set(NUMBER_RANGES):
+            self.numeric = True  # plain numbers: read as numbers, their kind decided at the end
             return
         fmt = fast_format(sample, parsed)
         if fmt is not None:
@@ -319,6 +353,7 @@ class TimeColumn:
         self.us_chunks = []
         if self.text_chunks and all(c.null_count == len(c) for c in self.text_chunks):
             self.text_chunks, self.text_pos = [], []  # a column of blanks only: nothing to read
+        uniq = None
         if self.text_chunks:
             text = pa.chunked_array(self.text_chunks, pa.string()).combine_chunks()
             pos = np.concatenate(self.text_pos)
@@ -326,13 +361,28 @@ class TimeColumn:
             enc = pc.dictionary_encode(pc.utf8_trim_whitespace(text))
             uniq = enc.dictionary
             idx = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False)
+        kind = None
+        if self.num_values:
+            # the kind (Excel, epoch s or ms) from every number of the column, as if all were
+            # parsed together; several kinds are the usual error
+            values = np.concatenate(self.num_values)
+            at = np.concatenate(self.num_pos)
+            self.num_values, self.num_pos = [], []
+            others = number_values(uniq) if uniq is not None else np.empty(0)
+            kind = number_kind(np.concatenate([values, others]), self.spec)
+            part = numbers(values, self.spec, kind)
+            us[at], aware[at] = part.us, part.aware
+            if part.ok.any():
+                formats[kind] += int(np.count_nonzero(part.ok))
+            del values, at, part
+        if uniq is not None:
             order = self.order
             if order is None and self.spec in ("auto", "iso"):
                 try:
                     order = settle_order(uniq)
                 except AmbiguousOrder as exc:
                     raise self._order_error(exc, uniq, idx, pos, rows) from None
-            parsed = parse_text(uniq, self.spec, order)
+            parsed = parse_text(uniq, self.spec, order, kind)
             if order is not None:
                 other = "monthfirst" if order == "dayfirst" else "dayfirst"
                 failed = np.flatnonzero(~parsed.ok)

@@ -10,6 +10,7 @@ the file and the line or row.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import csv
 import gzip
@@ -17,6 +18,7 @@ import io
 import queue
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -28,8 +30,13 @@ from sopaudit.core.errors import InputFileError
 from sopaudit.ingest.csvlines import keep_fields
 from sopaudit.ingest.source import Source, clean_names
 
-# pyarrow's streaming reader holds about 40 blocks in flight: 4 MiB blocks keep that near 170 MiB.
+# The longest record read: pyarrow's blocks must hold a whole record. Its streaming reader (for
+# compressed files and values over several lines) holds about 30 blocks in flight, so it starts
+# with 1 MiB blocks (60 MiB less at the peak than 4 MiB) and reads again with BLOCK_SIZE when a
+# record is longer.
 BLOCK_SIZE = 4 << 20
+FIRST_BLOCK = 1 << 20
+RANGE_SIZE = 4 << 20  # the ranges of a file parsed in parallel (see open_csv)
 MAX_CELL = 1 << 20  # longest value accepted: an export cell is never this long
 HEAD_BYTES = 1 << 20
 DELIMITERS = (",", ";", "\t", "|")
@@ -125,9 +132,11 @@ def _file_has_utf8(path: Path) -> bool:
 
 
 def open_csv(path: Path, encoding: str | None = None, newlines_in_values: bool | None = None,
-             threads: bool = True, careful: bool = False) -> Source:
-    """Open a CSV export for streaming; see the module docstring. `careful` reads it line by
-    line (csvlines.py): a first pass found a value over several lines or mixed encodings."""
+             threads: bool = True, careful: bool = False, block_size: int = FIRST_BLOCK) -> Source:
+    """Open a CSV export for streaming; see the module docstring. A plain file is parsed in
+    ranges cut at line ends, two at a time; `threads` False (a first pass found it must) uses
+    pyarrow's streaming reader serially. `careful` reads it line by line (csvlines.py): a first
+    pass found a value over several lines or mixed encodings."""
     head = _head(path)
     if not head.strip():
         raise InputFileError(f"{path}: the file is empty; the log has no rows")
@@ -169,51 +178,109 @@ def open_csv(path: Path, encoding: str | None = None, newlines_in_values: bool |
         return Source(str(path), "csv", names, batches, "", details, invalid=invalid, hash_path=str(path),
                       invalid_fields=invalid_fields)
 
+    def reject(data_row: int, text: str | None, fields: int) -> None:
+        if text and ("\n" in text or "\r" in text):
+            spans_lines.append(data_row)  # a quote took in other lines: read line by line
+            return
+        reason = (f"the row has {fields} field(s) but the header has {width}; a "
+                  f"'{_show(delimiter)}' inside an unquoted value, or a cut line")
+        invalid.append((data_row, reason))
+        keep_fields(invalid_fields, data_row, text or "", delimiter, width)
+
     def on_invalid(row) -> str:
         # row.number counts records from 1 with the header as record 1: data row = number - 1.
         # Parsing in parallel does not know it; the read is then done again serially.
         if row.number is None:
             unnumbered.append(row)
-            return "skip"
-        if row.text and ("\n" in row.text or "\r" in row.text):
-            spans_lines.append(row.number)  # a quote took in other lines: read line by line
-            return "skip"
-        reason = (f"the row has {row.actual_columns} field(s) but the header has {width}; a "
-                  f"'{_show(delimiter)}' inside an unquoted value, or a cut line")
-        invalid.append((int(row.number) - 1, reason))
-        keep_fields(invalid_fields, int(row.number) - 1, row.text or "", delimiter, width)
+        else:
+            reject(int(row.number) - 1, row.text, row.actual_columns)
         return "skip"
 
-    read_options = pcsv.ReadOptions(use_threads=threads, block_size=BLOCK_SIZE, encoding=enc,
+    read_options = pcsv.ReadOptions(use_threads=threads, block_size=block_size, encoding=enc,
                                     column_names=names, skip_rows=1)
     parse_options = pcsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid,
                                       newlines_in_values=newlines_in_values)
-    convert_options = pcsv.ConvertOptions(column_types={n: pa.string() for n in names},
-                                          strings_can_be_null=True, null_values=[""],
-                                          quoted_strings_can_be_null=True)
+    encode: set[str] = set()  # filled by the build before the first batch (Source.encode)
+
+    def convert_options() -> pcsv.ConvertOptions:
+        coded = pa.dictionary(pa.int32(), pa.string())
+        return pcsv.ConvertOptions(column_types={n: coded if n in encode else pa.string() for n in names},
+                                   strings_can_be_null=True, null_values=[""],
+                                   quoted_strings_can_be_null=True)
 
     spans_lines: list = []
+    # ranges parsed in parallel: a plain file larger than a few ranges, line breaks only at
+    # record ends (a value over several lines is read by the streaming reader or line by line)
+    use_ranges = (threads and not newlines_in_values and not _is_gz(path)
+                  and path.stat().st_size > 2 * RANGE_SIZE and b"\r" not in head.replace(b"\r\n", b""))
 
     def parse() -> Iterator[pa.RecordBatch]:
         yield from _batches()
         if unnumbered:  # a bad row in the last block
             raise Reopen(threads=False)
 
+    def parse_range(data: bytes, first: bool) -> tuple[pa.Table, list[tuple[int, str | None, int]]]:
+        """One range of whole lines, parsed alone; its bad rows with their numbers in the range."""
+        bad: list[tuple[int, str | None, int]] = []
+
+        def on_bad(row) -> str:
+            bad.append((row.number, row.text, row.actual_columns))
+            return "skip"
+
+        options = pcsv.ReadOptions(use_threads=False, block_size=max(block_size, len(data)), encoding=enc,
+                                   column_names=names, skip_rows=1 if first else 0)
+        table = pcsv.read_csv(pa.py_buffer(data), read_options=options, convert_options=convert_options(),
+                              parse_options=pcsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_bad))
+        return table, bad
+
+    def ranges() -> Iterator[pa.RecordBatch]:
+        # pyarrow's streaming reader parses one block at a time: ranges of the file cut at line
+        # ends are parsed two at a time instead, and handed over in file order with the numbers
+        # of their bad rows made the file's.
+        before = 0  # records (rows read and rows skipped) of the ranges handed over
+        with open(path, "rb") as fh, ThreadPoolExecutor(2, thread_name_prefix="sopaudit-csv") as pool:
+            pending: collections.deque = collections.deque()
+            rest, first, end = b"", True, False
+            while not end or pending:
+                while not end and len(pending) < 3:
+                    chunk = fh.read(RANGE_SIZE)
+                    data = rest + chunk
+                    cut = data.rfind(b"\n") + 1 if chunk else len(data)
+                    end = not chunk
+                    if cut == 0 and len(data) > BLOCK_SIZE:
+                        raise Reopen(threads=False)  # no line end for 4 MiB: the streaming reader judges it
+                    rest = data[cut:]
+                    if cut:
+                        pending.append((pool.submit(parse_range, data[:cut], first), first))
+                        first = False
+                if not pending:
+                    break
+                future, has_header = pending.popleft()
+                table, bad = future.result()
+                for number, text, fields in bad:
+                    if number is None:
+                        raise Reopen(threads=False)
+                    reject(before + int(number) - (1 if has_header else 0), text, fields)
+                before += table.num_rows + len(bad)
+                yield from table.to_batches()
+
     def _batches() -> Iterator[pa.RecordBatch]:
         done = 0
         try:
+            if use_ranges:
+                for batch in ranges():
+                    done += batch.num_rows
+                    yield batch
+                return
             # plain reads (no memory map): pages of the file never count as this process's memory
             stream = pa.OSFile(str(path), "r")
             if _is_gz(path):
                 stream = pa.CompressedInputStream(stream, "gzip")
             reader = pcsv.open_csv(stream, read_options=read_options, parse_options=parse_options,
-                                   convert_options=convert_options)
+                                   convert_options=convert_options())
             for batch in reader:
                 if unnumbered:
                     raise Reopen(threads=False)
-                if spans_lines or _has_line_break(batch):
-                    raise Reopen(careful=True)
-                _check_cells(path, batch, done, invalid)
                 done += batch.num_rows
                 yield batch
         except pa.ArrowInvalid as exc:
@@ -223,6 +290,8 @@ def open_csv(path: Path, encoding: str | None = None, newlines_in_values: bool |
                 raise (Reopen(careful=True) if _file_has_utf8(path) else Reopen(encoding="cp1252")) from None
             if "straddling" in msg or "block size" in msg:
                 line = _long_line(path)
+                if line is None and block_size < BLOCK_SIZE:
+                    raise Reopen(block_size=BLOCK_SIZE) from None  # a record over the first blocks
                 if line is None:
                     raise Reopen(careful=True) from None  # an open quote running on: line by line
                 raise InputFileError(
@@ -238,8 +307,23 @@ def open_csv(path: Path, encoding: str | None = None, newlines_in_values: bool |
                 "a compressed file may be truncated; export it again"
             ) from None
 
-    return Source(str(path), "csv", names, prefetch(parse()), "", details, invalid=invalid, hash_path=str(path),
-                  invalid_fields=invalid_fields)
+    def checked(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        # the checks of a batch run in the caller's thread, while the next batches are parsed
+        done = 0
+        try:
+            for batch in batches:
+                if spans_lines or _has_line_break(batch):
+                    raise Reopen(careful=True)
+                _check_cells(path, batch, done, invalid)
+                done += batch.num_rows
+                yield batch
+            if spans_lines:  # found in the last rows
+                raise Reopen(careful=True)
+        finally:
+            batches.close()  # stops the parsing thread
+
+    return Source(str(path), "csv", names, checked(prefetch(parse())), "", details, invalid=invalid,
+                  hash_path=str(path), invalid_fields=invalid_fields, encode=encode)
 
 
 def prefetch(batches: Iterator[pa.RecordBatch], depth: int = 2) -> Iterator[pa.RecordBatch]:
@@ -285,9 +369,11 @@ def prefetch(batches: Iterator[pa.RecordBatch], depth: int = 2) -> Iterator[pa.R
 def _check_cells(path: Path, batch: pa.RecordBatch, done: int, invalid: list[tuple[int, str]]) -> None:
     """Refuse a value longer than MAX_CELL, naming its row and column."""
     for name, col in zip(batch.schema.names, batch.columns, strict=True):
-        longest = pc.max(pc.binary_length(col)).as_py()
+        longest = pc.max(pc.binary_length(_values(col))).as_py()
         if longest is None or longest <= MAX_CELL:
             continue
+        if pa.types.is_dictionary(col.type):
+            col = col.cast(pa.string())
         at = int(np.flatnonzero(pc.fill_null(pc.greater(pc.binary_length(col), MAX_CELL), False))[0])
         row = done + at + 1
         for bad in sorted(r for r, _ in invalid):  # skipped rows keep their numbers
@@ -304,12 +390,18 @@ def _has_line_break(batch: pa.RecordBatch) -> bool:
     """Whether a value holds a line break: a quoted value went on over several lines, which the
     careful reader checks (a stray quote must not swallow rows)."""
     for col in batch.columns:
+        col = _values(col)
         data = col.buffers()[2] if col.type in (pa.string(), pa.large_string()) else None
         # the raw characters of the column at once: memchr speed, no per-value work
         raw = bytes(data) if data is not None else b""
         if b"\n" in raw or b"\r" in raw:
             return True
     return False
+
+
+def _values(col: pa.Array) -> pa.Array:
+    """The text of a column: its distinct values when it is dictionary-encoded."""
+    return col.dictionary if pa.types.is_dictionary(col.type) else col
 
 
 def _show(d: str) -> str:

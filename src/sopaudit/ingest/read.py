@@ -73,7 +73,7 @@ def read_log(
                                             "sequence", "time_format", "tz", "sheet", "query", "duplicates")}
     m = base.merged(**given, labels=label_table)
     settings: dict = {}
-    for _ in range(3):
+    for _ in range(4):  # restarts: encoding, serial parse, larger blocks, line by line
         source = open_source(path, sheet=m.sheet, query=m.query, sheets=m.sheets, header_row=m.header_row,
                              **settings)
         try:

@@ -59,9 +59,9 @@ def kind_of(path: str | Path) -> str:
 def open_source(path: str | Path, *, sheet: str | None = None, query: str | None = None,
                 encoding: str | None = None, newlines_in_values: bool | None = None,
                 threads: bool = True, sheets=None, header_row: int | None = None,
-                careful: bool = False) -> Source:
-    """Open `path` with the reader its extension names. `encoding`, `newlines_in_values` and
-    `threads` force CSV settings (used when a first pass found they must change); `sheets`
+                careful: bool = False, block_size: int | None = None) -> Source:
+    """Open `path` with the reader its extension names. `encoding`, `newlines_in_values`,
+    `threads` and `block_size` force CSV settings (used when a first pass found they must change); `sheets`
     ('all' or a list of names) and `header_row` are for XLSX workbooks (xlsxfile.py)."""
     kind = kind_of(path)
     if kind == "sql":
@@ -77,10 +77,10 @@ def open_source(path: str | Path, *, sheet: str | None = None, query: str | None
         what = "--sheet" if sheet else "sheets" if sheets else "header_row"
         raise MappingError(f"{path}: {what} is for XLSX files, not for a {kind.upper()} file")
     if kind == "csv":
-        from sopaudit.ingest.csvfile import open_csv
+        from sopaudit.ingest.csvfile import FIRST_BLOCK, open_csv
 
         return open_csv(path, encoding=encoding, newlines_in_values=newlines_in_values, threads=threads,
-                        careful=careful)
+                        careful=careful, block_size=block_size or FIRST_BLOCK)
     if kind == "xlsx":
         return open_xlsx(path, sheet, sheets, header_row)
     if kind == "parquet":

@@ -66,6 +66,10 @@ class Source:
     sheet_refs: SheetRefs | None = None
     # what a layout conversion (wide.py) did before the build: set by the conversion only
     conversion: Conversion | None = None
+    # columns the build keeps as codes (activity, resource, attributes), named before it reads the
+    # batches: a reader may hand them over dictionary-encoded (the CSV reader does, in its parsing
+    # threads, off the build's thread)
+    encode: set[str] = field(default_factory=set)
 
     def row_numbers(self, n: int) -> np.ndarray:
         """The data row number of each of the `n` rows the batches held, in order."""

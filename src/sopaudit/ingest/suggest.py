@@ -126,7 +126,10 @@ def suggest_mapping(path: str | Path, *, sheet: str | None = None, query: str | 
                     rows: int = SAMPLE_ROWS, steps: list[tuple[str, list[str]]] | None = None) -> Suggestion:
     """Look at the columns and the first `rows` rows of `path` and propose a mapping. `steps`
     ((step id, [name, aliases...]) of the SOP) let the steps of a rekap's date columns be guessed."""
-    source = open_source(path, sheet=sheet, query=query)
+    from sopaudit.ingest.csvfile import BLOCK_SIZE
+
+    # blocks that hold the longest record: a first look is never read twice
+    source = open_source(path, sheet=sheet, query=query, block_size=BLOCK_SIZE)
     batches, n = [], 0
     try:
         for b in source.batches:

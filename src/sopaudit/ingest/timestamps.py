@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 
 from sopaudit.calendar.workdays import resolve_tz
 from sopaudit.core.errors import MappingError
+from sopaudit.ingest.fixedtimes import days_from_civil, parse_fixed
 
 US_PER_SECOND = 1_000_000
 US_PER_DAY = 86_400 * US_PER_SECOND
@@ -174,10 +175,11 @@ def check_tz(tz: str | None) -> str:
 # ----------------------------------------------------------------------------- text parsing
 
 
-def parse_text(values: pa.Array, spec: str = "auto", order: str | None = None) -> Parsed:
+def parse_text(values: pa.Array, spec: str = "auto", order: str | None = None, kind: str | None = None) -> Parsed:
     """Parse an array of (preferably unique) strings. `order` settles numeric dates ('dayfirst' or
     'monthfirst'); with order None and numeric dates present, AmbiguousOrder is raised when the
-    data does not settle it. Empty and unreadable values come back with ok False."""
+    data does not settle it. `kind` is the kind of plain numbers when the caller decided it over
+    more values than these (number_kind). Empty and unreadable values come back with ok False."""
     values = pc.utf8_trim_whitespace(values.cast(pa.string()))
     n = len(values)
     out = Parsed.empty(n)
@@ -204,7 +206,7 @@ def parse_text(values: pa.Array, spec: str = "auto", order: str | None = None) -
         rows = idx[hit]
         fields = {name: groups.field(name).filter(pa.array(hit)) for name in _group_names(fam)}
         if fam == "number":
-            part = _numbers(_floats(fields["V"]), spec)
+            part = numbers(_floats(fields["V"]), spec, kind)
         else:
             part = _dates(fam, fields, order)
         out.us[rows], out.ok[rows], out.aware[rows], out.family[rows] = part.us, part.ok, part.aware, part.family
@@ -260,8 +262,26 @@ def parse_fast(values: pa.Array, fmt: str) -> pa.Array:
     """Times of `values` read with one fixed format (naive, or UTC with %z); null where it does
     not fit, and for the values outside its strict shape (see _shape): the per-value parser
     judges those."""
+    fixed = parse_fixed(values, fmt, MONTHS)  # the values of the format's zero-padded layout, with numpy
+    if fixed is None:
+        return _parse_general(values, fmt)
+    us, ok = fixed
+    if not ok.all():
+        rest = np.flatnonzero(~ok)
+        got = _parse_general(values.take(pa.array(rest)), fmt)
+        if got.null_count < len(got):
+            us[rest] = pc.fill_null(got, NAT).to_numpy(zero_copy_only=False)
+            ok[rest] = got.is_valid().to_numpy(zero_copy_only=False)
+    return pa.array(us, pa.int64(), mask=None if ok.all() else ~ok)
+
+
+def _parse_general(values: pa.Array, fmt: str) -> pa.Array:
     if " %B " in fmt:  # Arrow knows English month names only: '2 Agustus 2024' -> '2/08/2024'
-        values, fmt = _numbered_months(values), fmt.replace(" %B ", "/%m/", 1)
+        return parse_fast(_numbered_months(values), fmt.replace(" %B ", "/%m/", 1))
+    return _strptime_strict(values, fmt)
+
+
+def _strptime_strict(values: pa.Array, fmt: str) -> pa.Array:
     got = pc.strptime(values, format=fmt, unit="us", error_is_null=True).cast(pa.int64())
     fits = pc.fill_null(pc.match_substring_regex(values, _shape(fmt)), False)
     if not pc.all(fits).as_py():
@@ -292,17 +312,6 @@ def _ints(arr: pa.Array) -> np.ndarray:
 
 def _floats(arr: pa.Array) -> np.ndarray:
     return pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
-
-
-def days_from_civil(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
-    """Days since 1970-01-01 of proleptic Gregorian dates (H. Hinnant's algorithm), vectorised."""
-    y = y - (m <= 2)
-    era = np.floor_divide(y, 400)
-    yoe = y - era * 400
-    mp = (m + 9) % 12
-    doy = (153 * mp + 2) // 5 + d - 1
-    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
-    return era * 146097 + doe - 719468
 
 
 def _days_in_month(y: np.ndarray, m: np.ndarray) -> np.ndarray:
@@ -386,8 +395,17 @@ def number_kind(v: np.ndarray, spec: str = "auto") -> str:
     return kinds[0] if kinds else "excel"
 
 
-def _numbers(v: np.ndarray, spec: str) -> Parsed:
-    kind = number_kind(v, spec)
+def number_values(values: pa.Array) -> np.ndarray:
+    """The float values of the plain numbers among trimmed `values` (the number family)."""
+    groups = pc.extract_regex(values, FAMILIES["number"])
+    hit = groups.is_valid().to_numpy(zero_copy_only=False)
+    return _floats(groups.field("V").filter(pa.array(hit))) if hit.any() else np.empty(0)
+
+
+def numbers(v: np.ndarray, spec: str, kind: str | None = None) -> Parsed:
+    """Times of plain numbers `v`: Excel serial days or epoch seconds/milliseconds, of `kind`
+    (or the kind number_kind finds in `v`)."""
+    kind = kind or number_kind(v, spec)
     lo, hi = NUMBER_RANGES[kind]
     # An explicit format reads every finite number; auto reads only the plausible range.
     ok = np.isfinite(v) & ((v >= lo) & (v <= hi) if spec not in NUMBER_RANGES else (np.abs(v) < 1e15))
@@ -443,7 +461,7 @@ def parse_typed(arr: pa.Array, spec: str = "auto") -> Parsed | None:
         return Parsed(np.where(ok, vals, NAT), ok, np.zeros(n, bool), np.where(ok, "native", ""))
     if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
         v = pc.fill_null(arr.cast(pa.float64()), np.nan).to_numpy(zero_copy_only=False)
-        return _numbers(v, spec if spec in NUMBER_RANGES else "auto")
+        return numbers(v, spec if spec in NUMBER_RANGES else "auto")
     if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_dictionary(t):
         return None
     return Parsed.empty(n)
