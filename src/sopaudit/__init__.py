@@ -6,7 +6,7 @@ start without loading pandas, pm4py or matplotlib until a function needs them.
 
 from __future__ import annotations
 
-import importlib
+from sopaudit.core.lazy import lazy_names
 
 __version__ = "0.1.0"
 
@@ -27,14 +27,4 @@ _API = {
 
 __all__ = sorted([*_API, "__version__"])
 
-
-def __getattr__(name: str):
-    if name in _API:
-        value = getattr(importlib.import_module(_API[name]), name)
-        globals()[name] = value  # later look-ups skip this function
-        return value
-    raise AttributeError(f"module 'sopaudit' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_names(__name__, _API)

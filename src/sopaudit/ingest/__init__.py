@@ -12,7 +12,7 @@ proposes a mapping (suggest.py, suggest_wide.py for rekaps); `write_log` writes 
 
 from __future__ import annotations
 
-import importlib
+from sopaudit.core.lazy import lazy_names
 
 # Imported on first use (PEP 562): these need pandas, while xmlsafe (used by the PNML and BPMN
 # readers of sopaudit.sop) does not, and `sopaudit sop validate` should not wait for pandas.
@@ -27,14 +27,4 @@ _API = {
 
 __all__ = sorted(_API)
 
-
-def __getattr__(name: str):
-    if name in _API:
-        value = getattr(importlib.import_module(_API[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'sopaudit.ingest' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_names(__name__, _API)

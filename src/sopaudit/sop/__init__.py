@@ -8,8 +8,7 @@ what it needs. The Petri nets are sopaudit's own (`sop/petri.py`); only the proc
 
 from __future__ import annotations
 
-import importlib
-
+from sopaudit.core.lazy import lazy_names
 from sopaudit.sop.display import sop_html
 from sopaudit.sop.model import SOP as _SOP
 
@@ -31,14 +30,4 @@ _API = {
 
 __all__ = sorted(_API)
 
-
-def __getattr__(name: str):
-    if name in _API:
-        value = getattr(importlib.import_module(_API[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'sopaudit.sop' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_names(__name__, _API)
