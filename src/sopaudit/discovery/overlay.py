@@ -205,7 +205,9 @@ def draw_actual_vs_sop(
     not_allowed = np.array([not flows.allows(a, b) for a, b in zip(d["source"], d["target"],
                                                                      strict=True)], dtype=bool)
     bad = d[not_allowed]
-    bad_cases = tr.merge(bad[["source", "target"]], on=["source", "target"])["case"].nunique()
+    took_bad = pd.MultiIndex.from_arrays([tr["source"], tr["target"]]).isin(
+        list(zip(bad["source"], bad["target"], strict=True)))
+    bad_cases = tr["case"][took_bad].nunique()
     drawn = sum(1 for e in edges if e.dashed)
     outside = [a for a in pm.activities["activity"] if a not in steps]
     title = tx["actual_title"].format(cases=_num(pm.n_cases, lang), events=_num(pm.n_events, lang))
