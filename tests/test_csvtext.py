@@ -30,6 +30,10 @@ def every_dtype() -> pd.DataFrame:
         "fraction": tz + pd.Timedelta("1.5s"), "naive": tz.tz_localize(None),
         "dates": pd.date_range("2024-01-01", periods=6), "hours": pd.to_timedelta(np.arange(6), unit="h"),
         "a,b": ["1", "2", "3", "4", "5", "6"],
+        "mixed": np.array([(5,), 1, 1.0, True, None, "two\nlines"], dtype=object),
+        "chunked": pd.concat([pd.Series(["a", "b,c", "d"], dtype="str"), pd.Series(["e", None, "g"], dtype="str")],
+                             ignore_index=True),  # two Arrow chunks
+        "cr": ["a\rb", "c\r\nd", "", "e", "f\r", "g"],  # '\r' quoted only where Python's csv module does
     })
 
 

@@ -148,3 +148,28 @@ def test_same_result_with_a_process_pool(mini_sop):
     two = sa.audit(make_log(cases), mini_sop, processes=2)
     assert one.deviations.equals(two.deviations)
     assert one.metrics == two.metrics
+
+
+def test_events_in_order_are_kept_and_others_sorted_as_sort_values_does():
+    import numpy as np
+    import pandas as pd
+
+    from sopaudit.auditing.run import _by_case_and_time
+    from sopaudit.core.columns import CASE, ROW, TIME
+
+    t = pd.Timestamp("2024-01-02 08:00", tz="Asia/Jakarta")
+    events = pd.DataFrame({
+        # categories out of text order: sort_values orders a categorical by its codes
+        CASE: pd.Categorical(["b", "b", "b", "a", "a"], categories=["b", "a"]),
+        TIME: [t, t, t + pd.Timedelta("1h"), t, t + pd.Timedelta("2h")],  # a tie, kept in row order
+        ROW: np.arange(5),
+        "x": list("vwxyz"),
+    })
+    expected = events.sort_values([CASE, TIME, ROW], kind="mergesort").reset_index(drop=True)
+    pd.testing.assert_frame_equal(_by_case_and_time(events), expected)
+    assert _by_case_and_time(events)["x"].tolist() == list("vwxyz")  # already in order
+    shuffled = events.iloc[[4, 2, 0, 3, 1]]
+    pd.testing.assert_frame_equal(_by_case_and_time(shuffled), expected)
+    as_text = events.astype({CASE: "str"}).iloc[[4, 2, 0, 3, 1]]  # not categorical: sorted by text
+    pd.testing.assert_frame_equal(
+        _by_case_and_time(as_text), as_text.sort_values([CASE, TIME, ROW], kind="mergesort").reset_index(drop=True))

@@ -18,10 +18,11 @@ def map_activities(log: pd.DataFrame, sop: SOP) -> pd.DataFrame:
     if LABEL not in out.columns:
         out[LABEL] = out[ACTIVITY]
     aliases = sop.alias_map()
-    labels = out[ACTIVITY].astype("string")  # after the ingest label table; LABEL keeps the record
-    uniques = pd.Series(labels.unique())
-    lookup = dict(zip(uniques, uniques.map(lambda v: aliases.get(v, v)), strict=True))
-    out[ACTIVITY] = labels.map(lookup).astype("string")
+    # after the ingest label table; LABEL keeps the record. Each distinct label is looked up
+    # once and the column taken from them by code (missing labels stay missing).
+    codes, uniques = pd.factorize(out[ACTIVITY])
+    steps = [aliases.get(v, v) for v in pd.Series(uniques).astype("string")]
+    out[ACTIVITY] = pd.Series(pd.array(steps, dtype="string").take(codes, allow_fill=True), index=out.index)
     if ROW not in out.columns:
         out[ROW] = np.arange(1, len(out) + 1)
     # XES readers name case attributes "case:<name>"; SOP conditions and service standards use

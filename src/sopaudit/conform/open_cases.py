@@ -92,11 +92,11 @@ def did_every_step(alignment: VariantAlignment) -> bool:
 def step_limits(events: pd.DataFrame, sop: SOP) -> tuple[pd.DataFrame, float]:
     """Per SOP step: waits observed before it (calendar days), their percentile when there are
     enough, and the SOP's stated wait; plus the log-wide percentile of all waits."""
-    case = events[CASE].to_numpy()
+    case, _ = pd.factorize(events[CASE])  # codes: no Python string per event
     t = events[TIME].to_numpy(dtype="datetime64[ns]").astype(np.int64)
     same = np.r_[False, case[1:] == case[:-1]]
     wait = np.where(same, (t - np.r_[t[:1], t[:-1]]) / _DAY_NS, np.nan)
-    waits = pd.DataFrame({"step": events[ACTIVITY].to_numpy(), "wait": wait}).dropna()
+    waits = pd.DataFrame({"step": events[ACTIVITY].array, "wait": wait}).dropna()
     waits["wait"] = waits["wait"].clip(lower=0.0)
     overall = float(np.percentile(waits["wait"], PERCENTILE)) if len(waits) else FALLBACK_DAYS
     by_step = waits.groupby("step")["wait"]

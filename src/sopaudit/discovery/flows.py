@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from sopaudit.conform.labels import map_activities
-from sopaudit.discovery.mining import ACTIVITY, CASE, END, START, sort_log
+from sopaudit.discovery.mining import ACTIVITY, CASE, END, START, _Sorted, _sorted
 from sopaudit.sop.compile import CompiledNet, compile_sop
 from sopaudit.sop.marking import MarkingGraph
 from sopaudit.sop.model import SOP, StepRef, walk
@@ -205,28 +205,30 @@ def mapped_log(log: pd.DataFrame, sop: SOP) -> pd.DataFrame:
     return out
 
 
-def transitions(log: pd.DataFrame) -> pd.DataFrame:
+def transitions(log: pd.DataFrame, s: _Sorted | None = None) -> pd.DataFrame:
     """Every directly-follows occurrence of the log, one row per (case, source, target), with
     :data:`START` before the first and :data:`END` after the last event of each case; in the
-    event order of :func:`sopaudit.discovery.sort_log` (so the counts equal ``dfg``)."""
-    s = sort_log(log)
-    case = s[CASE].astype(str).to_numpy(dtype=object)
-    act = s[ACTIVITY].astype(str).to_numpy(dtype=object)
-    if len(case) == 0:
+    event order of :func:`sopaudit.discovery.sort_log` (so the counts equal ``dfg``). `s`: the
+    log's sort when the caller has made it."""
+    s = s if s is not None else _sorted(log)
+    if len(s.order) == 0:
         return pd.DataFrame({"case": [], "source": [], "target": []}, dtype=object)
+    # Text columns taken from the distinct ids and names by code: one string per distinct value
+    # instead of one per event. START and END are the last two names.
+    cases = pd.array([str(c) for c in s.case_ids], dtype="str")
+    names = pd.array([str(a) for a in s.activities] + [START, END], dtype="str")
+    start, end = len(names) - 2, len(names) - 1
+    case, act = s.case_codes, s.act_codes
     new = np.concatenate(([True], case[1:] != case[:-1]))
     last = np.concatenate((new[1:], [True]))
     first_idx = np.flatnonzero(new)
     last_idx = np.flatnonzero(last)
     inner = np.flatnonzero(~new)  # events with a predecessor in the same case
-    frame = pd.DataFrame({
-        "case": np.concatenate((case[first_idx], case[inner], case[last_idx])),
-        "source": np.concatenate((np.full(len(first_idx), START, dtype=object), act[inner - 1],
-                                  act[last_idx])),
-        "target": np.concatenate((act[first_idx], act[inner],
-                                  np.full(len(last_idx), END, dtype=object))),
+    return pd.DataFrame({
+        "case": cases.take(np.concatenate((case[first_idx], case[inner], case[last_idx]))),
+        "source": names.take(np.concatenate((np.full(len(first_idx), start), act[inner - 1], act[last_idx]))),
+        "target": names.take(np.concatenate((act[first_idx], act[inner], np.full(len(last_idx), end)))),
     })
-    return frame
 
 
 def _flow_detail(source: str, target: str, steps: set[str], names: dict[str, str]) -> str:

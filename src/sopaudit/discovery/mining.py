@@ -429,9 +429,10 @@ def filter_log(
     return log[keep].copy()
 
 
-def discover_tables(log: pd.DataFrame) -> dict[str, Any]:
-    """dfg, variants and activity tables of a log with its case and event counts, from one sort."""
-    s = _sorted(log)
+def discover_tables(log: pd.DataFrame, s: _Sorted | None = None) -> dict[str, Any]:
+    """dfg, variants and activity tables of a log with its case and event counts, from one sort
+    (`s`: the log's sort when the caller has made it, :func:`_sorted`)."""
+    s = s if s is not None else _sorted(log)
     return {"dfg": _dfg(s), "variants": _variants(s), "activities": _activity_stats(s),
             "n_cases": int(len(s.starts)), "n_events": int(len(s.order))}
 

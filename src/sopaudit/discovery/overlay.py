@@ -22,7 +22,7 @@ import pandas as pd
 from sopaudit import drawing
 from sopaudit.discovery.flows import SopFlows, mapped_log, sop_flows, transitions
 from sopaudit.discovery.legend import with_legend
-from sopaudit.discovery.mining import CASE, END, START
+from sopaudit.discovery.mining import CASE, END, START, _sorted, discover_tables
 from sopaudit.discovery.processmap import ProcessMap, discover
 from sopaudit.sop.model import SOP
 
@@ -193,8 +193,9 @@ def draw_actual_vs_sop(
     tx = _t(lang)
     flows = flows or sop_flows(sop)
     mapped = mapped_log(log, sop)
-    pm = discover(mapped)
-    tr = transitions(mapped)
+    s = _sorted(mapped)  # one sort for the map and its transitions
+    pm = ProcessMap(**discover_tables(mapped, s))
+    tr = transitions(mapped, s)
     if open_cases is not None:
         pm, tr = _without_open_ends(pm, tr, {str(c) for c in open_cases})
     nodes, edges = actual_graph(
@@ -205,7 +206,9 @@ def draw_actual_vs_sop(
     not_allowed = np.array([not flows.allows(a, b) for a, b in zip(d["source"], d["target"],
                                                                      strict=True)], dtype=bool)
     bad = d[not_allowed]
-    bad_cases = tr.merge(bad[["source", "target"]], on=["source", "target"])["case"].nunique()
+    took_bad = pd.MultiIndex.from_arrays([tr["source"], tr["target"]]).isin(
+        list(zip(bad["source"], bad["target"], strict=True)))
+    bad_cases = tr["case"][took_bad].nunique()
     drawn = sum(1 for e in edges if e.dashed)
     outside = [a for a in pm.activities["activity"] if a not in steps]
     title = tx["actual_title"].format(cases=_num(pm.n_cases, lang), events=_num(pm.n_events, lang))

@@ -9,7 +9,9 @@ same bytes.
 
 from __future__ import annotations
 
+import csv
 import functools
+import io
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -17,12 +19,22 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-_NEEDS_QUOTES = r'[,"\r\n]'
+
+def _quoted_chars() -> str:
+    """The characters that make pandas' writer (the csv module, QUOTE_MINIMAL, '\\n' line ends)
+    quote a field: ',', '"' and '\\n', and '\\r' only in the Python versions that quote it."""
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow(["a\rb"])
+    return ',"\n' + ("\r" if buf.getvalue().startswith('"') else "")
+
+
+_QUOTED = _quoted_chars()
+_NEEDS_QUOTES = "[" + _QUOTED.replace("\n", r"\n").replace("\r", r"\r") + "]"  # for Arrow (RE2)
 
 
 def quote(text: str) -> str:
     """One CSV field as pandas writes it (QUOTE_MINIMAL with ',' and '"')."""
-    if any(c in text for c in ',"\r\n'):
+    if any(c in text for c in _QUOTED):
         return '"' + text.replace('"', '""') + '"'
     return text
 
@@ -132,7 +144,7 @@ def csv_column(values: pd.Series, table: pa.Array | None = None) -> pa.Array:
     """A column as CSV field text, as `DataFrame.to_csv` writes it; null where missing. `table`:
     the text of the categories of a categorical column, when already known."""
     dtype = values.dtype
-    if isinstance(dtype, pd.DatetimeTZDtype) and not _has_fraction(values):
+    if isinstance(dtype, pd.DatetimeTZDtype) and not has_fraction(values):
         return iso_times(values)
     if isinstance(dtype, pd.CategoricalDtype):
         return by_distinct(values, str, category_text(values) if table is None else table)
@@ -142,12 +154,16 @@ def csv_column(values: pd.Series, table: pa.Array | None = None) -> pa.Array:
         return pa.array(values, from_pandas=True).cast(pa.string())
     if pd.api.types.is_string_dtype(dtype) and pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
         return quote_array(pa.array(values, pa.string(), from_pandas=True))
-    # anything else (naive or fractional times, durations, mixed objects): pandas' own text
+    if pd.api.types.is_object_dtype(dtype):  # mixed objects (tuples, numbers): str() of each, as the csv module writes them
+        missing = values.isna().to_numpy()
+        return pa.array([None if m else quote(str(v)) for v, m in zip(values, missing, strict=True)], pa.string())
+    # anything else (naive or fractional times, durations): pandas' own text, one line per value
     text = values.to_frame().to_csv(header=False, index=False, lineterminator="\n")
     return pa.array([None if t == '""' else t for t in text.split("\n")[:-1]], pa.string())
 
 
-def _has_fraction(values: pd.Series) -> bool:
+def has_fraction(values: pd.Series) -> bool:
+    """Whether any of the tz-aware times has a fraction of a second."""
     ns = values.dropna().dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[ns]").view(np.int64)
     return bool((ns % 1_000_000_000).any())
 
@@ -161,7 +177,9 @@ def lines(columns: list[pa.Array], sep: str = ",") -> pa.Array:
 
 
 def text_bytes(arr: pa.Array) -> pa.Buffer:
-    """The concatenated text of a string array, without copying."""
+    """The concatenated text of a string array, without copying (a chunked one is joined first)."""
+    if isinstance(arr, pa.ChunkedArray):  # columns of pandas' Arrow-backed dtypes come chunked
+        arr = arr.combine_chunks()
     offsets = np.frombuffer(arr.buffers()[1], np.int32, count=len(arr) + 1, offset=arr.offset * 4)
     return arr.buffers()[2].slice(int(offsets[0]), int(offsets[-1] - offsets[0]))
 
