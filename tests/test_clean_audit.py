@@ -58,6 +58,9 @@ def test_readme_tour_command(tmp_path, lang, model):
     assert res.exit_code == 0, res.output
     # the terminal speaks the report's language
     assert {"en": "findings   0 in 0 cases", "id": "temuan     0 dalam 0 permohonan"}[lang] in res.output
+    # the PNML names its net; the BPMN has no name of its own and is named once, by its file name
+    assert res.output.splitlines()[0] == {"running-example.pnml": "SOP        running-example  Petri net",
+                                          "running-example.bpmn": "SOP        running-example"}[model]
     assert {p.name for p in out.iterdir()} == FILES
     assert json.loads((out / "summary.json").read_text(encoding="utf-8"))["deviations"] == 0
 

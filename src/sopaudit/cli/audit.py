@@ -27,7 +27,10 @@ def _print_summary(result, written: dict[str, Path], lang: str = "en") -> None:
     t = translator(lang)
     m = result.metrics
     num = lambda v, d=0: format_number(v, lang, d)  # noqa: E731
-    click.echo(t("cli.sop", code=result.sop.header.code, title=result.sop.header.title))
+    header = result.sop.header
+    # an imported model without a name of its own is titled by its file name, as its code is
+    title = "" if header.title == header.code else header.title
+    click.echo(t("cli.sop", code=header.code, title=title).rstrip())
     click.echo(t("cli.cases", cases=num(m["cases"]), events=num(m["events"]), variants=num(m["variants"])))
     if result.rejected:
         click.echo(t("cli.rejected", n=num(len(result.rejected))))
