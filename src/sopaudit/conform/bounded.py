@@ -37,19 +37,10 @@ def structurally_bounded(graph: MarkingGraph) -> bool:
 
 
 def few_markings(graph: MarkingGraph, limit: int = FEW_MARKINGS) -> bool:
-    """True if the net has fewer than `limit` reachable markings: all of them seen, so it is
+    """True if the net has at most `limit` reachable markings: all of them seen, so it is
     bounded. Decides most SOP nets without the linear program, whose scipy import alone costs
     more than half a second of every audit."""
-    seen = {graph.initial}
-    stack = [graph.initial]
-    while stack:
-        for _, _, m in graph.successors(stack.pop()):
-            if m not in seen:
-                if len(seen) >= limit:
-                    return False
-                seen.add(m)
-                stack.append(m)
-    return True
+    return graph.explore(limit)
 
 
 def pumped_places(graph: MarkingGraph, max_markings: int = MAX_WALK) -> tuple[str, ...] | None:

@@ -93,17 +93,26 @@ class MarkingGraph:
     def __len__(self) -> int:
         return len(self._markings)
 
+    def explore(self, limit: int | None = None) -> bool:
+        """Build the graph from the initial marking; True once every reachable marking has an
+        id, False as soon as more than `limit` markings are reachable (the graph's own
+        `max_markings` still applies)."""
+        stack, seen = [self.initial], {self.initial}
+        while stack:
+            for _, _, m2 in self.successors(stack.pop()):
+                if m2 not in seen:
+                    if limit is not None and len(seen) >= limit:
+                        return False
+                    seen.add(m2)
+                    stack.append(m2)
+        return True
+
     def future(self) -> list[int]:
         """Per marking id, the bitmask of labels that can still fire from it (whole graph built).
 
         Used as an A* heuristic: an event whose label can no longer fire must be a log move."""
         if self._future is None:
-            stack, seen = [self.initial], {self.initial}
-            while stack:
-                for _, _, m2 in self.successors(stack.pop()):
-                    if m2 not in seen:
-                        seen.add(m2)
-                        stack.append(m2)
+            self.explore()
             fut = [0] * len(self._markings)
             changed = True
             while changed:  # fixpoint over the (possibly cyclic) reachability graph
