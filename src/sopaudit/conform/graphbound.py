@@ -131,11 +131,7 @@ def _sweep_order(graph: MarkingGraph, index: dict[str, int], silent: int):
     n = len(graph)
     succ = [[(silent if label is None else index[label], m2) for _, label, m2 in graph.successors(m) if m2 != m]
             for m in range(n)]
-    comp = _components(succ)
-    groups: list[list[int]] = [[] for _ in range(max(comp) + 1 if comp else 0)]
-    for m, c in enumerate(comp):
-        groups[c].append(m)
-    return [(members, [succ[m] for m in members]) for members in groups]
+    return [(members, [succ[m] for m in members]) for members in _members(_components(succ))]
 
 
 def label_caps(graph: MarkingGraph) -> list[tuple[int, tuple[int, ...]]]:
@@ -151,10 +147,8 @@ def label_caps(graph: MarkingGraph) -> list[tuple[int, tuple[int, ...]]]:
     succ = [[(0 if label is None else bit[label], m2) for _, label, m2 in graph.successors(m)] for m in range(n)]
     comp = _components(succ)
     # Components come out of Tarjan's algorithm successors first: fill them in that order.
-    size = max(comp) + 1 if comp else 0
-    members: list[list[int]] = [[] for _ in range(size)]
-    for m, c in enumerate(comp):
-        members[c].append(m)
+    members = _members(comp)
+    size = len(members)
     unlimited = [0] * size
     caps: list[dict[int, int]] = [{} for _ in range(size)]
     for c in range(size):
@@ -182,6 +176,14 @@ def label_caps(graph: MarkingGraph) -> list[tuple[int, tuple[int, ...]]]:
                 layers[j] |= b
         out.append((unlimited[c], tuple(layers)))
     return out
+
+
+def _members(comp: list[int]) -> list[list[int]]:
+    """The markings of each component, by component number."""
+    members: list[list[int]] = [[] for _ in range(max(comp) + 1 if comp else 0)]
+    for m, c in enumerate(comp):
+        members[c].append(m)
+    return members
 
 
 def _components(succ: list[list[tuple[int, int]]]) -> list[int]:
