@@ -30,16 +30,16 @@ def _reference(values: list, fmt: str) -> list:
     return _strptime_strict(arr, fmt).to_pylist()
 
 
-def _check(values: list, fmt: str) -> int:
-    """parse_fixed agrees with the strict strptime path on every value it reads; returns how
-    many it read."""
+def _compare(values: list, fmt: str) -> tuple[list, int]:
+    """The values on which parse_fixed (where it reads a value) or the whole fast path
+    (parse_fast) disagrees with the strict strptime path, and how many parse_fixed read."""
     us, ok = parse_fixed(pa.array(values, pa.string()), fmt, MONTHS)
     ref = _reference(values, fmt)
-    for v, got, read, want in zip(values, us.tolist(), ok.tolist(), ref, strict=True):
-        if read:
-            assert got == want, (fmt, v)
-    assert parse_fast(pa.array(values, pa.string()), fmt).to_pylist() == ref
-    return int(ok.sum())
+    fast = parse_fast(pa.array(values, pa.string()), fmt).to_pylist()
+    wrong = [(fmt, v, got, want) for v, got, read, want in zip(values, us.tolist(), ok.tolist(), ref, strict=True)
+             if read and got != want]
+    wrong += [(fmt, v, "parse_fast", f, want) for v, f, want in zip(values, fast, ref, strict=True) if f != want]
+    return wrong, int(ok.sum())
 
 
 def _write(t: dt.datetime, fmt: str, zone: str) -> str:
@@ -68,7 +68,8 @@ def test_odd_values_are_read_as_strptime_reads_them_or_not_at_all(fmt):
     if fmt.endswith("%z"):
         odd += [good[:-6] + z for z in ("+23:59", "-23:59", "+24:00", "+07:60", "+0700", "-0530", "Z", "z", "+07",
                                          "*07:00", "+07-00", "+99:99")]
-    assert _check(odd, fmt) >= 1
+    wrong, read = _compare(odd, fmt)
+    assert wrong == [] and read >= 1
 
 
 @settings(max_examples=60, deadline=None, derandomize=True, database=None)
@@ -83,7 +84,7 @@ def test_random_values_and_damaged_ones_agree_with_strptime(fmt, items):
         if where < len(text) and where % 3 == 0:  # a character changed: a digit, or a separator
             text = text[:where] + str(digit) + text[where + 1:]
         values.append(text)
-    _check(values, fmt)
+    assert _compare(values, fmt)[0] == []
 
 
 def test_other_codes_are_not_read_here():
@@ -110,8 +111,8 @@ def test_month_names_are_read_as_the_numbered_path_reads_them(fmt):
     odd += [v.replace("Januari", "Januarx") for v in values[:4]] + [v.replace("Januari", "Janu4ri") for v in values[:4]]
     odd += [v.replace("Mei", "May") for v in values[16:20]] + [v.replace("Mei", "M\u00e9i") for v in values[16:20]]
     odd += [v.replace("28 PEBRUARI", "30 PEBRUARI") for v in values if "28 PEBRUARI" in v]
-    _check(values + odd + ["", "17  2024"], fmt)
-    assert _check(values, fmt) == len(values)  # every well-formed name is read here
+    assert _compare(values + odd + ["", "17  2024"], fmt)[0] == []
+    assert _compare(values, fmt) == ([], len(values))  # every well-formed name is read here
 
 
 @settings(max_examples=40, deadline=None, derandomize=True, database=None)
@@ -124,7 +125,7 @@ def test_random_month_names_agree_with_the_numbered_path(fmt, items):
     for t, name, zone, upper in items:
         text = _write(t.replace(microsecond=0), fmt.replace("%B", "[m]"), zone if fmt.endswith("%z") else "")
         values.append(text.replace("[m]", name.upper() if upper else name.title()))
-    _check(values, fmt)
+    assert _compare(values, fmt)[0] == []
 
 
 def _column(batches: list[list], spec: str = "auto"):
