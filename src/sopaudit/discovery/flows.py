@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from sopaudit.conform.labels import map_activities
-from sopaudit.discovery.mining import ACTIVITY, CASE, END, START, _Sorted, _sorted
+from sopaudit.discovery.mining import ACTIVITY, CASE, END, START, LogOrder, log_order
 from sopaudit.sop.compile import CompiledNet, compile_sop
 from sopaudit.sop.marking import MarkingGraph
 from sopaudit.sop.model import SOP, StepRef, walk
@@ -205,12 +205,12 @@ def mapped_log(log: pd.DataFrame, sop: SOP) -> pd.DataFrame:
     return out
 
 
-def transitions(log: pd.DataFrame, s: _Sorted | None = None) -> pd.DataFrame:
+def transitions(log: pd.DataFrame, s: LogOrder | None = None) -> pd.DataFrame:
     """Every directly-follows occurrence of the log, one row per (case, source, target), with
     :data:`START` before the first and :data:`END` after the last event of each case; in the
     event order of :func:`sopaudit.discovery.sort_log` (so the counts equal ``dfg``). `s`: the
     log's sort when the caller has made it."""
-    s = s if s is not None else _sorted(log)
+    s = s if s is not None else log_order(log)
     if len(s.order) == 0:
         return pd.DataFrame({"case": [], "source": [], "target": []}, dtype=object)
     # Text columns taken from the distinct ids and names by code: one string per distinct value

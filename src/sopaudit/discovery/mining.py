@@ -52,7 +52,7 @@ VARIANT_SEP = " → "
 
 
 @dataclass(frozen=True)
-class _Sorted:
+class LogOrder:
     """The log's columns needed here, as numpy arrays in case/time order."""
 
     order: np.ndarray  # positions into the original log
@@ -98,7 +98,9 @@ def _time_array(series: pd.Series) -> np.ndarray:
     return series.to_numpy()
 
 
-def _sorted(log: pd.DataFrame) -> _Sorted:
+def log_order(log: pd.DataFrame) -> LogOrder:
+    """The log's case and time order as arrays (checked first), shared by the functions that
+    need it; a caller that needs several of them sorts once and passes it on."""
     _check(log)
     case_codes_raw, case_ids = pd.factorize(log[CASE], sort=False)
     act_codes_raw, activities = pd.factorize(log[ACTIVITY], sort=True)
@@ -113,7 +115,7 @@ def _sorted(log: pd.DataFrame) -> _Sorted:
     else:
         starts = np.zeros(0, dtype=np.int64)
     lengths = np.diff(np.concatenate((starts, [n])))
-    return _Sorted(
+    return LogOrder(
         order=order,
         case_codes=case_codes,
         case_ids=np.asarray(case_ids, dtype=object),
@@ -128,7 +130,7 @@ def _sorted(log: pd.DataFrame) -> _Sorted:
 def sort_log(log: pd.DataFrame) -> pd.DataFrame:
     """A copy of the log sorted by case (in order of first appearance) and timestamp, ties kept
     in row order; the order every function here uses."""
-    s = _sorted(log)
+    s = log_order(log)
     return log.iloc[s.order]
 
 
@@ -167,10 +169,10 @@ def dfg(log: pd.DataFrame) -> pd.DataFrame:
     :data:`END`; their ``count`` equals ``cases`` and they have no wait. Sorted by count
     (descending), then source and target, so the table is the same for the same log.
     """
-    return _dfg(_sorted(log))
+    return _dfg(log_order(log))
 
 
-def _dfg(s: _Sorted) -> pd.DataFrame:
+def _dfg(s: LogOrder) -> pd.DataFrame:
     acts = s.activities
     if np.isin([START, END], acts).any():
         raise EventLogError(
@@ -233,10 +235,10 @@ def activity_stats(log: pd.DataFrame) -> pd.DataFrame:
     """Per activity: ``events`` (occurrences), ``cases`` (distinct cases) and ``position``
     (where the activity first happens in its cases, from 0 = first event to 1 = last event,
     averaged: its typical place in the flow). Sorted by events (descending) then name."""
-    return _activity_stats(_sorted(log))
+    return _activity_stats(log_order(log))
 
 
-def _activity_stats(s: _Sorted) -> pd.DataFrame:
+def _activity_stats(s: LogOrder) -> pd.DataFrame:
     n_act = len(s.activities)
     events = np.bincount(s.act_codes, minlength=n_act)
     key = s.case_codes.astype(np.int64) * max(n_act, 1) + s.act_codes
@@ -265,7 +267,7 @@ def _activity_stats(s: _Sorted) -> pd.DataFrame:
 # Variants
 
 
-def _variant_ids(s: _Sorted) -> np.ndarray:
+def _variant_ids(s: LogOrder) -> np.ndarray:
     """A variant number per case: cases with the same activity sequence get the same number.
 
     Built like a trie, one position at a time over all cases at once: the node of a case after
@@ -286,7 +288,7 @@ def _variant_ids(s: _Sorted) -> np.ndarray:
     return vid.astype(np.int64)
 
 
-def _variant_table(s: _Sorted) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+def _variant_table(s: LogOrder) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """The variants table in rank order, the variant number of each case, and the variant
     numbers in rank order."""
     vid = _variant_ids(s)
@@ -337,10 +339,10 @@ def variants(log: pd.DataFrame) -> pd.DataFrame:
     variant that starts first), ``share`` and ``cumulative_share`` of cases. Sorted by count
     (descending) then variant text, so ties are broken the same way every time.
     """
-    return _variants(_sorted(log))
+    return _variants(log_order(log))
 
 
-def _variants(s: _Sorted) -> pd.DataFrame:
+def _variants(s: LogOrder) -> pd.DataFrame:
     return _variant_table(s)[0]
 
 
@@ -414,7 +416,7 @@ def filter_log(
             )
         sub = log[keep]
         if len(sub):
-            s = _sorted(sub)
+            s = log_order(sub)
             table, vid, ranked_vids = _variant_table(s)
             # smallest number of top variants whose cumulative share reaches the coverage
             n_top = (
@@ -429,10 +431,10 @@ def filter_log(
     return log[keep].copy()
 
 
-def discover_tables(log: pd.DataFrame, s: _Sorted | None = None) -> dict[str, Any]:
+def discover_tables(log: pd.DataFrame, s: LogOrder | None = None) -> dict[str, Any]:
     """dfg, variants and activity tables of a log with its case and event counts, from one sort
-    (`s`: the log's sort when the caller has made it, :func:`_sorted`)."""
-    s = s if s is not None else _sorted(log)
+    (`s`: the log's sort when the caller has made it, :func:`log_order`)."""
+    s = s if s is not None else log_order(log)
     return {"dfg": _dfg(s), "variants": _variants(s), "activities": _activity_stats(s),
             "n_cases": int(len(s.starts)), "n_events": int(len(s.order))}
 
@@ -444,7 +446,7 @@ def discover_tables(log: pd.DataFrame, s: _Sorted | None = None) -> dict[str, An
 def pm4py_view(log: pd.DataFrame) -> pd.DataFrame:
     """The three columns pm4py needs, in our case/time order, with empty attrs; case and
     activity as plain strings (pm4py refuses categorical or other non-string columns)."""
-    s = _sorted(log)
+    s = log_order(log)
     view = log.iloc[s.order][[CASE, ACTIVITY, TIMESTAMP]].reset_index(drop=True)
     view.attrs = {}
     for col in (CASE, ACTIVITY):

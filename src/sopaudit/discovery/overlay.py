@@ -22,7 +22,7 @@ import pandas as pd
 from sopaudit import drawing
 from sopaudit.discovery.flows import SopFlows, mapped_log, sop_flows, transitions
 from sopaudit.discovery.legend import with_legend
-from sopaudit.discovery.mining import CASE, END, START, _sorted, discover_tables
+from sopaudit.discovery.mining import CASE, END, START, discover_tables, log_order
 from sopaudit.discovery.processmap import ProcessMap, discover
 from sopaudit.sop.model import SOP
 
@@ -193,7 +193,7 @@ def draw_actual_vs_sop(
     tx = _t(lang)
     flows = flows or sop_flows(sop)
     mapped = mapped_log(log, sop)
-    s = _sorted(mapped)  # one sort for the map and its transitions
+    s = log_order(mapped)  # one sort for the map and its transitions
     pm = ProcessMap(**discover_tables(mapped, s))
     tr = transitions(mapped, s)
     if open_cases is not None:
