@@ -514,14 +514,14 @@ def _as_date(value: Any) -> dt.date:
     if _is_plain_date(value):
         return value
     if isinstance(value, str):
-        parsed = _parse_date_text(value)
+        parsed = parse_date_text(value)
         if parsed is None:
             raise ValueError(f"{value!r} is not a date; write YYYY-MM-DD or DD/MM/YYYY")
         return parsed
     return pd.Timestamp(value).date()
 
 
-def _parse_date_text(text: str) -> dt.date | None:
+def parse_date_text(text: str) -> dt.date | None:
     """ISO (2024-04-10) or day-first (10/04/2024, 10-04-2024, 10.04.2024); None if neither."""
     text = text.strip()
     if m := _ISO_DATE.match(text):
@@ -557,7 +557,7 @@ def load_closures(path: str | Path) -> tuple[tuple[dt.date, str], ...]:
     seen: dict[dt.date, int] = {}
     rows = []
     for line, raw_date, reason in items:
-        day = _parse_date_text(raw_date)
+        day = parse_date_text(raw_date)
         if day is None:
             raise InputFileError(f"{path}, line {line}: {raw_date!r} is not a date. {_FORMAT_HINT}")
         if not reason.strip():

@@ -174,7 +174,7 @@ def _column(cols: _Columns, key: str, pos: np.ndarray, n: int, notes: list[str],
     kind = next(iter(types)) if len(types) == 1 else "string"
     if len(types) > 1:
         notes.append(f"attribute {name!r} has several XES types ({', '.join(sorted(types))}); read as text")
-    typed = _typed(values, kind)
+    typed = typed_values(values, kind)
     if typed is None:
         typed = values
         if kind in ("int", "float", "boolean", "date"):
@@ -187,7 +187,7 @@ def _column(cols: _Columns, key: str, pos: np.ndarray, n: int, notes: list[str],
     return typed.take(pa.array(index, mask=index < 0))
 
 
-def _typed(values: pa.Array, kind: str) -> pa.Array | None:
+def typed_values(values: pa.Array, kind: str) -> pa.Array | None:
     """The values converted to the XES type, or None when some do not convert."""
     try:
         if kind == "int":

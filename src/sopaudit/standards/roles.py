@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from sopaudit.calendar.workdays import _parse_date_text, resolve_tz
+from sopaudit.calendar.workdays import parse_date_text, resolve_tz
 from sopaudit.core.columns import RESOURCE, ROW, TIME
 from sopaudit.core.errors import InputFileError
 from sopaudit.core.textfile import csv_table, read_small_table_text, yaml_list
@@ -100,7 +100,7 @@ def load_role_assignments(path: str | Path, sop: SOP | None = None) -> pd.DataFr
 def _date(path: Path, line: int, raw: str | None, what: str) -> dt.date | None:
     if raw is None or not str(raw).strip():
         return None
-    day = _parse_date_text(str(raw))
+    day = parse_date_text(str(raw))
     if day is None:
         raise InputFileError(f"{path}, line {line}: {what} {raw!r} is not a date; {_DATE_HINT}")
     return day
@@ -231,7 +231,7 @@ def _date_column(values: pd.Series, what: str) -> pd.Series:
         if v is None or pd.isna(v) or (isinstance(v, str) and not v.strip()):
             return pd.NaT
         if isinstance(v, str):
-            day = _parse_date_text(v)
+            day = parse_date_text(v)
             if day is None:
                 raise ValueError(f"role assignments: {what} {v!r} is not a date; {_DATE_HINT}")
             return pd.Timestamp(day)
