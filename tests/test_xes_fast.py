@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+
 import pytest
 
 from sopaudit.ingest.xes import read_xes
@@ -147,3 +149,50 @@ def test_a_damaged_head_or_text_after_the_log_is_left_to_the_parsers(tmp_path):
         path.write_text(text, encoding="utf-8")
         data = path.read_bytes()
         assert read_plain(data, data.find(b"<trace")) is None
+
+
+def test_every_public_xes_read_in_two_pieces_reads_as_expat_reads_it():
+    logs = sorted(DATASETS.glob("*/*.xes*")) if DATASETS.exists() else []
+    if not logs:
+        pytest.skip(f"public datasets folder {DATASETS} is absent")
+    for path in logs:
+        data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+        plain = read_plain(data, data.find(b"<trace"), piece_bytes=1)  # cut after the trace in the middle
+        ref, _ = read_xes(path)
+        assert plain is not None and plain.schema == ref.schema and plain.equals(ref), path.name
+
+
+def _trace(case: str, *events: str, head: str = "") -> str:
+    return f'<trace><string key="concept:name" value="{case}"/>{head}{"".join(events)}</trace>\n'
+
+
+def test_keys_first_seen_in_the_second_piece_come_last_and_are_missing_before(tmp_path):
+    first = "".join(_trace(f"c{i}", _event("A"), _event("B")) for i in range(30))
+    second = "".join(_trace(f"d{i}", _event("A", extra='<int key="n" value="3"/>'),
+                            head='<string key="office" value="X"/>') for i in range(30))
+    path = _log(tmp_path, first + second)
+    data = path.read_bytes()
+    start = data.find(b"<trace")
+    cut = data.find(b"</trace>", start + (data.rfind(b"</log") - start) // 2)
+    assert data.find(b"</trace>", cut + 1) < data.find(b"d0")  # the cut falls among the first traces
+    plain = read_plain(data, start, piece_bytes=1)
+    ref, _ = read_xes(path)
+    assert plain.schema.names == ["concept:name", "time:timestamp", "n", "case:concept:name", "case:office"]
+    assert plain.schema == ref.schema and plain.equals(ref)
+    assert plain.column("n").to_pylist() == [None] * 60 + [3] * 30
+
+
+def test_a_key_of_two_types_in_two_pieces_or_a_cut_inside_a_value_is_left_to_the_parsers(tmp_path):
+    ints = "".join(_trace(f"c{i}", _event("A", extra='<int key="n" value="3"/>')) for i in range(20))
+    floats = "".join(_trace(f"d{i}", _event("A", extra='<float key="n" value="3.5"/>')) for i in range(20))
+    data = _log(tmp_path, ints + floats).read_bytes()
+    assert read_plain(data, data.find(b"<trace"), piece_bytes=1) is None  # expat reads `n` as text
+    assert read_plain(data, data.find(b"<trace")) is None  # and so does the whole-file scan
+    # A value holding `</trace>` in the middle of the file: not plain (a `<` in a value), in pieces or not.
+    half = "".join(_trace(f"c{i}", _event("A")) for i in range(20))
+    data = _log(tmp_path, half + _trace("x", _event("A</trace>" * 40)) + half).read_bytes()
+    start, value = data.find(b"<trace"), data.find(b'"A</trace>')
+    cut = data.find(b"</trace>", start + (data.rfind(b"</log") - start) // 2)
+    assert value < cut < data.find(b'"', value + 1)  # the cut falls inside the value
+    assert read_plain(data, data.find(b"<trace"), piece_bytes=1) is None
+    assert read_plain(data, data.find(b"<trace")) is None

@@ -17,6 +17,7 @@ outside events and trace heads, bytes that are not UTF-8, or a value its type do
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from xml.parsers import expat
 
 import numpy as np
@@ -29,6 +30,9 @@ _TAIL = re.compile(rb"</log\s*>\s*")
 _SPECIAL = np.zeros(256, dtype=bool)
 _SPECIAL[[9, 10, 13, 60]] = True  # tab, line feed, carriage return, <
 _TAGS = (b"string", b"date", b"int", b"float", b"boolean", b"id")
+# The one form of date both this reader and rustxes read as the expat reader does: a zone, at
+# most microseconds.
+DATE_FORM = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?(?:Z|[+-]\d\d:\d\d)"
 
 
 def _words(data: bytes) -> np.ndarray:
@@ -57,11 +61,13 @@ def _is(word: np.ndarray, text: bytes) -> np.ndarray:
 
 
 def _typed_fast(values: pa.Array, kind: str) -> pa.Array | None:
-    """`xes.typed_values`, with dates in the scanned form (`2024-03-04T08:00:00.5+07:00`) cast by Arrow's
-    ISO 8601 parser: the same instants (tests/test_xes_fast.py), without a parse per distinct
-    value. Arrow refuses what that parser reads (an offset of +24:00) and reads a year 0000
-    that it refuses: those go to it."""
+    """`xes.typed_values`, with dates in `DATE_FORM` (`2024-03-04T08:00:00.5+07:00`; None when one is
+    not) cast by Arrow's ISO 8601 parser: the same instants (tests/test_xes_fast.py), without a
+    parse per distinct value. Arrow refuses what that parser reads (an offset of +24:00) and
+    reads a year 0000 that it refuses: those go to it."""
     if kind == "date":
+        if not pc.all(pc.match_substring_regex(values, f"^{DATE_FORM}$"), min_count=0).as_py():
+            return None
         try:
             utc = pc.cast(values, pa.timestamp("us", tz="UTC"))
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -90,16 +96,38 @@ def _head_ok(head: bytes) -> bool:
     return True
 
 
-def read_plain(data: bytes, start: int) -> pa.RecordBatch | None:
+PIECE_BYTES = 32 << 20  # a file larger than this is scanned in two pieces, one per thread
+
+
+def read_plain(data: bytes, start: int, piece_bytes: int = PIECE_BYTES) -> pa.RecordBatch | None:
     """The events of an XES file (`start`: its first `<trace`), as `xes.read_xes` gives them; None
-    when the file is not in the plain shape (module text). Every date must already be in the one
-    form the fast path's scan checks (`_BAD_VALUE`)."""
+    when the file is not in the plain shape (module text).
+
+    A large file is scanned in two pieces cut after a `</trace>`, at the same time (numpy and
+    Arrow release the GIL for their loops over the bytes); each piece is checked as the whole file
+    would be, so a cut that is not a real trace end (inside a value) makes a piece fail."""
     arr = np.frombuffer(data, dtype=np.uint8)
     end = data.rfind(b"</log")
     if (end < start or data.find(b"&", start) >= 0 or not _TAIL.fullmatch(data, end)
             or data.find(b"<event", 0, start) >= 0 or not _head_ok(data[:start])):
         return None  # references, a truncated file, text after the log, an event before the traces
     words = _words(data)
+    cut = data.find(b"</trace>", start + (end - start) // 2) if end - start > piece_bytes else -1
+    if cut < 0:
+        pieces = [_scan(data, arr, words, start, end)]
+    else:
+        cut += len(b"</trace>")
+        with ThreadPoolExecutor(2, thread_name_prefix="sopaudit-xes") as pool:
+            pieces = list(pool.map(lambda r: _scan(data, arr, words, *r), [(start, cut), (cut, end)]))
+    if any(p is None for p in pieces):
+        return None
+    return _joined(pieces)
+
+
+def _scan(data: bytes, arr: np.ndarray, words: np.ndarray, start: int, end: int) -> tuple[int, list, list] | None:
+    """The traces in data[start:end]: its number of events, its event columns and its trace (case)
+    columns, each a list of (key, XES tag, typed values per event) in the order of the keys' first
+    appearance; None when the piece is not in the plain shape."""
     lt = _positions(arr, start, end, ord("<"))
     w = words[lt + 1]
     delim = arr[lt + 6]
@@ -173,9 +201,10 @@ def read_plain(data: bytes, start: int) -> pa.RecordBatch | None:
         if (sel != sel[0]).any():
             return None  # the scan let no key have two types; be sure
         tags[int(k)] = _TAGS[sel[0]].decode()
-    cols: list[tuple[str, pa.Array]] = []
     n_traces = int(trace_open.sum())
-    for level, rows, n, prefix in ((a_event, event_row, n_events, ""), (~a_event, trace_row, n_traces, "case:")):
+    levels: tuple[int, list, list] = (n_events, [], [])
+    for cols, level, rows, n, trace in ((levels[1], a_event, event_row, n_events, False),
+                                        (levels[2], ~a_event, trace_row, n_traces, True)):
         order, first = np.unique(key_of[level], return_index=True)
         for k in order[np.argsort(first)]:
             sel = level & (key_of == k)
@@ -187,9 +216,34 @@ def read_plain(data: bytes, start: int) -> pa.RecordBatch | None:
                 return None
             index = np.full(n, -1, dtype=np.int64)
             index[at] = np.arange(len(at))
-            if prefix:
+            if trace:
                 index = index[event_trace]
             column = typed if (index >= 0).all() and (np.diff(index) == 1).all() else \
                 typed.take(pa.array(index, mask=index < 0))
-            cols.append((prefix + names[int(k)], column))
-    return pa.RecordBatch.from_arrays([c for _, c in cols], names=[n for n, _ in cols])
+            cols.append((names[int(k)], tags[int(k)], column))
+    return levels
+
+
+def _joined(pieces: list[tuple[int, list, list]]) -> pa.RecordBatch | None:
+    """The pieces' columns as one batch: event columns, then `case:` columns, each in the order of
+    first appearance in the file (a key first seen in a later piece comes after the earlier
+    pieces' keys), missing where a piece lacks the key. None when a key has two XES types (read
+    apart, the pieces could not see it)."""
+    lengths = [p[0] for p in pieces]
+    names, arrays = [], []
+    for level, prefix in ((1, ""), (2, "case:")):
+        tags: dict[str, str] = {}
+        for piece in pieces:
+            for key, tag, _ in piece[level]:
+                if tags.setdefault(key, tag) != tag:
+                    return None
+        for key in tags:
+            parts = []
+            for piece, n in zip(pieces, lengths):
+                found = [c for k, _, c in piece[level] if k == key]
+                parts.append(found[0] if found else None)
+            kind = next(c.type for c in parts if c is not None)
+            parts = [c if c is not None else pa.nulls(n, kind) for c, n in zip(parts, lengths)]
+            names.append(prefix + key)
+            arrays.append(parts[0] if len(parts) == 1 else pa.concat_arrays(parts))
+    return pa.RecordBatch.from_arrays(arrays, names=names)

@@ -36,7 +36,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sopaudit.ingest.xes_arrays import read_plain
+from sopaudit.ingest.xes_arrays import DATE_FORM, read_plain
 
 TAGS = rb"(?:string|date|int|float|boolean|id)"
 _UNSAFE_DECL = re.compile(rb"<!DOCTYPE|<!ENTITY", re.I)
@@ -53,7 +53,7 @@ _BAD_VALUE = {
     b"int": re.compile(rb"<int\s[^>]*value=\"(?![-+]?\d{1,18}\")"),
     b"float": re.compile(rb"<float\s[^>]*value=\"(?![-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?\")"),
     b"boolean": re.compile(rb"<boolean\s[^>]*value=\"(?!(?:true|false)\")"),
-    b"date": re.compile(rb"<date\s[^>]*value=\"(?!\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?(?:Z|[+-]\d\d:\d\d)\")"),
+    b"date": re.compile(rb"<date\s[^>]*value=\"(?!" + DATE_FORM.encode() + rb"\")"),
 }
 MAX_BYTES = 3 << 30  # larger files are read in a stream by expat rather than held in memory twice
 
@@ -151,10 +151,10 @@ def read_xes_fast(path: Path) -> tuple[pa.RecordBatch, list[str]] | None:
     data = _read_bytes(path)
     if data is None:
         return None
-    # The plain shape (xes_arrays.py checks it itself) needs only the declarations and the dates
-    # checked here: the rest of the scan is for rustxes.
+    # The plain shape (xes_arrays.py checks it itself) needs only the declarations checked here:
+    # the rest of the scan is for rustxes.
     start = data.find(b"<trace")
-    if _declarations_ok(data) and start >= 0 and not _BAD_VALUE[b"date"].search(data, start):
+    if _declarations_ok(data) and start >= 0:
         plain = read_plain(data, start)
         if plain is not None:
             return plain, []
