@@ -57,7 +57,7 @@ def report(label: str, seconds: float, records: list[dict]) -> None:
     events = sum((r.get("metrics") or {}).get("events") or 0 for r in records)
     workers: dict = {}
     for r in records:
-        for w in [r.get("worker")] + [p.get("worker") for p in r.get("partitions", [])]:
+        for w in [r.get("worker"), (r.get("split") or {}).get("worker")] + [p.get("worker") for p in r.get("partitions", [])]:
             if w:
                 workers[(w["host"], w["pid"])] = max(workers.get((w["host"], w["pid"]), 0), w["peak_rss_mb"])
     peaks = ", ".join(f"{v:,.0f}" for v in sorted(workers.values(), reverse=True))

@@ -118,6 +118,7 @@ def test_batch_on_pool_and_dask_gives_identical_reports(logs, tmp_path):
     parts = doc["audits"][3]
     assert sorted(p["partition"] for p in parts["partitions"]) == [0, 1, 2]
     assert sum(p["events"] for p in parts["partitions"]) == doc["audits"][0]["metrics"]["events"]
+    assert parts["split"]["events"] == doc["audits"][0]["metrics"]["events"]  # the log was read once
     whole = {k.split("/")[1]: v for k, v in pool_csv.items() if k.startswith("office_a/")}
     merged = {k.split("/")[1]: v for k, v in pool_csv.items() if k.startswith("office_a_parts/")}
     assert whole == merged and len(whole) == 5
@@ -300,6 +301,7 @@ def test_partitions_merge_into_the_whole_logs_audit_with_open_cases(tmp_path, mi
         load_parts,
         merge_results,
         partition_numbers,
+        split_log,
     )
     from sopaudit.batch.plan import AuditJob
     from sopaudit.report import write_report
@@ -318,7 +320,10 @@ def test_partitions_merge_into_the_whole_logs_audit_with_open_cases(tmp_path, mi
                    partitions=3, open_days=80)
     parts_dir = tmp_path / "parts"
     parts_dir.mkdir()
+    assert split_log(job, str(parts_dir)) == len(log)  # the log read once, its events handed to the parts
     assert sum(audit_partition(job, p, str(parts_dir)) for p in range(3)) == len(log)
+    assert sorted(f.name for f in parts_dir.iterdir()) == ["part-0000.pickle", "part-0001.pickle",
+                                                           "part-0002.pickle", "whole.pickle"]
     results, ranks, info, calendar = load_parts(parts_dir, 3)
     merged = merge_results(results, ranks, calendar)
     read = sa.read_log(path)
@@ -334,3 +339,19 @@ def test_partitions_merge_into_the_whole_logs_audit_with_open_cases(tmp_path, mi
     own_end = [sa.audit(read[number == p], mini_sop, processes=1, open_days=80).metrics["incomplete_cases"]
                for p in range(3)]
     assert sum(own_end) != whole.metrics["incomplete_cases"]
+
+
+def test_a_partitioned_audit_of_an_unreadable_log_fails_once_and_leaves_no_parts(logs, tmp_path):
+    shutil.copy(logs / "broken.csv", tmp_path / "broken.csv")
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(f"defaults:\n  sop: {PASSPORT_SOP}\n  formats: csv\naudits:\n"
+                    "  - name: whole\n    log: broken.csv\n"
+                    "  - name: parts\n    log: broken.csv\n    partitions: 4\n", encoding="utf-8")
+    code, output = run("batch", plan, "-o", tmp_path / "out", "--workers", 1)
+    assert code == 1, output
+    whole, parts = batch_json(tmp_path / "out")["audits"]
+    assert whole["status"] == parts["status"] == "failed"
+    # The split task read the log once and failed with the message a single audit gives; no part ran.
+    assert parts["error"] == whole["error"].replace(":5:5: audit 'whole'", ":7:5: audit 'parts'")
+    assert "broken.csv" in parts["error"] and parts["partitions"] == [] and "split" not in parts
+    assert sorted(p.name for p in (tmp_path / "out").iterdir() if "parts" in p.name) == []

@@ -1,13 +1,14 @@
 """One large log audited as `partitions:` groups of its cases, in parallel, merged into the one
 report the whole log gives.
 
-A case belongs to partition crc32(case id) mod K, whatever the machine or the executor. Each
-partition task reads the log, keeps its cases and audits them with the whole log's end (for
-the open-case rule); the audit's findings are per case and its metrics add up (alignment
-costs are summed, not fitness values averaged), so the merge rebuilds exactly the tables of an
-audit of the whole log: cases and events in the same order, variants renumbered over the
-whole log, step counts summed, the per-step times measured again on the merged events. Parts
-are handed over as pickles in a private folder beside the report (the workers share OUT).
+A case belongs to partition crc32(case id) mod K, whatever the machine or the executor. One
+split task reads the log once and writes each partition's events, with the whole log's end (for
+the open-case rule) and case order; each partition task audits its events; the audit's findings
+are per case and its metrics add up (alignment costs are summed, not fitness values averaged),
+so the merge rebuilds exactly the tables of an audit of the whole log: cases and events in the
+same order, variants renumbered over the whole log, step counts summed, the per-step times
+measured again on the merged events. Events and parts are handed over as pickles in a private
+folder beside the report (the workers share OUT).
 """
 
 from __future__ import annotations
@@ -42,25 +43,58 @@ def part_path(parts_dir: str | Path, p: int) -> Path:
     return Path(parts_dir) / f"part-{p:04d}.pickle"
 
 
-def audit_partition(job: AuditJob, p: int, parts_dir: str) -> int:
-    """Audit partition `p` of the job's log into parts_dir; returns its number of events."""
+def events_path(parts_dir: str | Path, p: int) -> Path:
+    return Path(parts_dir) / f"events-{p:04d}.pickle"
+
+
+def whole_path(parts_dir: str | Path) -> Path:
+    return Path(parts_dir) / "whole.pickle"
+
+
+def split_log(job: AuditJob, parts_dir: str) -> int:
+    """Read the job's log once and write each partition's events into parts_dir, with what every
+    partition shares (the SOP, calendar and the whole log's end) and, for the merge, the log's
+    LogInfo; returns the number of events."""
     sop, log, info, calendar = read_inputs(job.log, job.sop, _mapping(job), job.tz, job.closures,
                                            job.cuti_bersama_working, job_filter(job))
+    _dump(whole_path(parts_dir), {"info": info, "calendar": calendar})
     end = log[TIME].max()
     # The whole log's case order (the order an audit of the whole log lists its cases in).
     order = log[[CASE, TIME, ROW]].sort_values([CASE, TIME, ROW], kind="mergesort")[CASE].astype("string")
     rank = pd.Series(np.arange(order.nunique()), index=pd.unique(order))
-    part = log[partition_numbers(log[CASE], job.partitions) == p].copy()
-    del log, order  # the audit below holds only this partition's events
+    del order
+    number = partition_numbers(log[CASE], job.partitions)
+    for p in range(job.partitions):
+        part = log[number == p]
+        ranks = rank.reindex(pd.unique(part[CASE].astype("string"))) if len(part) else rank.iloc[:0]
+        _dump(events_path(parts_dir, p), {"events": part, "sop": sop, "calendar": calendar, "end": end,
+                                         "rank": ranks})
+    return len(log)
+
+
+def audit_partition(job: AuditJob, p: int, parts_dir: str) -> int:
+    """Audit partition `p` (its events written by `split_log`) into parts_dir; returns its number
+    of events."""
+    given = _load(events_path(parts_dir, p))
+    events_path(parts_dir, p).unlink()  # its events are held here now
+    part = given["events"]
     result = None
     if len(part):
-        result = audit(part, sop, calendar=calendar, processes=1, accepted=job.accepted, roles=job.roles,
-                       open_days=job.open_days, log_end=end)
-    ranks = rank.reindex(pd.unique(part[CASE].astype("string"))) if len(part) else rank.iloc[:0]
-    with open(part_path(parts_dir, p), "wb") as fh:
-        pickle.dump({"result": result, "info": info, "calendar": calendar, "rank": ranks}, fh,
-                    protocol=pickle.HIGHEST_PROTOCOL)
+        result = audit(part, given["sop"], calendar=given["calendar"], processes=1, accepted=job.accepted,
+                       roles=job.roles, open_days=job.open_days, log_end=given["end"])
+    _dump(part_path(parts_dir, p), {"result": result, "rank": given["rank"]})
     return len(part)
+
+
+def _dump(path: Path, value: dict) -> None:
+    with open(path, "wb") as fh:
+        pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _load(path: Path) -> dict:
+    # Our own files, written a moment ago by the tasks of this audit.
+    with open(path, "rb") as fh:
+        return pickle.load(fh)  # noqa: S301
 
 
 def _mapping(job: AuditJob) -> dict:
@@ -70,16 +104,14 @@ def _mapping(job: AuditJob) -> dict:
 
 def load_parts(parts_dir: str | Path, k: int) -> tuple[list[AuditResult], pd.Series, object, object]:
     """The partition results (the non-empty ones), the case ranks, LogInfo and calendar."""
-    results, ranks, info, calendar = [], [], None, None
+    results, ranks = [], []
     for p in range(k):
-        # Our own files, written a moment ago by the partition tasks of this audit.
-        with open(part_path(parts_dir, p), "rb") as fh:
-            part = pickle.load(fh)  # noqa: S301
-        info, calendar = part["info"], part["calendar"]
+        part = _load(part_path(parts_dir, p))
         ranks.append(part["rank"])
         if part["result"] is not None:
             results.append(part["result"])
-    return results, pd.concat(ranks), info, calendar
+    whole = _load(whole_path(parts_dir))
+    return results, pd.concat(ranks), whole["info"], whole["calendar"]
 
 
 def _sum_numeric(frames: list[pd.DataFrame], key: str) -> pd.DataFrame:

@@ -3,8 +3,9 @@
 Each audit is `run_job(job, out)`, a plain function of plain values: it runs the single-audit
 path (`sopaudit.auditing.files.audit_files`) into a temporary folder that replaces OUT/<name>
 when the report is complete, and returns a record (status, error, metrics). A failing audit is
-a record with its error; it never stops the others. An audit with `partitions: K` is K
-`run_partition` tasks and then one `merge_job` (batch/partition.py). Records come back in plan
+a record with its error; it never stops the others. An audit with `partitions: K` is one
+`run_split` task (reading the log once), K `run_partition` tasks and then one `merge_job`
+(batch/partition.py). Records come back in plan
 order whatever order the workers finish in, so the batch's outputs do not depend on the
 executor.
 """
@@ -91,6 +92,19 @@ def run_job(job: AuditJob, out_root: str, fprint: str | None = None) -> dict:
         open_days=job.open_days))
 
 
+def run_split(job: AuditJob, parts_dir: str) -> dict:
+    """Read the log of a partitioned audit and write its partitions' events; {"events",
+    "seconds", "worker"} or {"error"}."""
+    from sopaudit.batch.partition import split_log
+
+    started = time.time()
+    try:
+        events = split_log(job, parts_dir)
+    except Exception as exc:
+        return {"error": _error(job, exc)}
+    return {"events": events, "seconds": round(time.time() - started, 3), "worker": _worker()}
+
+
 def run_partition(job: AuditJob, p: int, parts_dir: str) -> dict:
     """Audit partition `p` of a partitioned audit; {"events", "seconds", "worker"} or {"error"}."""
     from sopaudit.batch.partition import audit_partition
@@ -139,8 +153,8 @@ def execute(jobs: list[AuditJob], out_root: Path, *, workers: int = 1, scheduler
             on_done: Callable[[dict], None] | None = None) -> list[dict]:
     """Run `jobs` and return their records in the order of `jobs`.
 
-    An audit with `partitions: K` is K partition tasks, then one merge task once all of them
-    are done; the others are one task each. Tasks go to a local process pool (workers > 1),
+    An audit with `partitions: K` is a split task, then K partition tasks, then one merge task
+    once all of them are done; the others are one task each. Tasks go to a local process pool (workers > 1),
     to a Dask cluster (`scheduler`), or run one after another in this process."""
     fingerprints = fingerprints or {}
     on_done = on_done or (lambda r: None)
@@ -155,6 +169,7 @@ def execute(jobs: list[AuditJob], out_root: Path, *, workers: int = 1, scheduler
         backend = _InProcessBackend()
     records: dict[str, dict] = {}
     parts: dict[str, list[dict]] = {}
+    split: dict[str, dict] = {}
     pending: dict = {}
     out = str(out_root)
     try:
@@ -164,9 +179,8 @@ def execute(jobs: list[AuditJob], out_root: Path, *, workers: int = 1, scheduler
                 parts_dir = Path(out_root) / f"{PARTIAL}{uuid.uuid4().hex[:12]}-parts-{job.name}"
                 parts_dir.mkdir(parents=True)
                 parts[job.name] = []
-                for p in range(job.partitions):
-                    fut = backend.submit(run_partition, job, p, str(parts_dir), key=f"{job.name}-part{p}")
-                    pending[fut] = ("part", job, str(parts_dir))
+                fut = backend.submit(run_split, job, str(parts_dir), key=f"{job.name}-split")
+                pending[fut] = ("split", job, str(parts_dir))
             else:
                 pending[backend.submit(run_job, job, out, fp, key=job.name)] = ("audit", job, None)
         while pending:
@@ -178,6 +192,14 @@ def execute(jobs: list[AuditJob], out_root: Path, *, workers: int = 1, scheduler
                 except Exception as exc:  # the worker died (killed, out of memory) or was lost
                     value = {"error": f"{job.where}: audit '{job.name}': the worker running it was lost "
                                       f"({type(exc).__name__}: {exc})"}
+                if kind == "split" and not value.get("error"):
+                    split[job.name] = value
+                    for p in range(job.partitions):
+                        fut = backend.submit(run_partition, job, p, parts_dir, key=f"{job.name}-part{p}")
+                        pending[fut] = ("part", job, parts_dir)
+                    continue
+                if kind == "split":
+                    shutil.rmtree(parts_dir, ignore_errors=True)
                 if kind == "part":
                     parts[job.name].append(value)
                     if len(parts[job.name]) < job.partitions:
@@ -196,6 +218,8 @@ def execute(jobs: list[AuditJob], out_root: Path, *, workers: int = 1, scheduler
                 if job.name in parts:
                     value["partitions"] = sorted((v for v in parts[job.name] if not v.get("error")),
                                                  key=lambda v: v["partition"])
+                    if job.name in split:
+                        value["split"] = split[job.name]
                 records[job.name] = value
                 on_done(value)
     finally:
