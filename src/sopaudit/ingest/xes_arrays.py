@@ -41,10 +41,18 @@ def _words(data: bytes) -> np.ndarray:
     return np.ndarray(shape=(max(len(data) - 7, 0),), dtype="<u8", buffer=data, strides=(1,))
 
 
-def _positions(arr: np.ndarray, start: int, end: int, byte: int, step: int = 1 << 25) -> np.ndarray:
-    """Where `byte` occurs in arr[start:end], a slice at a time (no boolean copy of the file)."""
-    parts = [np.flatnonzero(arr[lo:min(lo + step, end)] == byte) + lo for lo in range(start, end, step)]
-    return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+def _positions(arr: np.ndarray, start: int, end: int, step: int = 1 << 22) -> tuple[np.ndarray, np.ndarray]:
+    """Where `<` and where `"` occur in arr[start:end]: a slice at a time, compared into one
+    reused buffer (fresh memory is what costs most here: each new page is a fault)."""
+    found: tuple[list, list] = ([], [])
+    buf = np.empty(min(step, max(end - start, 0)), dtype=bool)
+    for lo in range(start, end, step):
+        chunk = arr[lo:min(lo + step, end)]
+        same = buf[:len(chunk)]
+        for byte, into in ((ord("<"), found[0]), (ord('"'), found[1])):
+            np.equal(chunk, byte, out=same)
+            into.append(np.flatnonzero(same) + lo)
+    return tuple(np.concatenate(f) if f else np.empty(0, dtype=np.int64) for f in found)
 
 
 def _text_bytes(x: pa.StringArray) -> np.ndarray:
@@ -55,9 +63,12 @@ def _text_bytes(x: pa.StringArray) -> np.ndarray:
     return np.frombuffer(x.buffers()[2], dtype=np.uint8)[:end]
 
 
-def _is(word: np.ndarray, text: bytes) -> np.ndarray:
-    mask = np.uint64((1 << (8 * len(text))) - 1)
-    return (word & mask) == np.uint64(int.from_bytes(text, "little"))
+def _is(word: np.ndarray, text: bytes, scratch: np.ndarray | None = None) -> np.ndarray:
+    """Whether each word starts with `text` (`scratch`: a buffer like `word` for the masked words)."""
+    value = np.uint64(int.from_bytes(text, "little"))
+    if len(text) == 8:
+        return word == value
+    return np.bitwise_and(word, np.uint64((1 << (8 * len(text))) - 1), out=scratch) == value
 
 
 def _typed_fast(values: pa.Array, kind: str) -> pa.Array | None:
@@ -128,15 +139,17 @@ def _scan(data: bytes, arr: np.ndarray, words: np.ndarray, start: int, end: int)
     """The traces in data[start:end]: its number of events, its event columns and its trace (case)
     columns, each a list of (key, XES tag, typed values per event) in the order of the keys' first
     appearance; None when the piece is not in the plain shape."""
-    lt = _positions(arr, start, end, ord("<"))
+    lt, quotes = _positions(arr, start, end)
     w = words[lt + 1]
+    scratch = np.empty_like(w)
     delim = arr[lt + 6]
     after_name = np.isin(delim, np.frombuffer(b" \t\n\r>/", dtype=np.uint8))
-    trace_open = _is(w, b"trace") & after_name
-    event_open = _is(w, b"event") & after_name
+    trace_open = _is(w, b"trace", scratch) & after_name
+    event_open = _is(w, b"event", scratch) & after_name
     self_closed = event_open & (delim == ord("/"))
-    event_close = _is(w, b"/event>") | self_closed
-    trace_close = _is(w, b"/trace>")
+    event_close = _is(w, b"/event>", scratch) | self_closed
+    trace_close = _is(w, b"/trace>", scratch)
+    del scratch
     kind = np.full(len(lt), -1, dtype=np.int8)
     for k, tag in enumerate(_TAGS):
         kind[_is(w, (tag + b' key="')[:8])] = k
@@ -146,7 +159,7 @@ def _scan(data: bytes, arr: np.ndarray, words: np.ndarray, start: int, end: int)
     # The tags nest as XES does: traces in the log, events in traces, attributes in either.
     t_step = trace_open.astype(np.int8) - trace_close
     e_step = event_open.astype(np.int8) - event_close
-    t_depth, e_depth = np.cumsum(t_step), np.cumsum(e_step)
+    t_depth, e_depth = np.cumsum(t_step, dtype=np.int32), np.cumsum(e_step, dtype=np.int32)
     markers = event_open | event_close
     if (t_depth.min(initial=0) < 0 or t_depth.max(initial=0) > 1 or e_depth.min(initial=0) < 0
             or e_depth.max(initial=0) > 1 or (len(lt) and (t_depth[-1] or e_depth[-1]))
@@ -155,17 +168,18 @@ def _scan(data: bytes, arr: np.ndarray, words: np.ndarray, start: int, end: int)
         return None
     a = np.flatnonzero(attr)
     a_event = e_depth[a] == 1
-    ev_open_n = np.cumsum(event_open)
+    ev_open_n = np.cumsum(event_open, dtype=np.int32)
     n_events = int(ev_open_n[-1]) if len(lt) else 0
     event_row = ev_open_n[a] - 1
-    trace_row = np.cumsum(trace_open)[a] - 1
-    event_trace = (np.cumsum(trace_open) - 1)[event_open]
+    traces_open = np.cumsum(trace_open, dtype=np.int32) - 1
+    trace_row = traces_open[a]
+    event_trace = traces_open[event_open]
+    del ev_open_n, traces_open, t_depth, e_depth, t_step, e_step
     # Spans: key from after `key="` to the next quote, then exactly ` value="`, the value to the
     # next quote, then `/>`.
     tag_len = np.array([len(t) for t in _TAGS], dtype=np.int64)[kind[a]]
     pos = lt[a]
     ks = pos + 1 + tag_len + len(' key="')
-    quotes = _positions(arr, start, end, ord('"'))
     qi = np.searchsorted(quotes, ks)
     if (qi + 2 >= len(quotes)).any():
         return None
