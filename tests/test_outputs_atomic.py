@@ -44,7 +44,7 @@ def test_failed_report_leaves_no_file_and_keeps_the_earlier_one(results, tmp_pat
         raise RuntimeError("killed while writing the workbook")
 
     monkeypatch.setattr("sopaudit.report.xlsx.write_xlsx", broken)  # imported on use
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="killed while writing the workbook"):  # from the writer's thread
         clean.write(out, lang="id")
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # the earlier run, untouched
     with pytest.raises(RuntimeError):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from sopaudit.core import progress
@@ -99,8 +99,8 @@ def _write(result, out: Path, formats: tuple[str, ...], lang: str, advance) -> d
     writers = {"xlsx": _write_xlsx, "html": _write_html, "csv": _write_csvs, "json": _write_json}
     with ThreadPoolExecutor(2, thread_name_prefix="sopaudit-report") as pool:
         jobs = {f: pool.submit(writers[f], result, out, lang) for f in writers if f in formats}
-        for job in jobs.values():
-            job.add_done_callback(lambda _: advance(1))
+        for _ in as_completed(jobs.values()):
+            advance(1)  # here, not in the writers' threads: a notebook's bar is updated from this one
     written: dict[str, Path] = {}
     for f in ("csv", "json", "xlsx", "html"):  # the order of the returned names
         if f in jobs:
