@@ -384,3 +384,15 @@ def test_hostile_activity_name_is_escaped() -> None:
     assert "<script" not in svg
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in svg
     ET.fromstring(svg)
+
+
+def test_the_case_and_time_order_without_a_sort_is_the_sorted_order():
+    rng = np.random.default_rng(7)
+    for trial in range(300):
+        n = int(rng.integers(0, 40))
+        cases = np.sort(rng.integers(0, 6, n)) if trial % 2 else rng.integers(0, 6, n)
+        times = rng.integers(0, 5, n)  # many ties: those keep their row order
+        if trial % 3 == 0:  # in case and time order already: the shortcut is taken
+            order = np.lexsort((times, cases))
+            cases, times = cases[order], times[order]
+        assert np.array_equal(D._case_time_order(cases, times), np.lexsort((times, cases)))
