@@ -53,7 +53,10 @@ def label_warnings(log: pd.DataFrame, sop: SOP) -> list[dict]:
     Each warning is a dict with `code`, `step`, `label`, `similarity`, `events` and an English
     `message` (the report words it in its language)."""
     aliases = sop.alias_map()
-    counts = log[ACTIVITY].astype("string").value_counts(dropna=True)
+    # counted as recorded (a categorical: one count per category), then by their text
+    counts = log[ACTIVITY].value_counts(dropna=True)
+    counts = counts[counts > 0]
+    counts = counts.set_axis(counts.index.astype("string")).groupby(level=0, sort=False).sum()
     matched = {lab for lab in counts.index if lab in aliases}
     used_steps = {aliases[lab] for lab in matched}
     unmatched = [lab for lab in counts.index if lab not in aliases]
