@@ -165,13 +165,14 @@ def audit(
     # rows of these cases could not be read: a finding may come from the export, not the service
     deviations["evidence_incomplete"] = deviations["case_id"].isin(set(map(str, info.rejected_cases)))
 
-    cases = _cases_table(events, traces, case_vid, by_id, deviations, service)
+    paths = [" → ".join(v) for v in variant_list]
+    cases = _cases_table(events, traces, case_vid, by_id, paths, deviations, service)
     unjudged = np.isin(case_vid, unaligned_ids)
     cases.loc[unjudged, ["status", "conforming"]] = ["unaligned", False]
     steps = _steps_table(sop, case_vid, by_id, deviations, use_prefix, unfinished)
     variants = pd.DataFrame({
         "variant_id": np.arange(1, len(variant_list) + 1),
-        "variant": [" → ".join(v) for v in variant_list],
+        "variant": paths,
         "cases": np.bincount(case_vid, minlength=len(variant_list) + 1)[1:],
         "fitness": [aligned[v].fitness for v in variant_list],
     }).sort_values(["cases", "variant_id"], ascending=[False, True], kind="mergesort").reset_index(drop=True)
@@ -327,7 +328,7 @@ def sort_findings(dev: pd.DataFrame) -> pd.DataFrame:
     return dev[DEVIATION_COLUMNS + extra].reset_index(drop=True)
 
 
-def _cases_table(events, traces, case_vid, by_id, deviations, service) -> pd.DataFrame:
+def _cases_table(events, traces, case_vid, by_id, paths, deviations, service) -> pd.DataFrame:
     g = events.groupby(CASE, sort=True)
     fitness = np.array([0.0] + [a.fitness for a in by_id[1:]])
     ends = np.array([""] + [end_reached(a) for a in by_id[1:]], dtype=object)
@@ -356,8 +357,7 @@ def _cases_table(events, traces, case_vid, by_id, deviations, service) -> pd.Dat
     cases["conforming"] = (cases["n_deviations"] == 0) & ~cases["incomplete"]
     cases["status"] = np.select([cases["incomplete"], cases["conforming"]], ["incomplete", "conforming"],
                                 "deviating")
-    paths: dict[int, str] = {}  # cases of one variant share their trace tuple (_traces)
-    cases["path"] = [paths[id(v)] if id(v) in paths else paths.setdefault(id(v), " → ".join(v)) for v in traces]
+    cases["path"] = pd.Series(np.array([""] + paths, dtype=object)[case_vid], index=cases.index, dtype="str")
     # The first service standard of the SOP gives the case's service columns (all are in
     # AuditResult.service).
     first = service.drop_duplicates("case_id", keep="first").set_index("case_id") if len(service) else None
