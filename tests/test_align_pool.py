@@ -9,6 +9,7 @@ import pytest
 
 import sopaudit as sa
 from sopaudit.conform import align
+from sopaudit.core import cores
 from sopaudit.sop import compile_sop
 
 from conftest import PASSPORT_SOP
@@ -50,6 +51,25 @@ def test_pool_gives_the_same_alignments(work, monkeypatch):
 
 
 def test_no_pool_when_the_cores_are_busy(work, monkeypatch):
-    monkeypatch.setattr(align.os, "cpu_count", lambda: 2)
-    monkeypatch.setattr(align.os, "getloadavg", lambda: (2.5, 2.0, 2.0))  # both cores taken
+    monkeypatch.setattr(cores.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(cores.os, "getloadavg", lambda: (2.5, 2.0, 2.0))  # both cores taken
     assert align._pool_size(work[0], work[1], 2) == 1
+
+
+@pytest.mark.parametrize(("load", "most", "expected"), [
+    ((0.3, 0, 0), 2, 2),  # a quiet 2-core machine: this worker and one more
+    ((0.9, 0, 0), 4, 2),  # one core and a bit idle: one more, never a fraction
+    ((1.2, 0, 0), 2, 1),  # less than a core idle
+    ((7.0, 0, 0), 2, 1),  # overloaded: never below one
+    (None, 8, 2),  # no load average on this system: every core counts
+])
+def test_workers_count_only_idle_cores(monkeypatch, load, most, expected):
+    monkeypatch.setattr(cores.os, "cpu_count", lambda: 2)
+
+    def loadavg():
+        if load is None:
+            raise OSError("no load average")
+        return load
+
+    monkeypatch.setattr(cores.os, "getloadavg", loadavg)
+    assert cores.workers(most) == expected

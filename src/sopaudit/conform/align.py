@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from sopaudit.conform.bounded import check_bounded
 from sopaudit.conform.heuristic import Bound
 from sopaudit.conform.moves import LOG_COST, MODEL_COST, TAU_COST, Move
 from sopaudit.conform.search import AlignLimits, AlignmentLimitError, MoveTable, search
+from sopaudit.core.cores import workers
 from sopaudit.sop.compile import CompiledNet
 from sopaudit.sop.marking import MAX_MARKINGS, MarkingGraph
 
@@ -175,11 +175,7 @@ def _pool_size(variants: list[tuple[str, ...]], net: CompiledNet, processes: int
     with 1 process and 4.2 to 7.9 s with 2 on 2 cores at load 10). Each pool chunk explores the
     marking graph anew (the warm-up), so a pool saves (1 - 1/p) of the work per variant but costs
     the warm-up (chunks/p - 1) more times plus POOL_START_S."""
-    try:
-        idle = (os.cpu_count() or 1) - os.getloadavg()[0]
-    except (AttributeError, OSError):  # no load average on this system: trust the cores
-        idle = float(processes)
-    processes = min(processes, 1 + max(0, int(idle)))
+    processes = workers(processes)
     if processes <= 1:
         return 1
     sample = variants[:: max(1, len(variants) // 40)]
