@@ -57,7 +57,12 @@ def test_demo_tables_agree_with_summary(demo_dir):
     assert len(cases) == s["cases"] and int(cases["conforming"].sum()) == s["conforming_cases"]
     assert cases["status"].value_counts().to_dict() == {"conforming": 36, "deviating": 27}
     assert dev["kind"].value_counts().to_dict() == {k: v for k, v in s["deviations_by_kind"].items() if v}
-    assert {"case_id", "kind", "step", "detail", "event_row"} <= set(dev.columns)
+    # the columns docs/report-schema.md lists, in its order (no internal column such as the
+    # evidence events' positions)
+    assert list(dev.columns) == [
+        "case_id", "kind", "step", "step_name", "detail", "related", "expected_after", "event_row", "event_time",
+        "resource", "event_pos", "variant_id", "detail_code", "evidence_rows", "measured", "limit", "unit", "accepted",
+        "accepted_reason", "evidence_incomplete"]
     # Every finding on an executed event points at a row of the source file.
     src = pd.read_csv(DEMO_LOG)
     with_row = dev.dropna(subset=["event_row"])

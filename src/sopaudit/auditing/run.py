@@ -298,7 +298,9 @@ def _with_evidence(dev: pd.DataFrame, events: pd.DataFrame, sop: SOP) -> pd.Data
     ev = out[["case_id", "evidence_pos"]].reset_index().explode("evidence_pos").dropna(subset=["evidence_pos"])
     ev = ev.assign(event_pos=ev["evidence_pos"].astype("Int64")).merge(
         keys[["case_id", "event_pos", "event_row"]], on=["case_id", "event_pos"], how="left")
+    # the positions were only the way to the rows: an auditor reads rows (and a tuple in a CSV)
     out["evidence_rows"] = out.index.map(_joined_rows(ev)).fillna("").astype("string")
+    out = out.drop(columns=["evidence_pos"])
     names = {s.id: s.name for s in sop.steps}
     out["step_name"] = out["step"].map(lambda s: names.get(s, s))
     out = out.assign(measured=np.nan, limit=np.nan, unit="", accepted=False, accepted_reason="")
