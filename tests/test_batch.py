@@ -355,3 +355,17 @@ def test_a_partitioned_audit_of_an_unreadable_log_fails_once_and_leaves_no_parts
     assert parts["error"] == whole["error"].replace(":5:5: audit 'whole'", ":7:5: audit 'parts'")
     assert "broken.csv" in parts["error"] and parts["partitions"] == [] and "split" not in parts
     assert sorted(p.name for p in (tmp_path / "out").iterdir() if "parts" in p.name) == []
+
+
+def test_the_bundled_plan_audits_both_ketapang_years(tmp_path):
+    """The plan the README's tour runs: the year before the reform and the year after."""
+    from conftest import ROOT
+
+    code, output = run("batch", ROOT / "event_logs" / "batch_plan.yaml", "-o", tmp_path / "out", "--workers", 1,
+                       "--fail-under", 0.8)
+    assert code == 1, output  # 2023 is under 80 %
+    assert "ketapang-2023: conformance 63.3% < --fail-under 80.0%" in output
+    audits = batch_json(tmp_path / "out")["audits"]
+    assert [(a["name"], a["office"], a["status"], a["metrics"]["finished_cases"], a["metrics"]["conforming_cases"])
+            for a in audits] == [("ketapang-2023", "Ketapang", "ok", 14804, 9377),
+                                 ("ketapang-2024", "Ketapang", "ok", 14845, 12832)]
