@@ -196,3 +196,15 @@ def test_a_key_of_two_types_in_two_pieces_or_a_cut_inside_a_value_is_left_to_the
     assert value < cut < data.find(b'"', value + 1)  # the cut falls inside the value
     assert read_plain(data, data.find(b"<trace"), piece_bytes=1) is None
     assert read_plain(data, data.find(b"<trace")) is None
+
+
+def test_a_piece_with_no_trace_and_events_without_attributes_read_as_expat_reads_them(tmp_path):
+    one = _trace("c1", *(_event(f"A{i}") for i in range(50)))  # its end is the only cut: nothing after it
+    for text in (one, one + "\n  \n", '<trace><event/><event/></trace><trace><event/></trace>'):
+        path = _log(tmp_path, text)
+        data = path.read_bytes()
+        ref, _ = read_xes(path)
+        for piece_bytes in (1, 1 << 30):
+            plain = read_plain(data, data.find(b"<trace"), piece_bytes=piece_bytes)
+            assert plain is not None and plain.schema == ref.schema and plain.equals(ref)
+    assert ref.num_rows == 0  # events without any attribute: no column, as expat reads them

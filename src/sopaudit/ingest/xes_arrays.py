@@ -191,6 +191,8 @@ def _scan(data: bytes, arr: np.ndarray, words: np.ndarray, start: int, end: int)
     if not ok.all():
         return None
     del quotes, qi, lt, w, ok  # the largest arrays of the scan: free them before the columns
+    if not len(a):
+        return n_events, [], []  # events without attributes (or a piece of whitespace): no column
     # One string array over the file's buffer: [key, gap, value, gap, key, ...]
     offsets = np.empty(4 * len(a), dtype=np.int64)
     offsets[0::4], offsets[1::4], offsets[2::4], offsets[3::4] = ks, ke, vs, ve
