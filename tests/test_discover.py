@@ -3,7 +3,6 @@ public real logs, and process maps that render readably."""
 
 from __future__ import annotations
 
-import os
 import warnings
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -17,15 +16,13 @@ from sopaudit.discovery import mining as D
 from sopaudit.discovery import models as M
 from sopaudit.discovery import processmap as P
 
-DATASETS = Path(
-    os.environ.get("SOPAUDIT_DATASETS", Path(__file__).resolve().parents[2] / "shared" / "datasets")
-)
+from conftest import DATASETS, DATASETS_FIX, unavailable
 
 
 def _read(rel: str) -> pd.DataFrame:
     path = DATASETS / rel
     if not path.exists():
-        pytest.skip(f"public log {path} not found (set SOPAUDIT_DATASETS to ../shared/datasets)")
+        unavailable(f"public log {path} not found (set SOPAUDIT_DATASETS to ../shared/datasets)", DATASETS_FIX)
     import pm4py
 
     with warnings.catch_warnings():
