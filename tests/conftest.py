@@ -1,13 +1,15 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import NoReturn
 
 import pandas as pd
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).with_name("fixtures")
-DATASETS = ROOT.parent / "shared" / "datasets"
+DATASETS = Path(os.environ.get("SOPAUDIT_DATASETS", ROOT.parent / "shared" / "datasets"))
 PASSPORT_SOP = ROOT / "reference_models" / "paspor_baru_mpaspor.yaml"
 DEMO_LOG = ROOT / "event_logs" / "paspor_demo_synthetic.csv"
 
@@ -26,10 +28,23 @@ def make_log(cases: dict[str, list[str]], start="2024-03-04 08:00", step_minutes
     return pd.DataFrame(rows)
 
 
+def unavailable(reason: str, fix: str = "") -> NoReturn:
+    """Skip a test whose real component (server, browser, command, public dataset) is missing,
+    saying why; under CI (the CI environment variable set) fail instead, so that a missing install
+    step cannot silently turn tests off. `fix` says how CI provides the component."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason}; CI must run this test" + (f" ({fix})" if fix else ""))
+    pytest.skip(reason)
+
+
+DATASETS_FIX = "the public logs must be in ../shared/datasets, or SOPAUDIT_DATASETS must name their folder"
+
+
 def dataset(*parts: str) -> Path:
     path = DATASETS.joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"public dataset {path} is not present (../shared/datasets is absent on this machine)")
+        unavailable(f"public dataset {path} is not present (../shared/datasets is absent on this machine)",
+                    DATASETS_FIX)
     return path
 
 

@@ -38,6 +38,10 @@ def test_no_pool_for_little_work(work, monkeypatch):
         def __init__(self, *args, **kwargs):
             raise AssertionError("a process pool was started for less than a second of work")
 
+    # an idle 2-core machine: the cores allow a pool, so only the measured work decides
+    monkeypatch.setattr(cores.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(cores.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    assert align._pool_size(work[0], work[1], 2) == 1
     monkeypatch.setattr(align, "ProcessPoolExecutor", NoPool)
     alone = align.align_variants(work[0], work[1], processes=1)
     assert align.align_variants(work[0], work[1], processes=2) == alone

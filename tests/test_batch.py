@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from sopaudit.cli import main
 
-from conftest import PASSPORT_SOP
+from conftest import PASSPORT_SOP, unavailable
 
 CASE = "case:concept:name"
 
@@ -234,7 +234,8 @@ def test_batch_on_dask_scheduler_and_worker_processes(logs, tmp_path):
     """`dask scheduler` and `dask worker` as separate processes, the batch as a third one."""
     dask = Path(sys.executable).with_name("dask")
     if not dask.exists():
-        pytest.skip(f"the dask command line is not installed beside {sys.executable}")
+        unavailable(f"the dask command line is not installed beside {sys.executable}",
+                    "the package's dependencies install dask[distributed]")
     plan = write_plan(tmp_path, logs, formats="  formats: csv,json\n")
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"

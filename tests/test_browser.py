@@ -18,6 +18,9 @@ import pytest
 from test_report import _hostile_result
 from test_report_support import demo_result
 
+from conftest import unavailable
+
+CHROMIUM_FIX = ".ci/run installs Debian's chromium, the test extras install playwright"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -30,22 +33,15 @@ def _chromium() -> str | None:
     return None
 
 
-def _unavailable(reason: str):
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason}; CI must run the browser test (.ci/run installs Debian's chromium, "
-                    "the test extras install playwright)")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     path = _chromium()
     if path is None:
-        _unavailable("no Chromium found (install Debian's package: apt-get install chromium)")
+        unavailable("no Chromium found (install Debian's package: apt-get install chromium)", CHROMIUM_FIX)
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _unavailable("the playwright package is not installed (pip install -e '.[test]')")
+        unavailable("the playwright package is not installed (pip install -e '.[test]')", CHROMIUM_FIX)
     profile = tmp_path_factory.mktemp("chromium-profile")
     with sync_playwright() as p:
         # A persistent context gives Chromium its own fresh --user-data-dir.

@@ -73,9 +73,14 @@ def test_models_json(with_sop) -> None:
     out, _ = with_sop
     m = json.loads((out / "models.json").read_text(encoding="utf-8"))
     assert m["log"]["cases"] == 63 and m["log"]["events"] == 908 and m["filters"] == {}
-    for name in ("inductive", "heuristics"):
-        assert 0 < m[name]["fitness"] <= 1 and 0 < m[name]["precision"] <= 1
-        assert m[name]["method"] == "token_based_replay"
+    quality = {name: (m[name]["method"], m[name]["fitness"], m[name]["precision"], m[name]["fitting_cases_share"])
+               for name in ("inductive", "heuristics")}
+    assert quality == {  # 45 and 2 of the 63 cases fit
+        "inductive": ("token_based_replay", pytest.approx(0.9822778581657802), pytest.approx(0.8767019667170953),
+                      pytest.approx(45 / 63)),
+        "heuristics": ("token_based_replay", pytest.approx(0.9616225456613303), pytest.approx(0.9853801169590644),
+                       pytest.approx(2 / 63)),
+    }
     assert m["inductive"]["noise_threshold"] == 0.2
     assert m["sop"]["code"] == "SOP-IMI-PASPOR-01"
     assert m["sop"]["differences"] == {"activity_not_in_sop": 1, "step_not_in_log": 0,

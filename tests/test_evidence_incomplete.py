@@ -47,9 +47,10 @@ def test_the_report_says_findings_may_come_from_the_export(result, tmp_path, lan
     assert 'id="evidence-incomplete"' in html and text in html
     devs = pd.read_csv(written["deviations"], dtype={"case_id": str})
     assert devs.set_index("case_id")["evidence_incomplete"].to_dict() == {"1": True, "2": False}
-    findings = pd.read_excel(written["xlsx"], sheet_name=None)
-    header = "Evidence incomplete" if lang == "en" else "Bukti tidak lengkap"
-    assert any(header in sheet.columns for sheet in findings.values())
+    sheet, case, header = {"en": ("Findings", "Case", "Evidence incomplete"),
+                           "id": ("Temuan", "Permohonan", "Bukti tidak lengkap")}[lang]
+    findings = pd.read_excel(written["xlsx"], sheet_name=sheet, dtype={case: str})
+    assert findings[[case, header]].values.tolist() == [["1", True], ["2", False]]
 
 
 def test_no_remark_without_rejected_rows(mini_sop, tmp_path):

@@ -142,10 +142,29 @@ def test_input_log_is_not_modified(mini_sop):
     assert log.equals(before)
 
 
-def test_same_result_with_a_process_pool(mini_sop):
-    cases = {f"c{i}": list("abcdefg")[: 1 + i % 7] + ["x"] * (i % 3) for i in range(300)}
+def test_same_result_with_a_process_pool(mini_sop, monkeypatch):
+    from sopaudit.conform import align
+
+    cases = {}
+    for k in range(300):  # 300 distinct variants: a pool is considered from 200
+        t = list("abcdefg")
+        del t[k % 7]
+        t.insert((k // 7) % 7, "x" * (1 + k // 49))
+        cases[f"c{k}"] = t
     one = sa.audit(make_log(cases), mini_sop, processes=1)
+
+    started = []
+
+    class Spy(align.ProcessPoolExecutor):
+        def __init__(self, max_workers=None, **kwargs):
+            started.append(max_workers)
+            super().__init__(max_workers=max_workers, **kwargs)
+
+    monkeypatch.setattr(align, "_pool_size", lambda variants, net, processes, *rest: processes)  # as if it paid
+    monkeypatch.setattr(align, "ProcessPoolExecutor", Spy)
     two = sa.audit(make_log(cases), mini_sop, processes=2)
+    assert started == [2]
+    assert one.metrics["variants"] == 300 and len(one.deviations) == 557
     assert one.deviations.equals(two.deviations)
     assert one.metrics == two.metrics
 

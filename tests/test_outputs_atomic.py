@@ -151,7 +151,9 @@ def test_cli_audit_refuses_a_bad_out_before_the_audit(tmp_path, monkeypatch, kin
     def no_audit(*args, **kwargs):
         raise AssertionError("the audit ran")
 
-    monkeypatch.setattr("sopaudit.ingest.read_log", no_audit)
+    # the CLI imports audit_files from here when the command runs: with no early check of --out
+    # the audit would start (and only write_report would refuse the folder, after the work)
+    monkeypatch.setattr("sopaudit.auditing.files.audit_files", no_audit)
     afile = tmp_path / "f.txt"
     afile.write_text("x", encoding="utf-8")
     out = {"file": afile, "under_file": afile / "o", "proc": Path("/proc/sopaudit"),

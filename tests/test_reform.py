@@ -156,7 +156,10 @@ def test_compare_cli_writes_the_three_files(tmp_path) -> None:
     assert res.exit_code == 0, res.output
     data = json.loads((out / "comparison.json").read_text(encoding="utf-8"))
     skipped = next(c for c in data["changes"] if c["metric"] == "deviation_rate" and c["kind"] == "skipped")
-    assert skipped["significant"] is True and skipped["after"] < skipped["before"]
+    assert skipped["significant"] is True
+    # cases with a skipped step: 68 of 300 before (rate 0.2), 2 of 300 after (rate 0.02)
+    assert (skipped["count_before"], skipped["n_before"], skipped["count_after"], skipped["n_after"]) == (68, 300, 2, 300)
+    assert (skipped["before"], skipped["after"]) == pytest.approx((68 / 300, 2 / 300))
     assert data["labels"] == ["2023", "2024"]
     assert set(data["parameters"]) >= {"alpha", "correction", "rate_test", "time_test"}
     html = (out / "comparison.html").read_text(encoding="utf-8")
@@ -165,6 +168,13 @@ def test_compare_cli_writes_the_three_files(tmp_path) -> None:
 
     wb = openpyxl.load_workbook(out / "comparison.xlsx", read_only=True)
     assert wb.sheetnames == ["changes", "segments", "trend", "indicators", "method"]
+    header, *rows = wb["changes"].iter_rows(values_only=True)
+    rows = [dict(zip(header, r, strict=True)) for r in rows]
+    assert [(r["metric"], r["kind"] or "", r["step"] or "") for r in rows] == [
+        (c["metric"], c["kind"], c["step"]) for c in data["changes"]]  # one row per change, in order
+    row = next(r for r in rows if (r["metric"], r["kind"]) == ("deviation_rate", "skipped"))
+    assert (row["count_before"], row["n_before"], row["count_after"], row["n_after"]) == (68, 300, 2, 300)
+    assert (row["before"], row["after"], row["significant"]) == (pytest.approx(68 / 300), pytest.approx(2 / 300), True)
 
 
 def test_compare_cli_needs_two_periods(tmp_path) -> None:

@@ -4,6 +4,8 @@ the command has, help texts are complete."""
 
 from __future__ import annotations
 
+import csv
+import json
 import sqlite3
 
 import pytest
@@ -59,8 +61,14 @@ def test_audit_and_discover_take_time_format(tmp_path):
     res = CliRunner().invoke(main, ["audit", *base, "--sop", MINI, "--out", str(tmp_path / "o"),
                                     "--time-format", "dayfirst", "--formats", "json"])
     assert res.exit_code == 0, res.output
+    # 01/03 .. 06/03 read day first: 1 to 6 March (month first would give January to June)
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["period"] == {"first_event": "2024-03-01T10:00:00+07:00", "last_event": "2024-03-06T10:00:00+07:00"}
     res = CliRunner().invoke(main, ["discover", *base, "-o", str(tmp_path / "d"), "--time-format", "dayfirst"])
     assert res.exit_code == 0, res.output
+    with open(tmp_path / "d" / "dfg.csv", encoding="utf-8", newline="") as f:
+        waits = {(r["source"], r["target"]): r["median_wait_s"] for r in csv.DictReader(f)}
+    assert float(waits["a", "c"]) == 86400.0  # one day; month first: 1 Jan -> 1 Feb, 2678400 s
 
 
 def test_a_folder_as_log_does_not_mention_query(tmp_path):

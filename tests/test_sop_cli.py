@@ -84,8 +84,16 @@ def test_draw_writes_svg_and_png(tmp_path):
     for name in ("itas.svg", "itas.png"):
         res = run("sop", "draw", str(ITAS), "-o", str(tmp_path / name))
         assert res.exit_code == 0 and res.output == f"wrote {tmp_path / name}\n"
-    assert (tmp_path / "itas.svg").read_text(encoding="utf-8").startswith("<svg")
-    assert (tmp_path / "itas.png").read_bytes()[:4] == b"\x89PNG"
+    from sopaudit.sop.draw import draw_sop
+
+    sop = sa.load_sop(ITAS)
+    assert (tmp_path / "itas.svg").read_text(encoding="utf-8") == draw_sop(sop)  # the flowchart in Indonesian
+    draw_sop(sop, tmp_path / "expected.png")
+    png = (tmp_path / "itas.png").read_bytes()
+    assert png[:4] == b"\x89PNG" and png == (tmp_path / "expected.png").read_bytes()
+    res = run("sop", "draw", str(ITAS), "-o", str(tmp_path / "en.svg"), "--lang", "en")
+    assert res.exit_code == 0
+    assert (tmp_path / "en.svg").read_text(encoding="utf-8") == draw_sop(sop, lang="en") != draw_sop(sop)
 
 
 def test_draw_refuses_other_formats_and_imported_models(tmp_path):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import io
 import zipfile
-from pathlib import Path
 
 import pytest
 from harness import readers
+
+from sopaudit.core.errors import InputFileError
 
 READERS = {r.name: r for r in readers()}
 
@@ -35,4 +36,8 @@ def test_zip_with_a_bad_offset(tmp_path):
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr("xl/workbook.xml", "<workbook/>")
     assert reader.check(tmp_path / "y.xlsx", buf.getvalue()[:-30]) == "error"
-    assert Path(tmp_path / "x.xlsx").exists()
+    # the message says what is wrong with the file, and the file is left as it was
+    for name, data in (("x.xlsx", reader.seed[1:]), ("y.xlsx", buf.getvalue()[:-30])):
+        with pytest.raises(InputFileError, match=rf"{name}: not a readable XLSX file \(not a ZIP archive, or truncated"):
+            reader.call(tmp_path / name)
+        assert (tmp_path / name).read_bytes() == data
