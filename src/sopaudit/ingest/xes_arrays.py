@@ -29,6 +29,11 @@ from sopaudit.ingest.xes import typed_values
 _TAIL = re.compile(rb"</log\s*>\s*")
 _SPECIAL = np.zeros(256, dtype=bool)
 _SPECIAL[[9, 10, 13, 60]] = True  # tab, line feed, carriage return, <
+_XML_SPACE = np.zeros(256, dtype=bool)
+_XML_SPACE[[9, 10, 13]] = True  # the only bytes under 0x20 that XML allows
+# Text XML does not allow anywhere in a document (expat refuses the file): the end of a CDATA
+# section outside one, and the non-characters U+FFFE and U+FFFF.
+_NOT_XML = (b"]]>", b"\xef\xbf\xbe", b"\xef\xbf\xbf")
 _TAGS = (b"string", b"date", b"int", b"float", b"boolean", b"id")
 # The one form of date both this reader and rustxes read as the expat reader does: a zone, at
 # most microseconds.
@@ -41,9 +46,10 @@ def _words(data: bytes) -> np.ndarray:
     return np.ndarray(shape=(max(len(data) - 7, 0),), dtype="<u8", buffer=data, strides=(1,))
 
 
-def _positions(arr: np.ndarray, start: int, end: int, step: int = 1 << 22) -> tuple[np.ndarray, np.ndarray]:
+def _positions(arr: np.ndarray, start: int, end: int, step: int = 1 << 22) -> tuple[np.ndarray, np.ndarray] | None:
     """Where `<` and where `"` occur in arr[start:end]: a slice at a time, compared into one
-    reused buffer (fresh memory is what costs most here: each new page is a fault)."""
+    reused buffer (fresh memory is what costs most here: each new page is a fault); None when a
+    byte under 0x20 other than a tab or line break is among them (XML allows none)."""
     found: tuple[list, list] = ([], [])
     buf = np.empty(min(step, max(end - start, 0)), dtype=bool)
     for lo in range(start, end, step):
@@ -52,7 +58,21 @@ def _positions(arr: np.ndarray, start: int, end: int, step: int = 1 << 22) -> tu
         for byte, into in ((ord("<"), found[0]), (ord('"'), found[1])):
             np.equal(chunk, byte, out=same)
             into.append(np.flatnonzero(same) + lo)
+        np.less(chunk, 0x20, out=same)
+        if not _XML_SPACE[chunk[np.flatnonzero(same)]].all():
+            return None
     return tuple(np.concatenate(f) if f else np.empty(0, dtype=np.int64) for f in found)
+
+
+def _utf8(data: bytes, start: int, end: int) -> bool:
+    """Whether data[start:end] is UTF-8 (Arrow's check, a few GB/s), text between the tags included."""
+    text = pa.LargeStringArray.from_buffers(1, pa.py_buffer(np.array([start, end], dtype=np.int64)),
+                                            pa.py_buffer(data))
+    try:
+        text.validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
 
 
 def _text_bytes(x: pa.StringArray) -> np.ndarray:
@@ -120,7 +140,8 @@ def read_plain(data: bytes, start: int, piece_bytes: int = PIECE_BYTES) -> pa.Re
     arr = np.frombuffer(data, dtype=np.uint8)
     end = data.rfind(b"</log")
     if (end < start or data.find(b"&", start) >= 0 or not _TAIL.fullmatch(data, end)
-            or data.find(b"<event", 0, start) >= 0 or not _head_ok(data[:start])):
+            or data.find(b"<event", 0, start) >= 0 or any(data.find(t, start, end) >= 0 for t in _NOT_XML)
+            or not _head_ok(data[:start])):
         return None  # references, a truncated file, text after the log, an event before the traces
     words = _words(data)
     cut = data.find(b"</trace>", start + (end - start) // 2) if end - start > piece_bytes else -1
@@ -139,7 +160,10 @@ def _scan(data: bytes, arr: np.ndarray, words: np.ndarray, start: int, end: int)
     """The traces in data[start:end]: its number of events, its event columns and its trace (case)
     columns, each a list of (key, XES tag, typed values per event) in the order of the keys' first
     appearance; None when the piece is not in the plain shape."""
-    lt, quotes = _positions(arr, start, end)
+    found = _positions(arr, start, end)
+    if found is None or not _utf8(data, start, end):
+        return None  # bytes expat refuses, between the tags or in a value
+    lt, quotes = found
     w = words[lt + 1]
     scratch = np.empty_like(w)
     delim = arr[lt + 6]
@@ -200,10 +224,8 @@ def _scan(data: bytes, arr: np.ndarray, words: np.ndarray, start: int, end: int)
     try:
         keys = spans.take(pa.array(np.arange(0, len(offsets), 4))).cast(pa.string())
         values = spans.take(pa.array(np.arange(2, len(offsets), 4))).cast(pa.string())
-        keys.validate(full=True)
-        values.validate(full=True)  # UTF-8
     except pa.ArrowInvalid:
-        return None
+        return None  # more than 2 GiB of values in this piece
     del spans, offsets
     # expat turns a tab or line break in a value into a space and refuses a `<` in one
     if any(_SPECIAL[_text_bytes(x)].any() for x in (keys, values)):
@@ -254,12 +276,9 @@ def _joined(pieces: list[tuple[int, list, list]]) -> pa.RecordBatch | None:
                 if tags.setdefault(key, tag) != tag:
                     return None
         for key in tags:
-            parts = []
-            for piece, n in zip(pieces, lengths):
-                found = [c for k, _, c in piece[level] if k == key]
-                parts.append(found[0] if found else None)
-            kind = next(c.type for c in parts if c is not None)
-            parts = [c if c is not None else pa.nulls(n, kind) for c, n in zip(parts, lengths)]
+            found = [next((c for k, _, c in piece[level] if k == key), None) for piece in pieces]
+            kind = next(c.type for c in found if c is not None)
+            parts = [c if c is not None else pa.nulls(n, kind) for c, n in zip(found, lengths, strict=True)]
             names.append(prefix + key)
             arrays.append(parts[0] if len(parts) == 1 else pa.concat_arrays(parts))
     return pa.RecordBatch.from_arrays(arrays, names=names)
