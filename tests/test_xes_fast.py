@@ -10,7 +10,7 @@ from sopaudit.ingest.xes import read_xes
 from sopaudit.ingest.xes_arrays import read_plain
 from sopaudit.ingest.xes_fast import read_xes_fast
 
-from conftest import DATASETS, DATASETS_FIX, unavailable
+from conftest import DATASETS, skip_without_datasets
 
 pytest.importorskip("rustxes", reason="the XES fast path needs the rustxes package")
 
@@ -31,7 +31,7 @@ def _event(name: str, time: str = "2024-03-04T08:00:00.000+07:00", extra: str = 
 def test_every_public_xes_reads_as_expat_reads_it():
     logs = sorted(DATASETS.glob("*/*.xes*")) if DATASETS.exists() else []
     if not logs:
-        unavailable(f"public datasets folder {DATASETS} is absent", DATASETS_FIX)
+        skip_without_datasets(f"public datasets folder {DATASETS} is absent")
     for path in logs:
         fast = read_xes_fast(path)
         assert fast is not None, f"{path.name}: the fast path declined a plain export"
@@ -154,7 +154,7 @@ def test_a_damaged_head_or_text_after_the_log_is_left_to_the_parsers(tmp_path):
 def test_every_public_xes_read_in_two_pieces_reads_as_expat_reads_it():
     logs = sorted(DATASETS.glob("*/*.xes*")) if DATASETS.exists() else []
     if not logs:
-        unavailable(f"public datasets folder {DATASETS} is absent", DATASETS_FIX)
+        skip_without_datasets(f"public datasets folder {DATASETS} is absent")
     for path in logs:
         data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
         plain = read_plain(data, data.find(b"<trace"), piece_bytes=1)  # cut after the trace in the middle
