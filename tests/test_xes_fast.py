@@ -117,6 +117,11 @@ def test_plain_files_are_read_from_their_bytes_as_expat_reads_them(tmp_path, tim
     _event("A", extra="<string key='x' value='1'/>"),
     _event("A", extra="<!-- a comment -->"),
     _event("A", extra='<string key="x" value="tab\there"/>'),
+    _event("A\x01"),  # bytes XML allows nowhere: expat refuses the file
+    _event("A") + "\x0c",
+    _event("A") + "]]>",  # the end of a CDATA section outside one
+    _event("A\ufffe"),  # a non-character
+    _event("A") + "\uffff",
 ])
 def test_files_outside_the_plain_shape_are_left_to_the_parsers(tmp_path, event):
     path = _log(tmp_path, f'<trace><string key="concept:name" value="c1"/>{event}</trace>')

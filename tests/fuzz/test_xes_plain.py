@@ -1,6 +1,7 @@
-"""The XES fast path against the expat reader on hostile mutations of a plain file: read from
-its bytes (xes_arrays.read_plain, whole or in two pieces) it gives exactly the batch the expat
-reader gives, or it declines and leaves the file to the parsers; never a different table."""
+"""The XES fast paths against the expat reader on hostile mutations of a plain file and on drawn
+logs: read from its bytes (xes_arrays.read_plain, whole or in two pieces) or by rustxes
+(xes_fast.read_xes_fast), a file gives exactly the batch the expat reader gives, or the fast
+path declines and leaves it to the expat reader; never a different table."""
 
 from __future__ import annotations
 
@@ -19,31 +20,37 @@ from hypothesis import strategies as st  # noqa: E402
 from sopaudit.core.errors import SopAuditError  # noqa: E402
 from sopaudit.ingest.xes import read_xes  # noqa: E402
 from sopaudit.ingest.xes_arrays import read_plain  # noqa: E402
-from sopaudit.ingest.xes_fast import _declarations_ok  # noqa: E402
+from sopaudit.ingest.xes_fast import _declarations_ok, read_xes_fast  # noqa: E402
 
 EXAMPLES = int(os.environ.get("SOPAUDIT_FUZZ_EXAMPLES", "80"))
 
 
 def _differences(data: bytes, piece_bytes: int) -> list[str]:
-    """How the fast path's table differs from the expat reader's on `data` (empty: it does not)."""
-    start = data.find(b"<trace")
-    if start < 0 or not _declarations_ok(data):  # read_xes_fast's own guard before the fast path
-        return []
-    plain = read_plain(data, start, piece_bytes=piece_bytes)
-    if plain is None:
-        return []
+    """How the fast paths' tables differ from the expat reader's on `data` (empty: they do not):
+    the plain reader as read_xes_fast calls it, and read_xes_fast itself (plain or rustxes)."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "input.xes"
         path.write_bytes(data)
+        start = data.find(b"<trace")
+        read = {"read_xes_fast": read_xes_fast(path)}
+        if start >= 0 and _declarations_ok(data):  # read_xes_fast's own guard before the plain reader
+            read["read_plain"] = read_plain(data, start, piece_bytes=piece_bytes)
+        read = {name: (r[0] if isinstance(r, tuple) else r) for name, r in read.items() if r is not None}
+        if not read:
+            return []
         try:
             ref, notes = read_xes(path)
         except SopAuditError as exc:
-            return [f"the fast path read a file the expat reader refuses: {exc}"]
-    if notes:
-        return [f"the fast path read a file the expat reader reads with notes: {notes}"]
-    if plain.schema != ref.schema:
-        return [f"columns differ: {plain.schema} != {ref.schema}"]
-    return [] if plain.equals(ref) else ["values differ"]
+            return [f"{name} read a file the expat reader refuses: {exc}" for name in read]
+    out = []
+    for name, batch in read.items():
+        if notes:
+            out.append(f"{name} read a file the expat reader reads with notes: {notes}")
+        elif batch.schema != ref.schema:
+            out.append(f"{name}: columns differ: {batch.schema} != {ref.schema}")
+        elif not batch.equals(ref):
+            out.append(f"{name}: values differ")
+    return out
 
 
 @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,

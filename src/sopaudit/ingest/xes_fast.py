@@ -14,7 +14,10 @@ only when it has
 - after the log header, no list or container attribute, no nested attribute, no trace
   without events, and every int, float, boolean and date value in the one form both readers
   read alike (dates with a zone, at most microseconds);
-- one XES type per attribute key;
+- one XES type per attribute key, and no reference, tab or line break in a key (expat decodes
+  or turns it into a space, rustxes keeps it);
+- the whole file well-formed XML, checked by expat without handlers (C speed): rustxes reads
+  many files that are not XML at all (a damaged attribute name, a stray quote, a control byte);
 - and, once rustxes has read it, every attribute after the header exactly once in its output
   (in its event, or in the first event of its trace: this catches events outside traces, keys
   repeated in an event or trace, defaults filled in) and no raw tab or line break in a text
@@ -36,7 +39,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sopaudit.ingest.xes_arrays import DATE_FORM, read_plain
+from sopaudit.ingest.xes_arrays import DATE_FORM, read_plain, well_formed
 
 TAGS = rb"(?:string|date|int|float|boolean|id)"
 _UNSAFE_DECL = re.compile(rb"<!DOCTYPE|<!ENTITY", re.I)
@@ -48,6 +51,9 @@ _EVENT_START = re.compile(rb"<event[\s>/]")
 _TRACE_OR_EVENT = re.compile(rb"<(?:trace|event)[\s>/]")
 _BREAK = re.compile(r"[\t\r\n]")
 _NESTED = re.compile(rb"</" + TAGS + rb">")  # a closing value tag: the attribute has children
+# A reference, tab or line break in a key: expat decodes it or turns it into a space, rustxes
+# keeps it (and the columns' file order is found from the keys as written).
+_ODD_KEY = re.compile(rb'key="[^"&\t\r\n]*[&\t\r\n]')
 # Per XES type present: a value not in the one form both readers read alike.
 _BAD_VALUE = {
     b"int": re.compile(rb"<int\s[^>]*value=\"(?![-+]?\d{1,18}\")"),
@@ -96,6 +102,8 @@ def _eligible(data: bytes) -> tuple[int, int, np.ndarray, list | None] | None:
     present = {t for t, n in per_tag.items() if n}
     if _NESTED.search(data, start):
         return None  # an attribute with children (nested attributes)
+    if _ODD_KEY.search(data, start):
+        return None
     # One XES type per key: expat reads a key of several types as text (noted), rustxes as debug
     # text. Only keys of a tag other than string need listing (string is the rest).
     tags: dict[bytes, bytes] = {}
@@ -119,6 +127,10 @@ def _eligible(data: bytes) -> tuple[int, int, np.ndarray, list | None] | None:
     first_rows = np.flatnonzero(np.diff(trace_of_event, prepend=-1) != 0)
     if len(first_rows) != int(is_trace.sum()):
         return None  # a trace without events: its attributes are in the file, not in any event
+    # Last (it reads the whole file, though at C speed): rustxes reads many files that are not XML
+    # (a damaged attribute, a control byte, a stray quote); expat refuses them with its message.
+    if not well_formed(data):
+        return None
     heads = None
     if b'scope="trace"' in data[:start]:
         heads = [(m.start(), _KEY.findall(m.group(1))) for m in _TRACE_HEAD.finditer(data, start)]
