@@ -189,6 +189,20 @@ def csv_chunks(df: pd.DataFrame, rows: int = 500_000) -> Iterator[pa.Buffer]:
     yield pa.py_buffer((",".join(quote(str(c)) for c in df.columns) + "\n").encode())
     tables = {i: category_text(df.iloc[:, i]) for i in range(df.shape[1])
               if isinstance(df.iloc[:, i].dtype, pd.CategoricalDtype)}
+    # Times whose text pandas decides over the whole column (one value with a fraction of a second
+    # gives every value its digits; naive times all at midnight are written as dates): written
+    # whole once, then cut, so that every chunk is written alike.
+    whole = {i: csv_column(df.iloc[:, i]) for i in range(df.shape[1])
+             if len(df) > rows and _column_wide(df.iloc[:, i])}
     for start in range(0, len(df), rows):
         chunk = df.iloc[start:start + rows]
-        yield text_bytes(lines([csv_column(chunk.iloc[:, i], tables.get(i)) for i in range(chunk.shape[1])]))
+        yield text_bytes(lines([whole[i].slice(start, len(chunk)) if i in whole
+                                else csv_column(chunk.iloc[:, i], tables.get(i)) for i in range(chunk.shape[1])]))
+
+
+def _column_wide(values: pd.Series) -> bool:
+    """Whether pandas' text of the column's values depends on the other values of the column."""
+    dtype = values.dtype
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        return has_fraction(values)
+    return pd.api.types.is_datetime64_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype)

@@ -148,8 +148,9 @@ class _Book:
                  if formats[i] is not None and (codes >= 0).any()}
         for i in sorted(first, key=lambda i: (first[i], i)):
             formats[i]._get_xf_index()
-        tails = [column_tails(codes, uniques, kind, fmt._get_xf_index() if fmt else None)
-                 for (codes, uniques, kind), fmt in zip(columns, formats, strict=True)]
+        # a column without any value has no cell: its format stays unnumbered, as cell by cell
+        tails = [column_tails(codes, uniques, kind, formats[i]._get_xf_index() if i in first else None)
+                 for i, (codes, uniques, kind) in enumerate(columns)]
         last = write_rows(ws.fh, tails, first_row=1)
         if last >= 0:
             ws._check_dimensions(last, len(columns) - 1)  # the <dimension> of the sheet
