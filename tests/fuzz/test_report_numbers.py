@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 hypothesis = pytest.importorskip("hypothesis")
+openpyxl = pytest.importorskip("openpyxl")
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
@@ -38,8 +39,11 @@ def test_the_reports_numbers_are_counts_of_its_rows(seed, cases, open_days):
     log, _ = sa.simulate(sop, scenario=dataclasses.replace(load_scenario(SCENARIO, sop), cases=cases, seed=seed))
     result = sa.audit(log, sop, processes=1, roles=str(ROLES), open_days=open_days)
     with tempfile.TemporaryDirectory() as tmp:
-        result.write(tmp, formats="csv,json", lang="en")
+        result.write(tmp, formats="csv,json,xlsx", lang="en")
         s = json.loads((Path(tmp) / "summary.json").read_text(encoding="utf-8"))
+        book = openpyxl.load_workbook(Path(tmp) / "findings.xlsx", read_only=True)
+        sheet = {r[0]: r[1] for r in book["Summary"].iter_rows(min_row=2, values_only=True)}
+        book.close()
         dev = pd.read_csv(Path(tmp) / "deviations.csv", dtype={"case_id": str})
         cs = pd.read_csv(Path(tmp) / "cases.csv", dtype={"case_id": str})
         steps = pd.read_csv(Path(tmp) / "steps.csv")
@@ -67,6 +71,11 @@ def test_the_reports_numbers_are_counts_of_its_rows(seed, cases, open_days):
     for kind in ("skipped", "out_of_order", "repeated"):
         cases_at = counted[counted["kind"] == kind].groupby("step")["case_id"].nunique()
         assert (steps.set_index("step")[f"cases_{kind}"] == cases_at.reindex(steps["step"], fill_value=0).to_numpy()).all(), kind
+    # the workbook's summary says the same
+    assert (sheet["Cases"], sheet["Events"], sheet["Finished cases"], sheet["Conforming cases"], sheet["Findings"]) == (
+        s["cases"], s["events"], s["finished_cases"], s["conforming_cases"], s["deviations"])
+    assert sheet["Findings: Skipped step"] == s["deviations_by_kind"]["skipped"]
+    assert sheet["Findings: Wrong role"] == s["deviations_by_kind"]["wrong_role"]
     # the most frequent deviations: their findings and cases
     for top in s["top_deviations"]:
         rows = counted[(counted["kind"] == top["kind"]) & (counted["step"] == top["step"])]
