@@ -11,7 +11,9 @@ rustxes on a 150,000-case log, and the same batch as `xes.read_xes`.
 shape: an attribute in another form (other spacing or order, single quotes), an entity or
 character reference, a tab or line break or `<` inside a key or value, a comment, CDATA or
 processing instruction among the traces, a key repeated in an event or trace, an attribute
-outside events and trace heads, bytes that are not UTF-8, or a value its type does not read.
+outside events and trace heads, bytes that are not UTF-8 or that XML allows nowhere (a control
+byte, `]]>`, U+FFFE or U+FFFF), or a value its type does not read. tests/fuzz/test_xes_plain.py
+holds it to the expat reader on thousands of mutated and drawn files.
 """
 
 from __future__ import annotations
