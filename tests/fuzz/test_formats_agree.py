@@ -5,9 +5,7 @@ numbers, which name rows of each file, differ)."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import os
 import tempfile
 from pathlib import Path
 
@@ -16,29 +14,22 @@ import pytest
 
 hypothesis = pytest.importorskip("hypothesis")
 
-from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
+from simulated import ROLES, SLOW, ketapang_log  # noqa: E402
 
 import sopaudit as sa  # noqa: E402
-from sopaudit.simulation import load_scenario  # noqa: E402
 from sopaudit.simulation.write import write_log  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[2]
-SOP = ROOT / "reference_models" / "paspor_baru_mpaspor.yaml"
-SCENARIO = ROOT / "scenarios" / "ketapang_2023_sebelum_reformasi.yaml"
-ROLES = ROOT / "event_logs" / "paspor_ketapang_2023_sebelum_reformasi_synthetic_petugas.csv"
-EXAMPLES = int(os.environ.get("SOPAUDIT_FUZZ_EXAMPLES_SLOW", "6"))
 ROW_COLUMNS = ["event_row", "evidence_rows"]  # rows of each file
 RUN_KEYS = {"run_at", "seconds", "inputs", "log_rows_read"}  # of the run
 SOURCE_KEYS = {"source", "time_formats"}  # of the data-quality report: the file and how its times were written
 
 
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.too_slow])
+@SLOW
 @given(st.integers(0, 10**6), st.integers(10, 120))
 def test_every_export_format_gives_the_same_audit(seed, cases):
-    sop = sa.load_sop(SOP)
-    log, _ = sa.simulate(sop, scenario=dataclasses.replace(load_scenario(SCENARIO, sop), cases=cases, seed=seed))
+    sop, log = ketapang_log(seed, cases)
     seen = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name in ("log.csv", "log.csv.gz", "log.parquet", "log.xes.gz"):

@@ -5,8 +5,6 @@ byte and the same metrics."""
 
 from __future__ import annotations
 
-import dataclasses
-import os
 import tempfile
 from pathlib import Path
 
@@ -14,29 +12,20 @@ import pytest
 
 hypothesis = pytest.importorskip("hypothesis")
 
-from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
+from simulated import ROLES, SLOW, SOP, ketapang_log  # noqa: E402
 
 import sopaudit as sa  # noqa: E402
 from sopaudit.batch.partition import audit_partition, load_parts, merge_results, split_log  # noqa: E402
 from sopaudit.batch.plan import AuditJob  # noqa: E402
 from sopaudit.report import write_report  # noqa: E402
-from sopaudit.simulation import load_scenario  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[2]
-SOP = ROOT / "reference_models" / "paspor_baru_mpaspor.yaml"
-SCENARIO = ROOT / "scenarios" / "ketapang_2023_sebelum_reformasi.yaml"
-ROLES = ROOT / "event_logs" / "paspor_ketapang_2023_sebelum_reformasi_synthetic_petugas.csv"
-EXAMPLES = int(os.environ.get("SOPAUDIT_FUZZ_EXAMPLES_SLOW", "6"))
 
 
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.too_slow])
+@SLOW
 @given(st.integers(0, 10**6), st.integers(30, 150), st.integers(2, 5), st.sampled_from([None, 20]))
 def test_partitions_merge_into_the_audit_of_the_whole_log(seed, cases, k, open_days):
-    sop = sa.load_sop(SOP)
-    scenario = dataclasses.replace(load_scenario(SCENARIO, sop), cases=cases, seed=seed)
-    log, _ = sa.simulate(sop, scenario=scenario)
+    sop, log = ketapang_log(seed, cases)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         log.to_csv(tmp / "log.csv", index=False)

@@ -5,9 +5,7 @@ counts are its findings, each step's counts are its findings' cases."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import os
 import tempfile
 from pathlib import Path
 
@@ -17,26 +15,18 @@ import pytest
 hypothesis = pytest.importorskip("hypothesis")
 openpyxl = pytest.importorskip("openpyxl")
 
-from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
+from simulated import ROLES, SLOW, ketapang_log  # noqa: E402
 
 import sopaudit as sa  # noqa: E402
 from sopaudit.core.kinds import ALL_KINDS, DEVIATING  # noqa: E402
-from sopaudit.simulation import load_scenario  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[2]
-SOP = ROOT / "reference_models" / "paspor_baru_mpaspor.yaml"
-SCENARIO = ROOT / "scenarios" / "ketapang_2023_sebelum_reformasi.yaml"
-ROLES = ROOT / "event_logs" / "paspor_ketapang_2023_sebelum_reformasi_synthetic_petugas.csv"
-EXAMPLES = int(os.environ.get("SOPAUDIT_FUZZ_EXAMPLES_SLOW", "6"))
 
 
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.too_slow])
+@SLOW
 @given(st.integers(0, 10**6), st.integers(20, 200), st.sampled_from([None, 15]))
 def test_the_reports_numbers_are_counts_of_its_rows(seed, cases, open_days):
-    sop = sa.load_sop(SOP)
-    log, _ = sa.simulate(sop, scenario=dataclasses.replace(load_scenario(SCENARIO, sop), cases=cases, seed=seed))
+    sop, log = ketapang_log(seed, cases)
     result = sa.audit(log, sop, processes=1, roles=str(ROLES), open_days=open_days)
     with tempfile.TemporaryDirectory() as tmp:
         result.write(tmp, formats="csv,json,xlsx", lang="en")
