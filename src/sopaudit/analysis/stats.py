@@ -43,6 +43,7 @@ def rate_change(x_before: int, n_before: int, x_after: int, n_after: int, alpha:
            "n_after": n_after, "count_before": x_before, "count_after": x_after, "test": RATE_TEST,
            "ci_low": math.nan, "ci_high": math.nan, "p_value": math.nan}
     if not n_before or not n_after:
+        out["test"] = "not tested: no case in one of the periods"  # the step was never required in it
         return out
     from scipy import stats
     from statsmodels.stats.proportion import confint_proportions_2indep
