@@ -86,15 +86,13 @@ def _declarations_ok(data: bytes) -> bool:
     return not (declared and declared.group(1).lower().replace(b"_", b"-") not in (b"utf-8", b"utf8"))
 
 
-def _eligible(data: bytes) -> tuple[int, int, np.ndarray, list | None] | None:
-    """When rustxes reads this file as expat does: the number of attributes after the log
-    header, the number of events, the row of the first event of every trace (in file order) and, when the header has
-    trace defaults, every trace's position and keys."""
-    if not _declarations_ok(data):
-        return None
-    start = data.find(b"<trace")
-    if start < 0 or data.find(b"<event", 0, start) >= 0:
-        return None  # no trace, or an event before the first trace (outside any)
+def _eligible(data: bytes, start: int) -> tuple[int, int, np.ndarray, list | None] | None:
+    """When rustxes reads this file (declarations checked, `start`: its first `<trace`) as expat
+    does: the number of attributes after the log header, the number of events, the row of the
+    first event of every trace (in file order) and, when the header has trace defaults, every
+    trace's position and keys."""
+    if data.find(b"<event", 0, start) >= 0:
+        return None  # an event before the first trace (outside any)
     n_attrs = data.count(b"key=", start)
     per_tag = {t: data.count(b"<" + t + b" key=", start) for t in _VALUE_TAGS}
     if sum(per_tag.values()) != n_attrs:
@@ -163,14 +161,15 @@ def read_xes_fast(path: Path) -> tuple[pa.RecordBatch, list[str]] | None:
     data = _read_bytes(path)
     if data is None:
         return None
+    start = data.find(b"<trace")
+    if start < 0 or not _declarations_ok(data):
+        return None  # no trace, a DTD or entity, another encoding: expat reads or refuses it
     # The plain shape (xes_arrays.py checks it itself) needs only the declarations checked here:
     # the rest of the scan is for rustxes.
-    start = data.find(b"<trace")
-    if _declarations_ok(data) and start >= 0:
-        plain = read_plain(data, start)
-        if plain is not None:
-            return plain, []
-    checked = _eligible(data)
+    plain = read_plain(data, start)
+    if plain is not None:
+        return plain, []
+    checked = _eligible(data, start)
     if checked is None:
         return None
     n_attrs, events, first_rows, heads = checked
