@@ -69,16 +69,20 @@ def _forbidden(arr: np.ndarray, lo: int, chunk: np.ndarray, same: np.ndarray) ->
     np.less(chunk, 0x20, out=same)
     if not _XML_SPACE[chunk[np.flatnonzero(same)]].all():
         return True
-    # the bytes after a `]` or a 0xEF lead byte, read in the file (they may lie past the chunk)
-    np.equal(chunk, ord("]"), out=same)
-    at = np.flatnonzero(same) + lo
-    at = at[at + 2 < len(arr)]
-    if ((arr[at + 1] == ord("]")) & (arr[at + 2] == ord(">"))).any():
+    second, third = _next_two(arr, lo, chunk, same, ord("]"))
+    if ((second == ord("]")) & (third == ord(">"))).any():
         return True
-    np.equal(chunk, 0xEF, out=same)
+    second, third = _next_two(arr, lo, chunk, same, 0xEF)  # the lead byte of U+F000 to U+FFFF
+    return bool(((second == 0xBF) & ((third == 0xBE) | (third == 0xBF))).any())
+
+
+def _next_two(arr: np.ndarray, lo: int, chunk: np.ndarray, same: np.ndarray, byte: int) -> tuple[np.ndarray, np.ndarray]:
+    """The two bytes after each `byte` of chunk (arr[lo:...]), read in the file: they may lie
+    past the chunk."""
+    np.equal(chunk, byte, out=same)
     at = np.flatnonzero(same) + lo
     at = at[at + 2 < len(arr)]
-    return bool(((arr[at + 1] == 0xBF) & ((arr[at + 2] == 0xBE) | (arr[at + 2] == 0xBF))).any())
+    return arr[at + 1], arr[at + 2]
 
 
 def _utf8(data: bytes, start: int, end: int) -> bool:
