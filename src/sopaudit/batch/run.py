@@ -5,9 +5,8 @@ path (`sopaudit.auditing.files.audit_files`) into a temporary folder that replac
 when the report is complete, and returns a record (status, error, metrics). A failing audit is
 a record with its error; it never stops the others. An audit with `partitions: K` is one
 `run_split` task (reading the log once), K `run_partition` tasks and then one `merge_job`
-(batch/partition.py). Records come back in plan
-order whatever order the workers finish in, so the batch's outputs do not depend on the
-executor.
+(batch/partition.py). Records come back in plan order whatever order the workers finish in, so
+the batch's outputs do not depend on the executor.
 """
 
 from __future__ import annotations
@@ -154,8 +153,8 @@ def execute(jobs: list[AuditJob], out_root: Path, *, workers: int = 1, scheduler
     """Run `jobs` and return their records in the order of `jobs`.
 
     An audit with `partitions: K` is a split task, then K partition tasks, then one merge task
-    once all of them are done; the others are one task each. Tasks go to a local process pool (workers > 1),
-    to a Dask cluster (`scheduler`), or run one after another in this process."""
+    once all of them are done; the others are one task each. Tasks go to a local process pool
+    (workers > 1), to a Dask cluster (`scheduler`), or run one after another in this process."""
     fingerprints = fingerprints or {}
     on_done = on_done or (lambda r: None)
     if not jobs:
@@ -192,13 +191,13 @@ def execute(jobs: list[AuditJob], out_root: Path, *, workers: int = 1, scheduler
                 except Exception as exc:  # the worker died (killed, out of memory) or was lost
                     value = {"error": f"{job.where}: audit '{job.name}': the worker running it was lost "
                                       f"({type(exc).__name__}: {exc})"}
-                if kind == "split" and not value.get("error"):
-                    split[job.name] = value
-                    for p in range(job.partitions):
-                        fut = backend.submit(run_partition, job, p, parts_dir, key=f"{job.name}-part{p}")
-                        pending[fut] = ("part", job, parts_dir)
-                    continue
                 if kind == "split":
+                    if not value.get("error"):  # the log is split: its parts can be audited
+                        split[job.name] = value
+                        for p in range(job.partitions):
+                            fut = backend.submit(run_partition, job, p, parts_dir, key=f"{job.name}-part{p}")
+                            pending[fut] = ("part", job, parts_dir)
+                        continue
                     shutil.rmtree(parts_dir, ignore_errors=True)
                 if kind == "part":
                     parts[job.name].append(value)
