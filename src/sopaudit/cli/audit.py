@@ -99,6 +99,9 @@ def audit(log_path, sop_path, out, case, activity, time_col, resource, tz, lang,
           strict=False, time_format=None, align_max_states=AlignLimits.max_states,
           align_max_seconds=AlignLimits.max_seconds, segments=None) -> None:
     """Check an event log against an SOP and write the report into OUT."""
+    from sopaudit.ingest import ahead
+
+    ahead.start(log_path)  # an XES log is read while the imports below run
     mapping = {"case": case, "activity": activity, "time": time_col, "resource": resource,
                "mapping": mapping_file, "strict": strict, "time_format": time_format}
     from sopaudit.auditing.files import audit_files

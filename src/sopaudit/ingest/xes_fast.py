@@ -30,16 +30,16 @@ timestamps in microseconds) and values (tests/test_xes_fast.py checks every publ
 
 from __future__ import annotations
 
-import gzip
 import re
-import zlib
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from sopaudit.ingest import ahead
 from sopaudit.ingest.xes_arrays import DATE_FORM, read_plain, well_formed
+from sopaudit.ingest.xes_bytes import read_bytes
 
 TAGS = rb"(?:string|date|int|float|boolean|id)"
 _UNSAFE_DECL = re.compile(rb"<!DOCTYPE|<!ENTITY", re.I)
@@ -61,23 +61,6 @@ _BAD_VALUE = {
     b"boolean": re.compile(rb"<boolean\s[^>]*value=\"(?!(?:true|false)\")"),
     b"date": re.compile(rb"<date\s[^>]*value=\"(?!" + DATE_FORM.encode() + rb"\")"),
 }
-MAX_BYTES = 3 << 30  # larger files are read in a stream by expat rather than held in memory twice
-
-
-def _read_bytes(path: Path) -> bytes | None:
-    try:
-        if path.name.lower().endswith(".gz"):
-            with gzip.open(path, "rb") as fh:
-                data = fh.read(MAX_BYTES + 1)
-        else:
-            if path.stat().st_size > MAX_BYTES:
-                return None
-            data = path.read_bytes()
-    except (OSError, EOFError, zlib.error):
-        return None  # expat reports the damage with its message
-    return None if len(data) > MAX_BYTES else data
-
-
 def _declarations_ok(data: bytes) -> bool:
     """No DOCTYPE or entity declaration (expat refuses those with its message), and UTF-8."""
     if _UNSAFE_DECL.search(data):
@@ -158,7 +141,9 @@ def _keys(data: bytes, start: int, tag: bytes, total: int) -> list[bytes] | None
 def read_xes_fast(path: Path) -> tuple[pa.RecordBatch, list[str]] | None:
     """The events of an XES file read by rustxes, as `xes.read_xes` gives them; None when the
     file needs the expat reader (see the module text)."""
-    data = _read_bytes(path)
+    data = ahead.take(path)  # `sopaudit audit` may have begun reading it
+    if data is ahead.MISSING:
+        data = read_bytes(path)
     if data is None:
         return None
     start = data.find(b"<trace")
