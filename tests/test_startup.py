@@ -4,7 +4,6 @@ until a command needs them (pm4py alone takes seconds to import)."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -70,15 +69,3 @@ def test_an_audit_with_every_report_imports_no_pm4py_scipy_or_matplotlib(tmp_pat
             "assert {'report', 'xlsx', 'summary', 'cases'} <= set(files)")
     loaded = loaded_after(code)
     assert "pm4py" not in loaded and "scipy" not in loaded and "matplotlib" not in loaded
-
-
-@pytest.mark.parametrize("user, used", [(None, "False"), ("1", "True")])
-def test_the_command_line_turns_off_numpys_huge_pages_unless_the_user_chose(user, used):
-    # numpy reads NUMPY_MADVISE_HUGEPAGE once, when first imported: the command line sets it before
-    code = ("import sopaudit.cli\nimport numpy\n"
-            "print(numpy._core.multiarray._get_madvise_hugepage())")
-    env = {k: v for k, v in os.environ.items() if k != "NUMPY_MADVISE_HUGEPAGE"}
-    if user is not None:
-        env["NUMPY_MADVISE_HUGEPAGE"] = user
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True, env=env)
-    assert run.stdout.strip() == used

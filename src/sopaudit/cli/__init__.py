@@ -4,15 +4,6 @@ terminal: errors a user can cause are printed as one paragraph, with exit code 2
 from __future__ import annotations
 
 import logging
-import os
-
-# Before numpy is first imported (it reads this once): numpy asks the kernel for transparent huge
-# pages for every array of 4 MiB or more. Where the kernel then compacts memory on the first touch
-# of each 2 MiB page (`defrag=madvise`, a common default), a command that makes and drops many
-# large arrays loses more in those faults than it gains: the 150,000-case XES audit spent 1.0 to
-# 1.7 s in the kernel with them, 0.8 to 1.0 s without (docs/performance.md). A user's own
-# setting wins.
-os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")
 
 import click
 
