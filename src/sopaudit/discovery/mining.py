@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from sopaudit.core.errors import EventLogError
+from sopaudit.discovery.grouped import distinct, group_order, group_quantiles
 
 __all__ = [
     "CASE",
@@ -148,48 +149,6 @@ def sort_log(log: pd.DataFrame) -> pd.DataFrame:
 # Directly-follows graph
 
 
-def _group_order(group: np.ndarray, n_groups: int) -> np.ndarray:
-    """The positions by group, in position order within a group (a stable sort: radix sort for
-    group numbers that fit 16 bits, linear time)."""
-    dtype = np.uint16 if n_groups <= 1 << 16 else np.int64
-    return np.argsort(group.astype(dtype, copy=False), kind="stable")
-
-
-def _group_quantiles(
-    group: np.ndarray, values: np.ndarray, n_groups: int, qs: Iterable[float]
-) -> list[np.ndarray]:
-    """Per-group quantiles (linear interpolation, as numpy's and pandas' default)."""
-    out = [np.full(n_groups, np.nan) for _ in qs]
-    if len(values) == 0:
-        return out
-    by_value = np.argsort(values, kind="stable")
-    order = by_value[_group_order(group[by_value], n_groups)]  # by group, then value
-    v = values[order]
-    counts = np.bincount(group, minlength=n_groups)
-    first = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    has = counts > 0
-    for res, q in zip(out, qs, strict=True):
-        pos = q * (counts[has] - 1)
-        lo = np.floor(pos).astype(np.int64)
-        hi = np.ceil(pos).astype(np.int64)
-        frac = pos - lo
-        base = first[has]
-        res[has] = v[base + lo] * (1 - frac) + v[base + hi] * frac
-    return out
-
-
-def _distinct(keys: np.ndarray, n_keys: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """np.unique(keys, return_inverse=True, return_counts=True) for keys in [0, n_keys): counted
-    in one pass when the range is small (the pairs of a few hundred activities), not sorted."""
-    if n_keys > max(1 << 22, 4 * len(keys)):
-        return np.unique(keys, return_inverse=True, return_counts=True)
-    counts = np.bincount(keys, minlength=n_keys)
-    present = np.flatnonzero(counts)
-    number = np.zeros(n_keys, dtype=np.int64)
-    number[present] = np.arange(len(present))
-    return present, number[keys], counts[present]
-
-
 def dfg(log: pd.DataFrame) -> pd.DataFrame:
     """Directly-follows edges of the log, one row per (source, target) pair.
 
@@ -215,16 +174,16 @@ def _dfg(s: LogOrder) -> pd.DataFrame:
     src = s.act_codes[nxt].astype(np.int64)
     tgt = s.act_codes[nxt + 1].astype(np.int64)
     waits = (s.times[nxt + 1] - s.times[nxt]) / np.timedelta64(1, "s")
-    keys, edge_idx, counts = _distinct(src * n_act + tgt, n_act * n_act)
+    keys, edge_idx, counts = distinct(src * n_act + tgt, n_act * n_act)
     n_edges = len(keys)
     # cases with each edge: by edge, the case codes stay in (ascending) log order, so a case
     # that takes an edge twice is two neighbours
-    by_edge = _group_order(edge_idx, n_edges)
+    by_edge = group_order(edge_idx, n_edges)
     e, c = edge_idx[by_edge], s.case_codes[nxt][by_edge]
     first_of_case = np.ones(len(e), dtype=bool)
     first_of_case[1:] = (e[1:] != e[:-1]) | (c[1:] != c[:-1])
     n_cases = np.bincount(e[first_of_case], minlength=n_edges)
-    med, p90 = _group_quantiles(edge_idx, waits.astype(float), n_edges, (0.5, 0.9))
+    med, p90 = group_quantiles(edge_idx, waits.astype(float), n_edges, (0.5, 0.9))
     frame = pd.DataFrame(
         {
             "source": acts[keys // n_act] if n_edges else np.zeros(0, dtype=object),
