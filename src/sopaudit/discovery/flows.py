@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from sopaudit.conform.labels import map_activities
-from sopaudit.discovery.mining import ACTIVITY, CASE, END, START, LogOrder, log_order
+from sopaudit.discovery.mining import CASE, END, START, LogOrder, log_order
 from sopaudit.sop.compile import CompiledNet, compile_sop
 from sopaudit.sop.marking import MarkingGraph
 from sopaudit.sop.model import SOP, StepRef, walk
@@ -197,14 +197,6 @@ def _step_order(
 # The differences table
 
 
-def mapped_log(log: pd.DataFrame, sop: SOP) -> pd.DataFrame:
-    """The log with activities as SOP step ids where a name, id or alias matches (as the audit
-    maps them); already mapped logs (``AuditResult.log``) stay as they are."""
-    out = map_activities(log, sop)
-    out[ACTIVITY] = out[ACTIVITY].astype(object)
-    return out
-
-
 def transitions(log: pd.DataFrame, s: LogOrder | None = None) -> pd.DataFrame:
     """Every directly-follows occurrence of the log, one row per (case, source, target), with
     :data:`START` before the first and :data:`END` after the last event of each case; in the
@@ -274,7 +266,7 @@ def compare(log: pd.DataFrame, sop: SOP, flows: SopFlows | None = None,
     (descending), then SOP order, so the same inputs give the same table.
     """
     flows = flows or sop_flows(sop)
-    mapped = mapped_log(log, sop)
+    mapped = map_activities(log, sop)
     names = {s.id: s.name for s in sop.steps}
     steps = set(flows.steps)
     pos = {s: i for i, s in enumerate(flows.steps)}

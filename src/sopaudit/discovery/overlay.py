@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 
 from sopaudit import drawing
-from sopaudit.discovery.flows import SopFlows, mapped_log, sop_flows, transitions
+from sopaudit.conform.labels import map_activities
+from sopaudit.discovery.flows import SopFlows, sop_flows, transitions
 from sopaudit.discovery.legend import with_legend
 from sopaudit.discovery.mining import CASE, END, START, discover_tables, log_order
 from sopaudit.discovery.processmap import ProcessMap, discover
@@ -192,7 +193,7 @@ def draw_actual_vs_sop(
     their last step -> end is not drawn nor counted, so the legend agrees with the table."""
     tx = _t(lang)
     flows = flows or sop_flows(sop)
-    mapped = mapped_log(log, sop)
+    mapped = map_activities(log, sop)
     s = log_order(mapped)  # one sort for the map and its transitions
     pm = ProcessMap(**discover_tables(mapped, s))
     tr = transitions(mapped, s)
@@ -401,7 +402,7 @@ def draw_sop_overlay(
         style = style or chart_style
     else:
         flows = flows or sop_flows(sop)
-        observed = discover(mapped_log(log, sop)).dfg if len(log) else None
+        observed = discover(map_activities(log, sop)).dfg if len(log) else None
         nodes, edges = sop_graph(sop, flows, steps=result.steps, observed=observed, lang=lang,
                                  labels=labels)
         unseen = sum(1 for e in edges if e.dashed)
