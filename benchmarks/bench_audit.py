@@ -81,7 +81,18 @@ def show(name: str, r: dict) -> None:
         print(f"    {stage:<56} wall {float(secs):6.1f} s   cpu {float(cpu):6.1f} s")
 
 
+def settle(below: float = 0.5, longest: float = 120.0) -> None:
+    """Wait (at most `longest` seconds) for the one-minute load average to fall below `below`:
+    sopaudit writes its reports two at a time only when a core is idle (core/cores.py), so a run
+    right after another benchmark's (pm4py's, say) would measure the busy machine instead."""
+    deadline = time.monotonic() + longest
+    while os.getloadavg()[0] >= below and time.monotonic() < deadline:
+        time.sleep(2)
+    print(f"    (load average {os.getloadavg()[0]:.2f} at the start of the run)")
+
+
 def audit(log: Path, sop: Path, out: Path, formats: str | None = None) -> dict:
+    settle()
     cmd = [str(BIN / "sopaudit"), "-v", "audit", "--log", str(log), "--sop", str(sop), "--out", str(out),
            "--lang", "en"]
     return run(cmd + (["--formats", formats] if formats else []), env={"SOPAUDIT_PROGRESS": "0"})
