@@ -2,7 +2,7 @@
 read_xes plus fitness_alignments on the same log and net, in the same run.
 
     .venv/bin/python benchmarks/bench_audit.py sepsis [--skip-pm4py]
-    .venv/bin/python benchmarks/bench_audit.py xes [--cases 150000] [--skip-pm4py]
+    .venv/bin/python benchmarks/bench_audit.py xes [--cases 150000] [--skip-pm4py] [--runs 5]
     .venv/bin/python benchmarks/bench_audit.py big [--events 2000000]
 
 - sepsis: the public Sepsis log (../shared/datasets) against its normative PNML model.
@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -114,6 +115,26 @@ def compare(ours: dict, theirs: dict) -> None:
     print(f"ratio sopaudit / pm4py: wall {ours['wall'] / theirs['wall']:.3f}, cpu {ours['cpu'] / theirs['cpu']:.3f}")
 
 
+def alternate(runs: int, ours, theirs) -> None:
+    """sopaudit's run and pm4py's (`theirs`, None: skipped) alternately, `runs` times: each pair,
+    then the median ratios (this shared machine's speed drifts between runs)."""
+    ratios = []
+    for i in range(runs):
+        if runs > 1:
+            print(f"run {i + 1} of {runs}")
+        r = ours()
+        show("sopaudit audit, every report (CLI)", r)
+        print("    " + "\n    ".join(line for line in r["stdout"].splitlines()[:4]))
+        if theirs is not None:
+            t = theirs()
+            compare(r, t)
+            ratios.append((r["wall"] / t["wall"], r["cpu"] / t["cpu"]))
+    if len(ratios) > 1:
+        wall, cpu = (statistics.median(x) for x in zip(*ratios, strict=True))
+        print(f"median ratio over {len(ratios)} runs: wall {wall:.3f} "
+              f"({min(w for w, _ in ratios):.3f} to {max(w for w, _ in ratios):.3f}), cpu {cpu:.3f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("which", choices=["sepsis", "xes", "big"])
@@ -121,6 +142,8 @@ def main() -> None:
     ap.add_argument("--events", type=int, default=2_000_000, help="about this many events (big)")
     ap.add_argument("--log", type=Path, default=None, help="reuse this simulated log instead of simulating")
     ap.add_argument("--skip-pm4py", action="store_true")
+    ap.add_argument("--runs", type=int, default=1,
+                    help="sopaudit and pm4py run this many times, alternately; the medians are shown (sepsis, xes)")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench_audit_"))
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; files in {work}")
@@ -129,11 +152,8 @@ def main() -> None:
         log, net = DATASETS / "sepsis" / "sepsis.xes.gz", DATASETS / "sepsis" / "sepsis_normative.pnml"
         if not log.exists():
             raise SystemExit(f"{log} is absent")
-        ours = audit(log, net, work / "report")
-        show("sopaudit audit, every report (CLI)", ours)
-        print("    " + "\n    ".join(line for line in ours["stdout"].splitlines()[:4]))
-        if not args.skip_pm4py:
-            compare(ours, pm4py_run(log, "pnml", net))
+        alternate(args.runs, lambda: audit(log, net, work / "report"),
+                  None if args.skip_pm4py else lambda: pm4py_run(log, "pnml", net))
         return
 
     if args.which == "xes":
@@ -143,11 +163,8 @@ def main() -> None:
             r = run([str(BIN / "sopaudit"), "simulate", "--scenario", str(sop.with_name("tilang_scenario.yaml")),
                      "--cases", str(args.cases), "--seed", "5", "-o", str(log)])
             print(f"simulated {log.name} in {r['wall']:.0f} s ({log.stat().st_size / 2**20:.0f} MiB)")
-        ours = audit(log, sop, work / "report")
-        show("sopaudit audit, every report (CLI)", ours)
-        print("    " + "\n    ".join(line for line in ours["stdout"].splitlines()[:4]))
-        if not args.skip_pm4py:
-            compare(ours, pm4py_run(log, "sop", sop))
+        alternate(args.runs, lambda: audit(log, sop, work / "report"),
+                  None if args.skip_pm4py else lambda: pm4py_run(log, "sop", sop))
         return
 
     sop = ROOT / "reference_models" / "paspor_baru_mpaspor.yaml"
