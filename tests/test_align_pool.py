@@ -63,7 +63,9 @@ def test_no_pool_when_the_cores_are_busy(work, monkeypatch):
 @pytest.mark.parametrize(("load", "most", "expected"), [
     ((0.3, 0, 0), 2, 2),  # a quiet 2-core machine: this worker and one more
     ((0.9, 0, 0), 4, 2),  # one core and a bit idle: one more, never a fraction
-    ((1.2, 0, 0), 2, 1),  # less than a core idle
+    ((1.2, 0, 0), 2, 2),  # one busy process just over a core: the other core is mostly free
+    ((1.5, 0, 0), 2, 2),  # half a core idle counts
+    ((1.6, 0, 0), 2, 1),  # less than half a core idle
     ((7.0, 0, 0), 2, 1),  # overloaded: never below one
     (None, 8, 2),  # no load average on this system: every core counts
 ])

@@ -18,5 +18,8 @@ def idle_cores() -> float:
 
 
 def workers(most: int) -> int:
-    """Workers worth running side by side, at most `most`: this one plus one per idle core."""
-    return max(1, min(most, 1 + int(max(0.0, idle_cores()))))
+    """Workers worth running side by side, at most `most`: this one plus one per idle core, a
+    core counting as idle when at least half of it is. (Counting whole cores only, one busy
+    process - this one a minute ago, or the audit before it - reads as a load just over 1, and a
+    two-core machine with a core free would get no second worker.)"""
+    return max(1, min(most, 1 + round(max(0.0, idle_cores()) + 1e-9)))
