@@ -604,3 +604,21 @@ def test_docs_name_the_report_files():
     for name in ("report.html", "findings.xlsx", "deviations.csv", "cases.csv", "steps.csv", "variants.csv",
                  "summary.json", "timing.csv"):
         assert f"`{name}`" in doc
+
+
+@pytest.mark.parametrize("kind", ["category", "string"])
+def test_officers_count_each_officers_events_by_name(kind):
+    from types import SimpleNamespace
+
+    from sopaudit.report.figures import officers
+
+    names = ["ani", "budi", None, "ani", "citra", "ani", "budi", 1, "1"]
+    resource = pd.Series(names, dtype=kind)
+    if kind == "category":  # an officer without events, categories out of order, two that read "1"
+        resource = pd.Series(pd.Categorical(names, categories=["citra", "dedi", "budi", "ani", 1, "1"]))
+    log = pd.DataFrame({"org:resource": resource})
+    deviations = pd.DataFrame({"resource": ["budi", "budi", "ani"], "kind": ["skipped", "repeated", "skipped"],
+                               "accepted": [False, False, False]})
+    table = officers(SimpleNamespace(log=log, deviations=deviations), n=None)
+    assert table[["resource", "events", "skipped", "repeated", "findings"]].values.tolist() == [
+        ["budi", 2, 1, 1, 2], ["ani", 3, 1, 0, 1], ["1", 2, 0, 0, 0], ["citra", 1, 0, 0, 0]]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from sopaudit.core.kinds import ALL_KINDS, DEVIATING
@@ -98,7 +99,11 @@ def officers(result, n: int | None = 30) -> pd.DataFrame:
     log = result.log
     if RESOURCE not in log:
         return pd.DataFrame()
-    events = log[RESOURCE].astype("string").value_counts(dropna=True)
+    # counted by code (a categorical's are free; only officers with events get one), then by
+    # the officers' names as text
+    codes, names = pd.factorize(log[RESOURCE])
+    events = (pd.Series(np.bincount(codes[codes >= 0], minlength=len(names)), index=pd.Index(names).astype("string"))
+              .groupby(level=0).sum())
     dev = open_findings(result.deviations)
     dev = dev[dev["resource"].notna()]
     by_kind = dev.groupby(["resource", "kind"]).size().unstack(fill_value=0) if len(dev) else pd.DataFrame()
