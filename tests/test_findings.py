@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 import sopaudit as sa
@@ -192,3 +193,15 @@ def test_events_in_order_are_kept_and_others_sorted_as_sort_values_does():
     as_text = events.astype({CASE: "str"}).iloc[[4, 2, 0, 3, 1]]  # not categorical: sorted by text
     pd.testing.assert_frame_equal(
         _by_case_and_time(as_text), as_text.sort_values([CASE, TIME, ROW], kind="mergesort").reset_index(drop=True))
+
+
+def test_a_finding_event_is_found_by_case_and_position_or_not_at_all():
+    from sopaudit.auditing.run import _event_at
+
+    # events in case order, as the audit holds them: c1 has 3 events, c2 one, c3 two
+    events = pd.DataFrame({"case:concept:name": pd.array(["c1", "c1", "c1", "c2", "c3", "c3"], dtype="string")})
+    at = _event_at(events)
+    cases = pd.Series(["c1", "c1", "c2", "c3", "c3", "c2", "c1", "zz", "c3"], dtype="string")
+    pos = pd.Series([0, 2, 0, 1, None, 1, 3, 0, 2], dtype="Int64")
+    # beyond a case's last event (c2 at 1, c1 at 3, c3 at 2), no position, an unknown case: none
+    assert at(cases, pos).tolist() == [0, 2, 3, 5, -1, -1, -1, -1, -1]

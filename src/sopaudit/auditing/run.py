@@ -286,19 +286,17 @@ def _control_flow_findings(variant_list, variant_ids, aligned, net, case_ids, ca
 
 def _with_evidence(dev: pd.DataFrame, events: pd.DataFrame, sop: SOP) -> pd.DataFrame:
     """Attach the source row, time and officer of each finding's event and its evidence rows."""
-    keys = events[[CASE, POS, ROW, TIME] + ([RESOURCE] if RESOURCE in events else [])].rename(columns={
-        CASE: "case_id", POS: "event_pos", ROW: "event_row", TIME: "event_time", RESOURCE: "resource"})
-    keys = keys.assign(event_pos=keys["event_pos"].astype("Int64"))
-    dev = dev.assign(case_id=dev["case_id"].astype("string"), event_pos=dev["event_pos"].astype("Int64"))
-    out = dev.merge(keys, on=["case_id", "event_pos"], how="left")
-    out["event_row"] = out["event_row"].astype("Int64")
-    if "resource" not in out:
-        out["resource"] = pd.NA
-    # Evidence positions -> source rows, via one exploded merge.
+    at = _event_at(events)
+    out = dev.assign(case_id=dev["case_id"].astype("string"), event_pos=dev["event_pos"].astype("Int64"))
+    out = out.reset_index(drop=True)
+    rows = at(out["case_id"], out["event_pos"])
+    out["event_row"] = _taken(events[ROW].astype("Int64"), rows)
+    out["event_time"] = _taken(events[TIME], rows)
+    out["resource"] = _taken(events[RESOURCE], rows) if RESOURCE in events else pd.NA
+    # Evidence positions -> source rows (the positions were only the way to the rows: an auditor
+    # reads rows, and a tuple in a CSV).
     ev = out[["case_id", "evidence_pos"]].reset_index().explode("evidence_pos").dropna(subset=["evidence_pos"])
-    ev = ev.assign(event_pos=ev["evidence_pos"].astype("Int64")).merge(
-        keys[["case_id", "event_pos", "event_row"]], on=["case_id", "event_pos"], how="left")
-    # the positions were only the way to the rows: an auditor reads rows (and a tuple in a CSV)
+    ev["event_row"] = _taken(events[ROW].astype("Int64"), at(ev["case_id"], ev["evidence_pos"].astype("Int64")))
     out["evidence_rows"] = out.index.map(_joined_rows(ev)).fillna("").astype("string")
     out = out.drop(columns=["evidence_pos"])
     names = {s.id: s.name for s in sop.steps}
@@ -308,6 +306,30 @@ def _with_evidence(dev: pd.DataFrame, events: pd.DataFrame, sop: SOP) -> pd.Data
         out["variant_id"] = pd.NA
     out["variant_id"] = out["variant_id"].astype("Int64")
     return sort_findings(out)
+
+
+def _event_at(events: pd.DataFrame):
+    """(case ids, positions in the case) -> rows of `events` (-1 where there is no such event).
+    The events are in case order, so an event's row is its case's first row plus its position:
+    one lookup among the distinct case ids instead of a merge on every event's."""
+    codes, ids = pd.factorize(events[CASE])
+    first = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.zeros(0, np.int64)
+    length = np.diff(np.r_[first, len(codes)])
+    ids = pd.Index(ids)
+
+    def at(case_id: pd.Series, pos: pd.Series) -> np.ndarray:
+        c = ids.get_indexer(case_id)
+        p = pos.to_numpy(dtype=np.int64, na_value=-1)
+        known = (c >= 0) & (p >= 0)
+        known[known] &= p[known] < length[c[known]]
+        return np.where(known, first[np.maximum(c, 0)] + p, -1)
+
+    return at
+
+
+def _taken(column: pd.Series, rows: np.ndarray) -> pd.array:
+    """The column's values at `rows`, missing where a row is -1, in the column's own type."""
+    return column.array.take(rows, allow_fill=True)
 
 
 def _joined_rows(ev: pd.DataFrame) -> pd.Series:
