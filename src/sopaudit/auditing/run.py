@@ -385,12 +385,13 @@ def _cases_table(events, traces, case_vid, by_id, paths, deviations, service) ->
     # The first service standard of the SOP gives the case's service columns (all are in
     # AuditResult.service).
     first = service.drop_duplicates("case_id", keep="first").set_index("case_id") if len(service) else None
+    at = first.index.get_indexer(ids) if first is not None else None  # each case looked up once
     for col, dtype in (("service_days", "float64"), ("service_limit_days", "float64"),
                        ("within_service_standard", "boolean")):
         if first is None:  # the SOP has no service standard
             cases[col] = pd.Series(pd.NA if dtype == "boolean" else np.nan, index=cases.index, dtype=dtype)
         else:
-            cases[col] = cases["case_id"].map(first[col]).astype(dtype)
+            cases[col] = pd.Series(first[col].array.take(at, allow_fill=True), index=cases.index).astype(dtype)
     front = ["case_id", "status", "conforming", "n_deviations", "fitness", "end_reached", "n_events",
              "start", "end"]
     return cases[front + [c for c in cases.columns if c not in front]]
