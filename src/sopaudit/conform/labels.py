@@ -33,6 +33,15 @@ def map_activities(log: pd.DataFrame, sop: SOP) -> pd.DataFrame:
     return out
 
 
+def counts_by_text(column: pd.Series) -> pd.Series:
+    """Rows per value of `column`, indexed by the value as text (missing values left out):
+    counted by code, so a categorical's rows are not copied to text one by one, then values
+    that read alike (1 and "1") summed."""
+    codes, values = pd.factorize(column)
+    counts = pd.Series(np.bincount(codes[codes >= 0], minlength=len(values)), index=pd.Index(values).astype("string"))
+    return counts.groupby(level=0, sort=False).sum()
+
+
 NEAR = 0.8  # difflib similarity from which a log label is offered as an alias of a step
 FEW = 0.5  # below this share of the log's labels (or events) matching a step, the SOP may be the wrong one
 
@@ -53,10 +62,7 @@ def label_warnings(log: pd.DataFrame, sop: SOP) -> list[dict]:
     Each warning is a dict with `code`, `step`, `label`, `similarity`, `events` and an English
     `message` (the report words it in its language)."""
     aliases = sop.alias_map()
-    # counted as recorded (a categorical: one count per category), then by their text
-    counts = log[ACTIVITY].value_counts(dropna=True)
-    counts = counts[counts > 0]
-    counts = counts.set_axis(counts.index.astype("string")).groupby(level=0, sort=False).sum()
+    counts = counts_by_text(log[ACTIVITY])
     matched = {lab for lab in counts.index if lab in aliases}
     used_steps = {aliases[lab] for lab in matched}
     unmatched = [lab for lab in counts.index if lab not in aliases]

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pandas as pd
 
+from sopaudit.conform.labels import counts_by_text
 from sopaudit.core.kinds import ALL_KINDS, DEVIATING
 
 KIND_ORDER = {k: i for i, k in enumerate(ALL_KINDS)}
@@ -99,11 +99,7 @@ def officers(result, n: int | None = 30) -> pd.DataFrame:
     log = result.log
     if RESOURCE not in log:
         return pd.DataFrame()
-    # counted by code (a categorical's are free; only officers with events get one), then by
-    # the officers' names as text
-    codes, names = pd.factorize(log[RESOURCE])
-    events = (pd.Series(np.bincount(codes[codes >= 0], minlength=len(names)), index=pd.Index(names).astype("string"))
-              .groupby(level=0).sum())
+    events = counts_by_text(log[RESOURCE])
     dev = open_findings(result.deviations)
     dev = dev[dev["resource"].notna()]
     by_kind = dev.groupby(["resource", "kind"]).size().unstack(fill_value=0) if len(dev) else pd.DataFrame()
