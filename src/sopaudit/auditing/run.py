@@ -290,13 +290,14 @@ def _with_evidence(dev: pd.DataFrame, events: pd.DataFrame, sop: SOP) -> pd.Data
     out = dev.assign(case_id=dev["case_id"].astype("string"), event_pos=dev["event_pos"].astype("Int64"))
     out = out.reset_index(drop=True)
     rows = at(out["case_id"], out["event_pos"])
-    out["event_row"] = _taken(events[ROW].astype("Int64"), rows)
+    source_rows = events[ROW].astype("Int64")
+    out["event_row"] = _taken(source_rows, rows)
     out["event_time"] = _taken(events[TIME], rows)
     out["resource"] = _taken(events[RESOURCE], rows) if RESOURCE in events else pd.NA
     # Evidence positions -> source rows (the positions were only the way to the rows: an auditor
     # reads rows, and a tuple in a CSV).
     ev = out[["case_id", "evidence_pos"]].reset_index().explode("evidence_pos").dropna(subset=["evidence_pos"])
-    ev["event_row"] = _taken(events[ROW].astype("Int64"), at(ev["case_id"], ev["evidence_pos"].astype("Int64")))
+    ev["event_row"] = _taken(source_rows, at(ev["case_id"], ev["evidence_pos"].astype("Int64")))
     out["evidence_rows"] = out.index.map(_joined_rows(ev)).fillna("").astype("string")
     out = out.drop(columns=["evidence_pos"])
     names = {s.id: s.name for s in sop.steps}
@@ -391,7 +392,7 @@ def _cases_table(events, traces, case_vid, by_id, paths, deviations, service) ->
         if first is None:  # the SOP has no service standard
             cases[col] = pd.Series(pd.NA if dtype == "boolean" else np.nan, index=cases.index, dtype=dtype)
         else:
-            cases[col] = pd.Series(first[col].array.take(at, allow_fill=True), index=cases.index).astype(dtype)
+            cases[col] = pd.Series(_taken(first[col], at), index=cases.index).astype(dtype)
     front = ["case_id", "status", "conforming", "n_deviations", "fitness", "end_reached", "n_events",
              "start", "end"]
     return cases[front + [c for c in cases.columns if c not in front]]
