@@ -196,12 +196,41 @@ def test_events_in_order_are_kept_and_others_sorted_as_sort_values_does():
 
 
 def test_a_finding_event_is_found_by_case_and_position_or_not_at_all():
-    from sopaudit.auditing.run import _event_at
+    from sopaudit.auditing.run import _case_starts, _event_at
 
     # events in case order, as the audit holds them: c1 has 3 events, c2 one, c3 two
-    events = pd.DataFrame({"case:concept:name": pd.array(["c1", "c1", "c1", "c2", "c3", "c3"], dtype="string")})
-    at = _event_at(events)
+    events = pd.Series(["c1", "c1", "c1", "c2", "c3", "c3"], dtype="string")
+    first = _case_starts(events)
+    assert first.tolist() == [0, 3, 4]
+    at = _event_at(pd.Index(events.iloc[first]), first, len(events))
     cases = pd.Series(["c1", "c1", "c2", "c3", "c3", "c2", "c1", "zz", "c3"], dtype="string")
     pos = pd.Series([0, 2, 0, 1, None, 1, 3, 0, 2], dtype="Int64")
     # beyond a case's last event (c2 at 1, c1 at 3, c3 at 2), no position, an unknown case: none
     assert at(cases, pos).tolist() == [0, 2, 3, 5, -1, -1, -1, -1, -1]
+
+
+def test_case_columns_belong_to_their_case_whatever_the_order_of_a_categorical(passport_sop):
+    """A categorical case column whose categories are not in text order (a notebook's own frame,
+    a dictionary-encoded Parquet column) orders the events by category: every case's counts and
+    times must still be its own, and the findings those of the same log with text ids."""
+    cases = {"c": MAIN, "a": MAIN[:5], "d": [a for a in MAIN if a != "wawancara"], "b": MAIN[:9] + MAIN[8:]}
+    plain = make_log(cases)
+    plain.loc[plain["case:concept:name"] == "a", "time:timestamp"] += pd.Timedelta(days=3)
+    categorical = plain.astype({"case:concept:name": pd.CategoricalDtype(["d", "c", "b", "a"])})
+    text, cat = sa.audit(plain, passport_sop, processes=1), sa.audit(categorical, passport_sop, processes=1)
+    got = cat.cases.set_index("case_id")
+    times = plain.groupby("case:concept:name")["time:timestamp"]
+    assert got["n_events"].to_dict() == {"a": 5, "b": 16, "c": 15, "d": 14}
+    assert (got["start"] == times.min().reindex(got.index)).all()
+    assert (got["end"] == times.max().reindex(got.index)).all()
+    pd.testing.assert_frame_equal(got.sort_index(), text.cases.set_index("case_id").sort_index())
+    pd.testing.assert_frame_equal(cat.deviations, text.deviations)
+
+
+def test_events_without_a_case_id_are_refused_by_row(mini_sop):
+    from sopaudit.core.errors import InputFileError
+
+    log = make_log({"a": ["a", "b"], "b": ["a"]})
+    log.loc[[0, 2], "case:concept:name"] = None
+    with pytest.raises(InputFileError, match=r"2 event\(s\) of the log have no case id \(row labels 0, 2\)"):
+        sa.audit(log, mini_sop)

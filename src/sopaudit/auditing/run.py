@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from sopaudit import __version__
 from sopaudit.auditing.result import AuditResult
@@ -22,7 +23,7 @@ from sopaudit.conform.labels import label_warnings, map_activities
 from sopaudit.conform.open_cases import OpenCases, decide
 from sopaudit.conform.rules import check_rules
 from sopaudit.conform.search import AlignLimits
-from sopaudit.core.columns import ACTIVITY, CASE, RESOURCE, ROW, TIME, log_info
+from sopaudit.core.columns import ACTIVITY, CASE, POS, RESOURCE, ROW, TIME, log_info
 from sopaudit.core.errors import InputFileError
 from sopaudit.core.kinds import ALL_KINDS, DEVIATING
 from sopaudit.ingest.source import sha256_file
@@ -32,8 +33,6 @@ from sopaudit.standards.roles import check_roles, check_separation_of_duties, ro
 from sopaudit.standards.timing import check_service_standard, check_step_times
 
 logger = logging.getLogger(__name__)
-
-POS = "sopaudit:pos"
 
 DEVIATION_COLUMNS = [
     "case_id", "kind", "step", "step_name", "detail", "related", "expected_after",
@@ -58,6 +57,13 @@ def _check_log(log: pd.DataFrame) -> None:
         )
     if log.empty:
         raise InputFileError("the event log is empty; there is nothing to audit")
+    missing_case = log[CASE].isna().to_numpy()
+    if missing_case.any():
+        rows = log.index[missing_case]
+        raise InputFileError(
+            f"{len(rows)} event(s) of the log have no case id (row labels {', '.join(map(str, rows[:10]))}"
+            f"{', ...' if len(rows) > 10 else ''}); drop or fill them first (sopaudit.read_log lists such rows "
+            "as rejected instead)")
 
 
 def _by_case_and_time(events: pd.DataFrame) -> pd.DataFrame:
@@ -115,11 +121,16 @@ def audit(
         logger.warning("%s", w["message"])
     events = map_activities(log, sop)
     events = _by_case_and_time(events)
-    events[CASE] = events[CASE].astype("string")
-    events[POS] = events.groupby(CASE, sort=False).cumcount()
+    first = _case_starts(events[CASE])
+    events[CASE] = _as_text(events[CASE])
+    case_ids = pd.Index(events[CASE].array.take(first), name="case_id")
+    # each case's rows, by the case's number in case order: what the per-case tables group by
+    # (an integer, where the case id text would be hashed again for every group-by)
+    case_no = np.repeat(np.arange(len(first)), np.diff(np.r_[first, len(events)]))
+    events[POS] = np.arange(len(events)) - first[case_no]
     net = compile_sop(sop)
 
-    traces = _traces(events)
+    traces = _traces(events, first)
     variant_list = sorted(set(traces))
     variant_ids = {v: i + 1 for i, v in enumerate(variant_list)}
     case_vid = np.fromiter((variant_ids[v] for v in traces), dtype=np.int64, count=len(traces))
@@ -131,14 +142,14 @@ def audit(
     by_id = [None] + [aligned[v] for v in variant_list]  # variant id -> alignment
 
     unaligned_ids = [variant_ids[v] for v in sorted(failed)]
-    case_ids = pd.Index(traces.index.astype("string"), name="case_id")
     cal = calendar or WorkingCalendar(tz=info.tz or str(events[TIME].dt.tz))
     still_open = decide(events, sop, net, case_ids, case_vid, variant_list, aligned, cal, open_days, log_end=log_end,
                         align_limits=align_limits, unaligned=unaligned_ids)
     unfinished = still_open.prefixes
     flow, use_prefix = _control_flow_findings(variant_list, variant_ids, aligned, net, case_ids, case_vid,
                                               still_open)
-    case_attrs = events.groupby(CASE, sort=True).first().reindex(case_ids)
+    case_attrs = events.groupby(case_no, sort=False)[[c for c in events.columns if c != CASE]].first()
+    case_attrs.index = case_ids
     # Decisions come from the alignment each case is judged on: the prefix one for open cases.
     judged = [(variant_ids[v], False, aligned[v]) for v in variant_list]
     judged += [(vid, True, p) for vid, p in sorted(unfinished.items())]
@@ -152,7 +163,8 @@ def audit(
     rules = rules.assign(kind="rule", related=rules.pop("rule"), expected_after="", detail_code="rule",
                          evidence_pos=[()] * len(rules))
     parts = [p for p in (flow, branch, rules) if len(p)]
-    deviations = _with_evidence(pd.concat(parts, ignore_index=True) if parts else flow, events, sop)
+    deviations = _with_evidence(pd.concat(parts, ignore_index=True) if parts else flow, events, sop,
+                                _event_at(case_ids, first, len(events)))
     late_steps, timing = check_step_times(events, sop, cal)
     late_cases, service = check_service_standard(events, sop, cal)
     duties = check_separation_of_duties(events, sop)
@@ -160,13 +172,14 @@ def audit(
     coverage = role_coverage(events, sop, roles) if roles is not None else pd.DataFrame()
     deviations = sort_findings(pd.concat([d for d in (deviations, late_steps, late_cases, role_findings, duties)
                                           if len(d)] or [deviations], ignore_index=True))
-    case_start = events.groupby(CASE, sort=True)[TIME].min().reindex(case_ids)
+    by_case = events.groupby(case_no, sort=False)
+    case_start = pd.Series(by_case[TIME].min().array, index=case_ids)
     deviations, accepted_table = apply_allow_list(deviations, case_attrs, case_start, allow)
     # rows of these cases could not be read: a finding may come from the export, not the service
     deviations["evidence_incomplete"] = deviations["case_id"].isin(set(map(str, info.rejected_cases)))
 
     paths = [" → ".join(v) for v in variant_list]
-    cases = _cases_table(events, traces, case_vid, by_id, paths, deviations, service)
+    cases = _cases_table(case_ids, by_case, case_vid, by_id, paths, deviations, service)
     unjudged = np.isin(case_vid, unaligned_ids)
     cases.loc[unjudged, ["status", "conforming"]] = ["unaligned", False]
     steps = _steps_table(sop, case_vid, by_id, deviations, use_prefix, unfinished)
@@ -232,15 +245,32 @@ def _precision(events: pd.DataFrame, net) -> float:
             variant=precision_algorithm.Variants.ALIGN_ETCONFORMANCE, parameters={"show_progress_bar": False}))
 
 
-def _traces(events: pd.DataFrame) -> pd.Series:
-    """case id -> tuple of activities, for a log sorted by case (one pass, no per-case groupby).
-    Cases with the same trace share one tuple: each case's activity codes are a slice of one
-    bytes object, and a tuple is built once per distinct slice."""
-    case_codes, _ = pd.factorize(events[CASE], sort=False)
+def _case_starts(case: pd.Series) -> np.ndarray:
+    """The first row of each case, for events in case order: where the case id changes (a
+    categorical's codes, else the ids' own)."""
+    codes = case.cat.codes.to_numpy() if isinstance(case.dtype, pd.CategoricalDtype) else pd.factorize(case)[0]
+    return np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.zeros(0, dtype=np.int64)
+
+
+def _as_text(case: pd.Series) -> pd.Series:
+    """The case ids as text (pandas' "string"). A categorical's are its categories' text taken by
+    code (one string per case, not a Python string per event)."""
+    if not isinstance(case.dtype, pd.CategoricalDtype):
+        return case.astype("string")
+    names = pa.array(case.cat.categories.astype("string").array)
+    codes = case.cat.codes.to_numpy()
+    taken = names.take(pa.array(codes, mask=codes < 0))
+    return pd.Series(pd.array(taken, dtype="string"), index=case.index, name=case.name)
+
+
+def _traces(events: pd.DataFrame, first: np.ndarray) -> list[tuple[str, ...]]:
+    """Each case's tuple of activities, for a log sorted by case (`first`: each case's first
+    row; one pass, no per-case groupby). Cases with the same trace share one tuple: each case's
+    activity codes are a slice of one bytes object, and a tuple is built once per distinct slice."""
     codes, names = pd.factorize(events[ACTIVITY], sort=False)
     names = np.asarray(names, dtype=object)
     buf = codes.astype(np.int32).tobytes()
-    bounds = np.r_[0, np.flatnonzero(case_codes[1:] != case_codes[:-1]) + 1, len(codes)] * 4
+    bounds = np.r_[first, len(codes)] * 4
     built: dict[bytes, tuple] = {}
     out = []
     for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
@@ -249,8 +279,7 @@ def _traces(events: pd.DataFrame) -> pd.Series:
         if trace is None:
             trace = built[key] = tuple(names[np.frombuffer(key, dtype=np.int32)].tolist())
         out.append(trace)
-    firsts = events[CASE].to_numpy(dtype=object)[bounds[:-1] // 4]
-    return pd.Series(out, index=pd.Index(firsts, name=CASE), dtype=object)
+    return out
 
 
 def _control_flow_findings(variant_list, variant_ids, aligned, net, case_ids, case_vid, still_open: OpenCases):
@@ -284,9 +313,9 @@ def _control_flow_findings(variant_list, variant_ids, aligned, net, case_ids, ca
     return dev.drop(columns=["use_prefix"]), cv["use_prefix"].to_numpy()
 
 
-def _with_evidence(dev: pd.DataFrame, events: pd.DataFrame, sop: SOP) -> pd.DataFrame:
-    """Attach the source row, time and officer of each finding's event and its evidence rows."""
-    at = _event_at(events)
+def _with_evidence(dev: pd.DataFrame, events: pd.DataFrame, sop: SOP, at) -> pd.DataFrame:
+    """Attach the source row, time and officer of each finding's event and its evidence rows
+    (`at`: `_event_at` of the events)."""
     out = dev.assign(case_id=dev["case_id"].astype("string"), event_pos=dev["event_pos"].astype("Int64"))
     out = out.reset_index(drop=True)
     rows = at(out["case_id"], out["event_pos"])
@@ -309,17 +338,15 @@ def _with_evidence(dev: pd.DataFrame, events: pd.DataFrame, sop: SOP) -> pd.Data
     return sort_findings(out)
 
 
-def _event_at(events: pd.DataFrame):
-    """(case ids, positions in the case) -> rows of `events` (-1 where there is no such event).
-    The events are in case order, so an event's row is its case's first row plus its position:
-    one lookup among the distinct case ids instead of a merge on every event's."""
-    codes, ids = pd.factorize(events[CASE])
-    first = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.zeros(0, np.int64)
-    length = np.diff(np.r_[first, len(codes)])
-    ids = pd.Index(ids)
+def _event_at(case_ids: pd.Index, first: np.ndarray, n_events: int):
+    """(case ids, positions in the case) -> rows of the events (-1 where there is no such event),
+    for events in case order (`case_ids` and their `first` rows): an event's row is its case's
+    first row plus its position, one lookup among the distinct case ids instead of a merge on
+    every event's."""
+    length = np.diff(np.r_[first, n_events])
 
     def at(case_id: pd.Series, pos: pd.Series) -> np.ndarray:
-        c = ids.get_indexer(case_id)
+        c = case_ids.get_indexer(case_id)
         p = pos.to_numpy(dtype=np.int64, na_value=-1)
         known = (c >= 0) & (p >= 0)
         known[known] &= p[known] < length[c[known]]
@@ -353,12 +380,13 @@ def sort_findings(dev: pd.DataFrame) -> pd.DataFrame:
     return dev[DEVIATION_COLUMNS + extra].reset_index(drop=True)
 
 
-def _cases_table(events, traces, case_vid, by_id, paths, deviations, service) -> pd.DataFrame:
-    g = events.groupby(CASE, sort=True)
+def _cases_table(case_ids, by_case, case_vid, by_id, paths, deviations, service) -> pd.DataFrame:
+    """One row per case (`case_ids`, in case order; `by_case`: the events grouped in that order)."""
+    g = by_case
     fitness = np.array([0.0] + [a.fitness for a in by_id[1:]])
     ends = np.array([""] + [end_reached(a) for a in by_id[1:]], dtype=object)
     cases = pd.DataFrame({
-        "case_id": traces.index.astype("string"),
+        "case_id": case_ids.array,
         "variant_id": case_vid,
         "n_events": g.size().to_numpy(),
         # .array keeps the zone: .to_numpy() of zoned times makes one Timestamp object per case
@@ -382,7 +410,8 @@ def _cases_table(events, traces, case_vid, by_id, paths, deviations, service) ->
     cases["conforming"] = (cases["n_deviations"] == 0) & ~cases["incomplete"]
     cases["status"] = np.select([cases["incomplete"], cases["conforming"]], ["incomplete", "conforming"],
                                 "deviating")
-    cases["path"] = pd.Series(np.array([""] + paths, dtype=object)[case_vid], index=cases.index, dtype="str")
+    cases["path"] = pd.Series(pd.array(pa.array([""] + paths, pa.large_string()).take(case_vid), dtype="str"),
+                              index=cases.index)
     # The first service standard of the SOP gives the case's service columns (all are in
     # AuditResult.service).
     first = service.drop_duplicates("case_id", keep="first").set_index("case_id") if len(service) else None

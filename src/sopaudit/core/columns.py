@@ -19,6 +19,7 @@ LABEL = "sopaudit:label"  # the activity label as recorded, before mapping to SO
 START_ROW = "sopaudit:start_row"  # source row of the lifecycle start paired with this event
 SHEET = "sopaudit:sheet"  # workbook read from several sheets: the sheet of the event's row
 SHEET_ROW = "sopaudit:sheet_row"  # ... and the row number Excel shows for it
+POS = "sopaudit:pos"  # the audit's 0-based position of the event in its case
 
 INFO_KEY = "sopaudit"
 
