@@ -34,7 +34,7 @@ import pandas as pd
 from sopaudit.calendar.measure import measure
 from sopaudit.calendar.workdays import WorkingCalendar
 from sopaudit.conform.align import LOG_COST, PrefixAlignment, VariantAlignment, align_prefixes
-from sopaudit.core.columns import ACTIVITY, CASE, TIME
+from sopaudit.core.columns import ACTIVITY, POS, TIME
 from sopaudit.sop.compile import CompiledNet
 from sopaudit.sop.model import SOP
 
@@ -91,10 +91,10 @@ def did_every_step(alignment: VariantAlignment) -> bool:
 
 def step_limits(events: pd.DataFrame, sop: SOP) -> tuple[pd.DataFrame, float]:
     """Per SOP step: waits observed before it (calendar days), their percentile when there are
-    enough, and the SOP's stated wait; plus the log-wide percentile of all waits."""
-    case, _ = pd.factorize(events[CASE])  # codes: no Python string per event
+    enough, and the SOP's stated wait; plus the log-wide percentile of all waits. `events`: the
+    audit's log, in case order with positions."""
     t = events[TIME].to_numpy(dtype="datetime64[ns]").astype(np.int64)
-    same = np.r_[False, case[1:] == case[:-1]]
+    same = events[POS].to_numpy() != 0  # the event follows one of its own case
     wait = np.where(same, (t - np.r_[t[:1], t[:-1]]) / _DAY_NS, np.nan)
     waits = pd.DataFrame({"step": events[ACTIVITY].array, "wait": wait}).dropna()
     waits["wait"] = waits["wait"].clip(lower=0.0)
@@ -131,13 +131,14 @@ def decide(
     unaligned: list[int] | tuple = (),
 ) -> OpenCases:
     """Decide which cases are still open (see the module doc). `events` is the mapped log sorted
-    by case and time; `case_ids` sorted, `case_vid` their variant ids (1-based into
+    by case and time, with positions; `case_ids` in that order, `case_vid` their variant ids (1-based into
     `variant_list`), `aligned` the full alignments; `log_end` the end of the extract (default:
     its last event; a part of a larger log passes the whole log's); `unaligned` the variant ids the
     aligner gave up on (never open, never prefix-aligned); `align_limits` bound the prefix search."""
     if log_end is None:
         log_end = events[TIME].max()
-    case_end = events.groupby(CASE, sort=True)[TIME].max().reindex(case_ids)
+    case_no = np.cumsum(events[POS].to_numpy() == 0) - 1  # each event's case, in case order
+    case_end = pd.Series(events[TIME].groupby(case_no, sort=False).max().array, index=case_ids)
     elapsed = ((log_end - case_end) / pd.Timedelta(days=1)).to_numpy(dtype=float)
     limits, _ = step_limits(events, sop)
     n = len(case_ids)

@@ -22,10 +22,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sopaudit.core.columns import ACTIVITY, CASE
+from sopaudit.core.columns import ACTIVITY, CASE, POS
 from sopaudit.sop.model import SOP, Rule
-
-POS = "sopaudit:pos"
 CHECKED = ("init", "end", "existence", "absence", "exactly", "precedence", "response", "coexistence",
            "exclusive_choice")
 
@@ -55,9 +53,16 @@ def check_rules(events: pd.DataFrame, sop: SOP) -> pd.DataFrame:
     """
     rows = []
     cases = events[CASE].astype("string")
-    all_cases = pd.Index(cases.unique())
+    # each row's case as a number (in order of appearance): counted with bincount, not a
+    # group-by that hashes every row's case id again for each rule
+    case_no, all_cases = pd.factorize(cases)
+    all_cases = pd.Index(all_cases)
     acts = events[ACTIVITY].astype("string")
-    last_pos = events.groupby(cases, sort=False)[POS].max()
+    last_pos = events[POS].groupby(case_no).transform("max").to_numpy()
+
+    def per_case(rows: np.ndarray) -> pd.Series:
+        return pd.Series(np.bincount(case_no, weights=rows, minlength=len(all_cases)).astype(np.int64),
+                         index=all_cases)
     for rule in sop.rules:
         if rule.kind not in CHECKED:
             continue
@@ -65,14 +70,13 @@ def check_rules(events: pd.DataFrame, sop: SOP) -> pd.DataFrame:
         b = rule.steps[1] if len(rule.steps) > 1 else None
         is_a = (acts == a).to_numpy()
         is_b = (acts == b).to_numpy() if b else np.zeros(len(events), bool)
-        count_a = pd.Series(is_a, index=events.index).groupby(cases).sum().reindex(all_cases, fill_value=0)
-        count_b = pd.Series(is_b, index=events.index).groupby(cases).sum().reindex(all_cases, fill_value=0)
+        count_a, count_b = per_case(is_a), per_case(is_b)
         desc = _describe(rule)
         # (case, pos, step, pending): pending violations could still be mended by later events,
         # so they are not reported for cases still under way.
         bad: list[tuple[str, int | None, str, bool]] = []
         if rule.kind in ("init", "end"):
-            at = events[POS] == 0 if rule.kind == "init" else events[POS].to_numpy() == cases.map(last_pos).to_numpy()
+            at = events[POS] == 0 if rule.kind == "init" else events[POS].to_numpy() == last_pos
             ev = events.loc[np.asarray(at)]
             for c, p, s in zip(ev[CASE].astype("string"), ev[POS], ev[ACTIVITY].astype("string"), strict=True):
                 if s != a:

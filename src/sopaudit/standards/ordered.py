@@ -9,10 +9,8 @@ import numpy as np
 import pandas as pd
 
 from sopaudit.calendar.measure import NAT, UNITS
-from sopaudit.core.columns import ACTIVITY, CASE, RESOURCE, ROW, START, TIME
+from sopaudit.core.columns import ACTIVITY, CASE, POS, RESOURCE, ROW, START, TIME
 from sopaudit.sop.model import SOP
-
-POS = "sopaudit:pos"
 
 # The audit's deviation columns (sopaudit.conform.audit.DEVIATION_COLUMNS), in the same order;
 # kept here so this module does not import the audit that imports it.
