@@ -96,12 +96,17 @@ def step_limits(events: pd.DataFrame, sop: SOP) -> tuple[pd.DataFrame, float]:
     t = events[TIME].to_numpy(dtype="datetime64[ns]").astype(np.int64)
     same = events[POS].to_numpy() != 0  # the event follows one of its own case
     wait = np.where(same, (t - np.r_[t[:1], t[:-1]]) / _DAY_NS, np.nan)
-    waits = pd.DataFrame({"step": events[ACTIVITY].array, "wait": wait}).dropna()
-    waits["wait"] = waits["wait"].clip(lower=0.0)
-    overall = float(np.percentile(waits["wait"], PERCENTILE)) if len(waits) else FALLBACK_DAYS
-    by_step = waits.groupby("step")["wait"]
-    n = by_step.size()
+    # grouped by the step's code: the step ids are not copied per event
+    step, step_ids = pd.factorize(events[ACTIVITY])
+    kept = ~np.isnan(wait) & (step >= 0)
+    waits = pd.Series(np.clip(wait[kept], 0.0, None))
+    overall = float(np.percentile(waits, PERCENTILE)) if len(waits) else FALLBACK_DAYS
+    by_step = waits.groupby(step[kept])
+    names = np.asarray(step_ids, dtype=object)
+    size = by_step.size()
+    n = dict(zip(names[size.index], size, strict=True))
     pct = by_step.quantile(PERCENTILE / 100)
+    pct = dict(zip(names[pct.index], pct, strict=True))
     rows = []
     for s in sop.steps:
         k = int(n.get(s.id, 0))
