@@ -148,7 +148,8 @@ def audit(
     unfinished = still_open.prefixes
     flow, use_prefix = _control_flow_findings(variant_list, variant_ids, aligned, net, case_ids, case_vid,
                                               still_open)
-    case_attrs = events.groupby(case_no, sort=False)[[c for c in events.columns if c != CASE]].first()
+    by_case = events.groupby(case_no, sort=False)  # grouped once for the case attributes, start and table
+    case_attrs = by_case[[c for c in events.columns if c != CASE]].first()
     case_attrs.index = case_ids
     # Decisions come from the alignment each case is judged on: the prefix one for open cases.
     judged = [(variant_ids[v], False, aligned[v]) for v in variant_list]
@@ -172,14 +173,13 @@ def audit(
     coverage = role_coverage(events, sop, roles) if roles is not None else pd.DataFrame()
     deviations = sort_findings(pd.concat([d for d in (deviations, late_steps, late_cases, role_findings, duties)
                                           if len(d)] or [deviations], ignore_index=True))
-    by_case = events.groupby(case_no, sort=False)
     case_start = pd.Series(by_case[TIME].min().array, index=case_ids)
     deviations, accepted_table = apply_allow_list(deviations, case_attrs, case_start, allow)
     # rows of these cases could not be read: a finding may come from the export, not the service
     deviations["evidence_incomplete"] = deviations["case_id"].isin(set(map(str, info.rejected_cases)))
 
     paths = [" → ".join(v) for v in variant_list]
-    cases = _cases_table(case_ids, by_case, case_vid, by_id, paths, deviations, service)
+    cases = _cases_table(case_ids, by_case, case_start, case_vid, by_id, paths, deviations, service)
     unjudged = np.isin(case_vid, unaligned_ids)
     cases.loc[unjudged, ["status", "conforming"]] = ["unaligned", False]
     steps = _steps_table(sop, case_vid, by_id, deviations, use_prefix, unfinished)
@@ -380,18 +380,18 @@ def sort_findings(dev: pd.DataFrame) -> pd.DataFrame:
     return dev[DEVIATION_COLUMNS + extra].reset_index(drop=True)
 
 
-def _cases_table(case_ids, by_case, case_vid, by_id, paths, deviations, service) -> pd.DataFrame:
-    """One row per case (`case_ids`, in case order; `by_case`: the events grouped in that order)."""
-    g = by_case
+def _cases_table(case_ids, by_case, case_start, case_vid, by_id, paths, deviations, service) -> pd.DataFrame:
+    """One row per case (`case_ids`, in case order; `by_case`: the events grouped in that order,
+    `case_start` their first times)."""
     fitness = np.array([0.0] + [a.fitness for a in by_id[1:]])
     ends = np.array([""] + [end_reached(a) for a in by_id[1:]], dtype=object)
     cases = pd.DataFrame({
         "case_id": case_ids.array,
         "variant_id": case_vid,
-        "n_events": g.size().to_numpy(),
+        "n_events": by_case.size().to_numpy(),
         # .array keeps the zone: .to_numpy() of zoned times makes one Timestamp object per case
-        "start": g[TIME].min().array,
-        "end": g[TIME].max().array,
+        "start": case_start.array,
+        "end": by_case[TIME].max().array,
         "fitness": fitness[case_vid],
         "end_reached": ends[case_vid],
     })
