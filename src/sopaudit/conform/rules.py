@@ -24,6 +24,7 @@ import pandas as pd
 
 from sopaudit.core.columns import ACTIVITY, CASE, POS
 from sopaudit.sop.model import SOP, Rule
+
 CHECKED = ("init", "end", "existence", "absence", "exactly", "precedence", "response", "coexistence",
            "exclusive_choice")
 
