@@ -135,6 +135,14 @@ def alternate(runs: int, ours, theirs) -> None:
               f"({min(w for w, _ in ratios):.3f} to {max(w for w, _ in ratios):.3f}), cpu {cpu:.3f}")
 
 
+def compile_bytecode() -> None:
+    """Compile sopaudit's modules as pip does when it installs a package (pm4py's are): an editable
+    install run with PYTHONDONTWRITEBYTECODE=1 would otherwise compile every module from source
+    in every run (0.2 to 0.3 s here)."""
+    code = "import compileall, pathlib, sopaudit; compileall.compile_dir(pathlib.Path(sopaudit.__file__).parent, quiet=1)"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("which", choices=["sepsis", "xes", "big"])
@@ -145,6 +153,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=1,
                     help="sopaudit and pm4py run this many times, alternately; the medians are shown (sepsis, xes)")
     args = ap.parse_args()
+    compile_bytecode()
     work = Path(tempfile.mkdtemp(prefix="bench_audit_"))
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; files in {work}")
 

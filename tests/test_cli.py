@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -145,3 +149,38 @@ def test_demo_from_another_directory_finds_the_sample(tmp_path, monkeypatch):
     assert res.exit_code == 0, res.output
     assert (tmp_path / "reports" / "demo" / "report.html").is_file()
     shutil.rmtree(tmp_path / "reports")
+
+
+SCRIPT = Path(sys.executable).with_name("sopaudit")  # the console script a user runs
+
+
+def test_console_script_writes_everything_before_its_quick_exit(tmp_path):
+    # `run` ends a successful command with os._exit: its output, the -v log lines and the
+    # report files must all be complete by then
+    res = subprocess.run([SCRIPT, "-v", "audit", "--log", DEMO_LOG, "--sop", PASSPORT_SOP, "--out", tmp_path,
+                          "--case", "no_permohonan", "--activity", "tahapan", "--time", "waktu", "--resource", "petugas",
+                          "--lang", "en"], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert "conforming 37 of 63 finished cases (58.7%)" in res.stdout
+    assert f"report     {tmp_path / 'report.html'}" in res.stdout.splitlines()[-1]
+    assert "report written to" in res.stderr
+    summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
+    assert (summary["cases"], summary["conforming_cases"]) == (63, 37)
+
+
+def test_console_script_failure_exits_2(tmp_path):
+    res = subprocess.run([SCRIPT, "audit", "--log", tmp_path / "missing.csv", "--sop", PASSPORT_SOP,
+                          "--out", tmp_path / "o"], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2
+    assert "missing.csv: the log file does not exist" in res.stderr + res.stdout
+
+
+def test_console_script_into_a_closed_pipe_keeps_its_failure_status():
+    # click turns the broken pipe into exit status 1; the quick exit must not make it 0
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        res = subprocess.run([SCRIPT, "--version"], stdout=write_end, stderr=subprocess.PIPE, timeout=60)
+    finally:
+        os.close(write_end)
+    assert res.returncode == 1 and b"Traceback" not in res.stderr

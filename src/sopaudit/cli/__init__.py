@@ -3,7 +3,10 @@ terminal: errors a user can cause are printed as one paragraph, with exit code 2
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
+import sys
 
 import click
 
@@ -31,5 +34,29 @@ for command in (audit, demo, sop_group, discover_command, ingest_command, simula
                 compare_command, sample_command, batch_command, history_command):
     main.add_command(command)
 
+
+def run() -> None:
+    """The `sopaudit` console script: `main`, then, when it succeeded, an exit without the
+    interpreter's teardown.
+
+    The teardown frees every module and object one by one (about 0.2 s after a 150,000-case
+    audit) in a process that is ending anyway. The exit handlers still run (logging, weakref
+    finalizers, multiprocessing) and the standard streams are flushed; a failed command exits
+    the usual way.
+    """
+    try:
+        main()
+    except SystemExit as stop:
+        if stop.code not in (None, 0):
+            raise
+    atexit._run_exitfuncs()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except OSError:  # a closed pipe (`sopaudit ... | head`): Python's own exit status for it
+        os._exit(120)
+    os._exit(0)
+
+
 if __name__ == "__main__":
-    main()
+    run()
