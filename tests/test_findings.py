@@ -227,6 +227,22 @@ def test_case_columns_belong_to_their_case_whatever_the_order_of_a_categorical(p
     pd.testing.assert_frame_equal(cat.deviations, text.deviations)
 
 
+@pytest.mark.parametrize("kind", ["object", "category"])
+def test_case_ids_that_read_alike_are_one_case(passport_sop, kind):
+    """A notebook's column holding both 1 and "1" (an export that read some ids as numbers): the
+    reports show both as 1, so they are one case, audited as the same log with text ids."""
+    cases = {"1": MAIN, "2": MAIN[:5], "3": [a for a in MAIN if a != "wawancara"]}
+    text = make_log(cases)
+    mixed = text.copy()
+    ids = [int(c) if c != "1" or i % 2 else c for i, c in enumerate(text["case:concept:name"])]
+    mixed["case:concept:name"] = pd.Series(ids, index=text.index, dtype=object).astype(kind)
+    assert {type(v) for v in mixed.loc[text["case:concept:name"] == "1", "case:concept:name"]} == {int, str}
+    want, got = sa.audit(text, passport_sop, processes=1), sa.audit(mixed, passport_sop, processes=1)
+    assert got.cases.set_index("case_id")["n_events"].to_dict() == {"1": 15, "2": 5, "3": 14}
+    pd.testing.assert_frame_equal(got.cases, want.cases)
+    pd.testing.assert_frame_equal(got.deviations, want.deviations)
+
+
 def test_events_without_a_case_id_are_refused_by_row(mini_sop):
     from sopaudit.core.errors import InputFileError
 

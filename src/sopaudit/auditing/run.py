@@ -120,6 +120,7 @@ def audit(
     for w in warnings:
         logger.warning("%s", w["message"])
     events = map_activities(log, sop)
+    events[CASE] = _one_case_per_text(events[CASE])
     events = _by_case_and_time(events)
     first = _case_starts(events[CASE])
     events[CASE] = _as_text(events[CASE])
@@ -243,6 +244,14 @@ def _precision(events: pd.DataFrame, net) -> float:
         return float(precision_algorithm.apply(
             events[[CASE, ACTIVITY, TIME]], *net.to_pm4py(),
             variant=precision_algorithm.Variants.ALIGN_ETCONFORMANCE, parameters={"show_progress_bar": False}))
+
+
+def _one_case_per_text(case: pd.Series) -> pd.Series:
+    """Case ids that read alike (1 and "1" in a notebook's mixed column) are one case, as every
+    report shows them: such a column becomes text. Text ids and numbers are kept as they are."""
+    if isinstance(case.dtype, pd.CategoricalDtype):
+        return case if case.cat.categories.astype("string").is_unique else case.astype("string")
+    return case.astype("string") if case.dtype == object else case
 
 
 def _case_starts(case: pd.Series) -> np.ndarray:
