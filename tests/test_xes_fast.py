@@ -6,6 +6,7 @@ import gzip
 
 import pytest
 
+from sopaudit.core.errors import SopAuditError
 from sopaudit.ingest.xes import read_xes
 from sopaudit.ingest.xes_arrays import read_plain
 from sopaudit.ingest.xes_fast import read_xes_fast
@@ -81,6 +82,21 @@ def test_events_outside_traces_and_declarations_go_to_expat(tmp_path):
     path.write_text('<?xml version="1.0"?>\n<!DOCTYPE log [<!ENTITY e "A">]>\n<log><trace>'
                     '<string key="concept:name" value="c1"/>' + _event("&e;") + "</trace></log>", encoding="utf-8")
     assert read_xes_fast(path) is None  # expat refuses it with its message (test_ingest_hostile)
+
+
+@pytest.mark.parametrize("where", ["header", "log", "traces"])
+def test_a_doctype_without_references_is_left_to_expat(tmp_path, where):
+    # the plain reader runs before the search for declarations: it must decline a DOCTYPE wherever
+    # it stands, so that expat refuses the file with its message
+    doctype = '<!DOCTYPE log [<!ELEMENT log ANY>]>'
+    trace = '<trace><string key="concept:name" value="c1"/>' + _event("A") + "</trace>"
+    head = {"header": '<?xml version="1.0" encoding="UTF-8"?>\n' + doctype + "\n<log>",
+            "log": '<?xml version="1.0" encoding="UTF-8"?>\n<log>' + doctype}.get(where, '<?xml version="1.0"?>\n<log>')
+    path = tmp_path / "doctype.xes"
+    path.write_text(head + trace + (doctype if where == "traces" else "") + trace + "</log>\n", encoding="utf-8")
+    assert read_xes_fast(path) is None
+    with pytest.raises(SopAuditError):
+        read_xes(path)
 
 
 def test_many_typed_keys_read_as_expat_reads_them(tmp_path):

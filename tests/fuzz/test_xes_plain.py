@@ -20,7 +20,7 @@ from hypothesis import strategies as st  # noqa: E402
 from sopaudit.core.errors import SopAuditError  # noqa: E402
 from sopaudit.ingest.xes import read_xes  # noqa: E402
 from sopaudit.ingest.xes_arrays import read_plain  # noqa: E402
-from sopaudit.ingest.xes_fast import _declarations_ok, read_xes_fast  # noqa: E402
+from sopaudit.ingest.xes_fast import _utf8_declared, read_xes_fast  # noqa: E402
 
 EXAMPLES = int(os.environ.get("SOPAUDIT_FUZZ_EXAMPLES", "80"))
 
@@ -33,7 +33,7 @@ def _differences(data: bytes, piece_bytes: int) -> list[str]:
         path.write_bytes(data)
         start = data.find(b"<trace")
         read = {"read_xes_fast": read_xes_fast(path)}
-        if start >= 0 and _declarations_ok(data):  # read_xes_fast's own guard before the plain reader
+        if start >= 0 and _utf8_declared(data):  # read_xes_fast's own guard before the plain reader
             read["read_plain"] = read_plain(data, start, piece_bytes=piece_bytes)
         read = {name: (r[0] if isinstance(r, tuple) else r) for name, r in read.items() if r is not None}
         if not read:
