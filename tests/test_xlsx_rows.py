@@ -1,12 +1,24 @@
 """The column-wise sheet writer (report/xlsx_rows.py) writes the bytes xlsxwriter writes cell by cell."""
 
+import re
+import sys
 import zipfile
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from sopaudit.report import xlsx, xlsx_rows
 from sopaudit.report.i18n import translator
+from sopaudit.report.safety import xlsx_text, xlsx_texts
+
+# Text that each step of a text cell treats apart: Excel's escapes, control characters, the
+# non-characters, rich text, whitespace of every kind at either end, formulas, long text.
+AWKWARD = ["plain", "", " lead", "trail ", "\u3000wide", "nbsp\xa0", "\x85next", "mid\u2028line", "line\n",
+           "a & b < c > d \"q\"", "_x0041_ kept", "_X00a1_", "_x004_", "ctl\x01char", "cr\rin", "\rstart",
+           "tab\tin", "\ufffe", "x\uffffy", "<r>rich</r>", "<r>half", "=SUM(A1)", "+1", "-x", "@me", "é漢字🙂",
+           "x" * 20000, "y" * 40000, "z" * 16383 + "é", None]
 
 
 def _frame() -> pd.DataFrame:
@@ -15,6 +27,7 @@ def _frame() -> pd.DataFrame:
     return pd.DataFrame({
         "case_id": ["C1", "C1", " lead", "trail ", "a & b < c > d \"q\"", "=SUM(A1)", None, *na],
         "text": ["_x0041_ kept", "ctl\x01char", "<r>rich</r>", "line\nbreak", "é漢字🙂", "", "x" * 40000, *na],
+        "more": ["\u3000wide", "nbsp\xa0", "cr\rin", "\ufffe", "<r>half", "y" * 20000, "_X00a1_", *na],
         "count": pd.array([1, None, 3, 4, 5, 6, 12345678901234, *na], dtype="Int64"),
         "share": [0.1, np.nan, 1 / 3, np.inf, -2.5e-9, 1e20, 0.0, np.nan, np.nan],
         "flag": pd.array([True, False, None, True, True, False, None, *na], dtype="boolean"),
@@ -65,3 +78,23 @@ def test_rows_at_once_many_rows_and_a_full_frame(tmp_path, monkeypatch):
     slow.sheet("s", df, t)
     slow.close()
     assert _sheet_xml(tmp_path / "fast.xlsx") == _sheet_xml(tmp_path / "slow.xlsx")
+
+
+def test_text_tails_at_once_are_those_of_one_value_at_a_time():
+    for style in ("", ' s="3"'):
+        fixed = [None if v is None else xlsx_text(v) for v in AWKWARD]
+        got = xlsx_rows._text_tails(pa.array(fixed, pa.string()), style).to_pylist()
+        assert got == [None if v is None else xlsx_rows._text_tail(v, style) for v in fixed]
+
+
+def test_xlsx_texts_are_xlsx_text_of_each_value():
+    assert xlsx_texts(pa.array(AWKWARD, pa.string())).to_pylist() == [None if v is None else xlsx_text(v)
+                                                                        for v in AWKWARD]
+
+
+def test_the_whitespace_class_is_pythons():
+    # _preserve_whitespace looks for Python's `\s` at either end; Arrow's RE2 class must be the same set
+    chars = [chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF]
+    python = [bool(re.fullmatch(r"\s", ch)) for ch in chars]
+    re2 = pc.match_substring_regex(pa.array(chars), f"^{xlsx_rows._SPACE_RE2}$").to_pylist()
+    assert re2 == python and sum(python) == 29

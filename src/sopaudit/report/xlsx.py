@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
@@ -27,7 +28,7 @@ from sopaudit.report import figures
 from sopaudit.report.details import DetailWriter
 from sopaudit.report.i18n import format_number, translator
 from sopaudit.report.quality import quality_rows
-from sopaudit.report.safety import xlsx_text
+from sopaudit.report.safety import xlsx_text, xlsx_texts
 from sopaudit.report.values import open_cases_view, parameter_rows, phrase, with_code_labels
 from sopaudit.report.xlsx_rows import AVAILABLE, column_tails, write_rows
 
@@ -78,7 +79,10 @@ def _codes(s: pd.Series) -> tuple[np.ndarray, list, str]:
         vals = s.to_numpy("int64", na_value=0) if s.dtype.kind in "iu" else arr
         codes, uniques = pd.factorize(vals)
         return np.where(finite, codes, -1), uniques.tolist(), "n"
-    # Text: converted once per distinct value (case ids repeat over findings, kinds and steps a lot).
+    if isinstance(s.dtype, pd.StringDtype):  # text only: its distinct values fixed at once by Arrow
+        codes, uniques = pd.factorize(s, use_na_sentinel=True)
+        return codes, xlsx_texts(pa.array(uniques, pa.string())).to_pylist(), "t"
+    # Other values: converted once per distinct value (case ids repeat over findings, kinds and steps a lot).
     codes, uniques = pd.factorize(s.astype(object), use_na_sentinel=True)
     fixed = [_cell(v) for v in uniques]
     kind = "t" if all(v is None or isinstance(v, str) for v in fixed) else "m"

@@ -44,6 +44,30 @@ def _text_tail(s: str, style: str) -> str:
     return f'"{style} t="inlineStr"><is><t{preserve}>{s}</t></is></c>'
 
 
+# What _escape_control changes (Excel's _xHHHH_ escapes, control characters, U+FFFE and U+FFFF)
+# and the whitespace `_preserve_whitespace` looks for at either end (Python's `\s`, which is
+# str.isspace: tests/test_xlsx_rows.py checks the list), for Arrow's RE2.
+_ESCAPED_RE2 = r"_x[0-9a-fA-F]{4}_|[\x00-\x08\x0b-\x1f\x{fffe}\x{ffff}]"
+_SPACE_RE2 = r"[\t\n\x0b\x0c\r\x1c-\x20\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
+
+
+def _text_tails(texts: pa.Array, style: str) -> pa.Array:
+    """`_text_tail` of every value (nulls stay null): with Arrow for the values that need only
+    the XML escapes (nearly all), in Python for the rest (Excel's escapes, control characters,
+    rich text, whitespace at either end, long text)."""
+    odd = pc.or_(pc.match_substring_regex(texts, _ESCAPED_RE2), pc.starts_with(texts, "<r>"))
+    odd = pc.or_(odd, pc.match_substring_regex(texts, f"^{_SPACE_RE2}|{_SPACE_RE2}$"))
+    odd = pc.fill_null(pc.or_(odd, pc.greater(pc.utf8_length(texts), _STRMAX // 2)), False)
+    escaped = texts
+    for char, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
+        escaped = pc.replace_substring(escaped, char, entity)
+    tails = pc.binary_join_element_wise(f'"{style} t="inlineStr"><is><t>', escaped, "</t></is></c>", "")
+    if not pc.any(odd).as_py():
+        return tails
+    slow = pa.array([_text_tail(v, style) for v in texts.filter(odd).to_pylist()], pa.string())
+    return pc.replace_with_mask(tails, odd, slow)
+
+
 def _number_tail(v, style: str) -> str:
     return f'"{style}><v>{v:.16G}</v></c>'
 
@@ -56,8 +80,11 @@ def column_tails(codes: np.ndarray, uniques: list, kind: str, style: int | None)
     """The cell XML after the reference for each row (null where the cell stays empty): each
     distinct value (xlsx._codes) rendered once, then taken by its codes."""
     attr = f' s="{style}"' if style else ""
-    render = {"n": _number_tail, "d": _number_tail, "b": _bool_tail, "t": _text_tail}[kind]
-    tails = pa.array([None if u is None else render(u, attr) for u in uniques], pa.string())
+    if kind == "t":
+        tails = _text_tails(pa.array(uniques, pa.string()), attr)
+    else:
+        render = {"n": _number_tail, "d": _number_tail, "b": _bool_tail}[kind]
+        tails = pa.array([None if u is None else render(u, attr) for u in uniques], pa.string())
     return tails.take(pa.array(codes, mask=codes < 0))
 
 
