@@ -216,3 +216,21 @@ def test_recorded_codes_and_phrases_are_shown_in_the_report_language(tmp_path):
     assert rows["kalender hari kerja"] == ("negara: ID; zona waktu: Asia/Jakarta; jam kantor: 08:00, 16:00; "
                                            "cuti bersama dihitung sebagai hari kerja: tidak; hari tutup kantor: 0")
     assert rows["biaya penyelarasan"].startswith("langkah log atau langkah model yang terlihat bernilai 1")
+
+
+def test_explanations_written_once_per_combination_are_each_findings_own():
+    # DetailWriter.column writes each distinct combination of fields once: every finding must still
+    # get the sentence written for its own row (missing values of any kind read as missing)
+    from sopaudit.report.details import DetailWriter
+    from sopaudit.report.i18n import translator
+
+    from test_report_support import demo_result
+
+    result = demo_result()
+    dev = result.deviations
+    assert dev["measured"].notna().any() and dev["measured"].isna().any() and len(dev) > 20
+    for lang in ("id", "en"):
+        writer = DetailWriter(result.sop, translator(lang), lang)
+        rows = dev.astype(object).where(dev.notna(), None).to_dict(orient="records")
+        assert writer.column(dev) == [writer(r) for r in rows]
+        assert writer.column(dev.iloc[:0]) == []

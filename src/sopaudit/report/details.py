@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 
+import numpy as np
 import pandas as pd
 
 from sopaudit.report.i18n import Translator, format_number
@@ -44,6 +45,12 @@ def measured_text(value, unit: str, t: Translator, lang: str) -> str:
 # conform/branches.py writes a wrong_branch finding's detail in English with its parts inside.
 _WRONG_BRANCH = re.compile(r"^decision '(?P<question>.*)' answered '(?P<answer>yes|no)', but (?P<attribute>.*) = "
                            r"'(?P<value>.*)' requires '(?P<required>yes|no)'$", re.S)
+
+
+def _value(v):
+    """A field's value as Python holds it, missing ones (None, NaN, NA) as None."""
+    v = v.item() if isinstance(v, np.generic) else v
+    return None if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) else v
 
 
 class DetailWriter:
@@ -99,15 +106,13 @@ class DetailWriter:
 
     def column(self, df: pd.DataFrame) -> list[str]:
         """The explanation of every finding of a table, each distinct combination of the fields it
-        reads written once (findings repeat a few sentences thousands of times)."""
+        reads written once (findings repeat a few sentences thousands of times): the combinations
+        are found by factorizing the fields, not by a tuple per row."""
         fields = [f for f in self.FIELDS if f in df.columns]
-        done: dict[tuple, str] = {}
-        out = []
-        for values in zip(*(df[f].tolist() for f in fields), strict=True) if fields else ((),) * len(df):
-            key = tuple(None if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) else v
-                        for v in values)
-            text = done.get(key)
-            if text is None:
-                text = done[key] = self(dict(zip(fields, key, strict=True)))
-            out.append(text)
-        return out
+        key = np.zeros(len(df), dtype=np.int64)
+        for f in fields:  # missing values (None, NaN, NA) are one value, as in the sentences
+            codes, uniques = pd.factorize(df[f], use_na_sentinel=True)
+            key = pd.factorize(key * (len(uniques) + 1) + codes + 1)[0]
+        _, first, which = np.unique(key, return_index=True, return_inverse=True)
+        texts = [self({f: _value(df[f].iloc[row]) for f in fields}) for row in first.tolist()]
+        return [texts[i] for i in which.tolist()]
