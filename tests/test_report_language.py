@@ -10,6 +10,7 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -227,8 +228,15 @@ def test_explanations_written_once_per_combination_are_each_findings_own():
     from test_report_support import demo_result
 
     result = demo_result()
-    dev = result.deviations
-    assert dev["measured"].notna().any() and dev["measured"].isna().any() and len(dev) > 20
+    more = result.deviations.copy()  # the demo's findings again, with other measurements and officers
+    late = more["measured"].notna()
+    more.loc[late, "measured"] += np.arange(1, late.sum() + 1) * 1.5
+    more["resource"] = more["resource"].astype(object).where(~late, "someone else")
+    stricter = more.assign(limit=more["limit"] - 0.5)  # rows that differ in the limit alone
+    dev = pd.concat([result.deviations, more, stricter], ignore_index=True)
+    dev["resource"] = dev["resource"].astype("category")
+    dev.loc[dev.index[::7], "unit"] = None  # missing text beside missing numbers
+    assert dev["measured"].nunique() >= 4 and dev["measured"].isna().any() and len(dev) > 40
     for lang in ("id", "en"):
         writer = DetailWriter(result.sop, translator(lang), lang)
         rows = dev.astype(object).where(dev.notna(), None).to_dict(orient="records")
