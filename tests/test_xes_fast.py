@@ -53,6 +53,26 @@ def test_trace_defaults_from_global_stay_missing(tmp_path):
     assert batch.equals(read_xes(path)[0])
 
 
+def test_a_file_too_large_for_int32_positions_reads_the_same(monkeypatch):
+    # from 2 GiB on, positions stay int64: forced here on the public logs, in one piece and in two
+    from sopaudit.ingest import xes_arrays
+    from sopaudit.ingest.xes_bytes import read_bytes
+
+    logs = sorted(DATASETS.glob("*/*.xes*")) if DATASETS.exists() else []
+    if not logs:
+        skip_without_datasets(f"public datasets folder {DATASETS} is absent")
+    for path in logs:
+        data = read_bytes(path)
+        start = data.find(b"<trace")
+        for piece_bytes in (1, 1 << 30):
+            monkeypatch.setattr(xes_arrays, "INT32_BYTES", 2**31 - 64)
+            small = read_plain(data, start, piece_bytes=piece_bytes)
+            monkeypatch.setattr(xes_arrays, "INT32_BYTES", 0)
+            large = read_plain(data, start, piece_bytes=piece_bytes)
+            assert (small is None) == (large is None), path
+            assert small is None or large.equals(small), path
+
+
 @pytest.mark.parametrize("event", [
     _event("A", extra='<int key="n" value="x"/>'),  # rustxes would read 0
     _event("A", time="2024-03-04T08:00:00"),  # no zone: expat keeps it as text

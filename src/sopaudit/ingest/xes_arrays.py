@@ -45,10 +45,10 @@ def _words(data: bytes) -> np.ndarray:
     return np.ndarray(shape=(max(len(data) - 7, 0),), dtype="<u8", buffer=data, strides=(1,))
 
 
-def _positions(arr: np.ndarray, start: int, end: int, step: int = 1 << 22) -> tuple[np.ndarray, np.ndarray] | None:
-    """Where `<` and where `"` occur in arr[start:end]: a slice at a time, compared into one
-    reused buffer (fresh memory is what costs most here: each new page is a fault); None when
-    the slice holds what XML forbids (`_forbidden`)."""
+def _positions(arr: np.ndarray, start: int, end: int, dtype, step: int = 1 << 22) -> tuple[np.ndarray, np.ndarray] | None:
+    """Where `<` and where `"` occur in arr[start:end], as `dtype` positions: a slice at a time,
+    compared into one reused buffer (fresh memory is what costs most here: each new page is a
+    fault); None when the slice holds what XML forbids (`_forbidden`)."""
     found: tuple[list, list] = ([], [])
     buf = np.empty(min(step, max(end - start, 0)), dtype=bool)
     for lo in range(start, end, step):
@@ -56,10 +56,10 @@ def _positions(arr: np.ndarray, start: int, end: int, step: int = 1 << 22) -> tu
         same = buf[:len(chunk)]
         for byte, into in ((ord("<"), found[0]), (ord('"'), found[1])):
             np.equal(chunk, byte, out=same)
-            into.append(np.flatnonzero(same) + lo)
+            into.append((np.flatnonzero(same) + lo).astype(dtype, copy=False))
         if _forbidden(arr, lo, chunk, same):
             return None
-    return tuple(np.concatenate(f) if f else np.empty(0, dtype=np.int64) for f in found)
+    return tuple(np.concatenate(f) if f else np.empty(0, dtype=dtype) for f in found)
 
 
 def _forbidden(arr: np.ndarray, lo: int, chunk: np.ndarray, same: np.ndarray) -> bool:
@@ -94,6 +94,16 @@ def _utf8(data: bytes, start: int, end: int) -> bool:
     except pa.ArrowInvalid:
         return False
     return True
+
+
+def _special(text: np.ndarray, step: int = 1 << 22) -> bool:
+    """Whether `text` holds a tab, line break or `<` (looked up a slice at a time into one buffer)."""
+    buf = np.empty(min(step, len(text)), dtype=bool)
+    for lo in range(0, len(text), step):
+        chunk = text[lo:lo + step]
+        if np.take(_SPECIAL, chunk, out=buf[:len(chunk)]).any():
+            return True
+    return False
 
 
 def _text_bytes(x: pa.StringArray) -> np.ndarray:
@@ -149,6 +159,7 @@ def well_formed(text: bytes) -> bool:
 
 
 PIECE_BYTES = 32 << 20  # a file larger than this is scanned in two pieces, one per thread
+INT32_BYTES = 2**31 - 64  # a smaller file's positions (a few bytes past any tag included) fit int32
 
 
 def read_plain(data: bytes, start: int, piece_bytes: int = PIECE_BYTES) -> pa.RecordBatch | None:
@@ -180,7 +191,9 @@ def _scan(data: bytes, arr: np.ndarray, words: np.ndarray, start: int, end: int)
     """The traces in data[start:end]: its number of events, its event columns and its trace (case)
     columns, each a list of (key, XES tag, typed values per event) in the order of the keys' first
     appearance; None when the piece is not in the plain shape."""
-    found = _positions(arr, start, end)
+    # positions as int32 where they fit: half the fresh memory of every array of positions below
+    small = len(data) < INT32_BYTES
+    found = _positions(arr, start, end, np.int32 if small else np.int64)
     if found is None or not _utf8(data, start, end):
         return None  # bytes expat refuses, between the tags or in a value
     lt, quotes = found
@@ -221,7 +234,7 @@ def _scan(data: bytes, arr: np.ndarray, words: np.ndarray, start: int, end: int)
     del ev_open_n, traces_open, t_depth, e_depth, t_step, e_step
     # Spans: key from after `key="` to the next quote, then exactly ` value="`, the value to the
     # next quote, then `/>`.
-    tag_len = np.array([len(t) for t in _TAGS], dtype=np.int64)[kind[a]]
+    tag_len = np.array([len(t) for t in _TAGS], dtype=lt.dtype)[kind[a]]
     pos = lt[a]
     ks = pos + 1 + tag_len + len(' key="')
     qi = np.searchsorted(quotes, ks)
@@ -238,17 +251,17 @@ def _scan(data: bytes, arr: np.ndarray, words: np.ndarray, start: int, end: int)
     if not len(a):
         return n_events, [], []  # events without attributes (or a piece of whitespace): no column
     # One string array over the file's buffer: [key, gap, value, gap, key, ...]
-    offsets = np.empty(4 * len(a), dtype=np.int64)
+    offsets = np.empty(4 * len(a), dtype=ks.dtype)
     offsets[0::4], offsets[1::4], offsets[2::4], offsets[3::4] = ks, ke, vs, ve
-    spans = pa.LargeStringArray.from_buffers(len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(data))
+    spans = (pa.StringArray if small else pa.LargeStringArray).from_buffers(
+        len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(data))
     try:
-        keys = spans.take(pa.array(np.arange(0, len(offsets), 4))).cast(pa.string())
-        values = spans.take(pa.array(np.arange(2, len(offsets), 4))).cast(pa.string())
+        keys, values = (spans.take(pa.array(np.arange(i, len(offsets), 4))).cast(pa.string()) for i in (0, 2))
     except pa.ArrowInvalid:
         return None  # more than 2 GiB of values in this piece
     del spans, offsets
     # expat turns a tab or line break in a value into a space and refuses a `<` in one
-    if any(_SPECIAL[_text_bytes(x)].any() for x in (keys, values)):
+    if any(_special(_text_bytes(x)) for x in (keys, values)):
         return None
     enc = pc.dictionary_encode(keys)
     key_of = enc.indices.to_numpy()
