@@ -224,7 +224,6 @@ def test_explanations_written_once_per_combination_are_each_findings_own():
     # get the sentence written for its own row (missing values of any kind read as missing)
     from sopaudit.report.details import DetailWriter
     from sopaudit.report.i18n import translator
-
     from test_report_support import demo_result
 
     result = demo_result()
