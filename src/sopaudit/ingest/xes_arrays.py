@@ -29,8 +29,6 @@ import pyarrow.compute as pc
 from sopaudit.ingest.xes import typed_values
 
 _TAIL = re.compile(rb"</log\s*>\s*")
-_SPECIAL = np.zeros(256, dtype=bool)
-_SPECIAL[[9, 10, 13, 60]] = True  # tab, line feed, carriage return, <
 _XML_SPACE = np.zeros(256, dtype=bool)
 _XML_SPACE[[9, 10, 13]] = True  # the only bytes under 0x20 that XML allows
 _TAGS = (b"string", b"date", b"int", b"float", b"boolean", b"id")
@@ -97,11 +95,13 @@ def _utf8(data: bytes, start: int, end: int) -> bool:
 
 
 def _special(text: np.ndarray, step: int = 1 << 22) -> bool:
-    """Whether `text` holds a tab, line break or `<` (looked up a slice at a time into one buffer)."""
+    """Whether `text` holds a tab, line break, other control byte or `<` (compared a slice at a
+    time into one buffer)."""
     buf = np.empty(min(step, len(text)), dtype=bool)
     for lo in range(0, len(text), step):
         chunk = text[lo:lo + step]
-        if np.take(_SPECIAL, chunk, out=buf[:len(chunk)]).any():
+        same = buf[:len(chunk)]
+        if np.less(chunk, 0x20, out=same).any() or np.equal(chunk, ord("<"), out=same).any():
             return True
     return False
 
