@@ -114,5 +114,6 @@ class DetailWriter:
             codes, uniques = pd.factorize(df[f], use_na_sentinel=True)
             key = pd.factorize(key * (len(uniques) + 1) + codes + 1)[0]
         _, first, which = np.unique(key, return_index=True, return_inverse=True)
-        texts = [self({f: _value(df[f].iloc[row]) for f in fields}) for row in first.tolist()]
+        rows = df[fields].iloc[first].to_dict(orient="records") if fields else [{}] * len(first)
+        texts = [self({f: _value(v) for f, v in row.items()}) for row in rows]
         return [texts[i] for i in which.tolist()]
