@@ -141,6 +141,28 @@ def test_discover_does_not_count_an_open_case_end_as_a_flow_the_sop_forbids(line
     assert everything.set_index(["source", "target"]).loc[("c", "■"), "count"] == 13
 
 
+def test_the_map_leaves_out_the_ends_of_open_cases(line_sop):
+    # the actual-vs-SOP map's legend counts the flows the SOP forbids as compare() lists them:
+    # an open case's last step -> end is not a flow yet
+    from sopaudit.discovery.flows import transitions
+    from sopaudit.discovery.overlay import draw_actual_vs_sop
+
+    log = two_week_log(swapped_recent=False)
+    r = sa.audit(log, line_sop, processes=1)
+    open_ids = set(r.cases.loc[r.cases["status"] == "incomplete", "case_id"])
+    legends = {}
+    for given in (open_ids, set()):
+        diff = compare(log, line_sop, open_cases=given)
+        bad = diff[diff["kind"] == "flow_not_in_sop"]
+        tr = transitions(log)
+        took = pd.MultiIndex.from_frame(tr[["source", "target"]]).isin(list(zip(bad["source"], bad["target"])))
+        took &= ~(tr["case"].isin(given) & (tr["target"] == "■")).to_numpy()
+        legends[len(given)] = (f"Flows the SOP does not allow: {len(bad)} flows, {bad['count'].sum()} times, "
+                               f"in {tr['case'][took].nunique()} cases")
+        assert legends[len(given)] in draw_actual_vs_sop(log, line_sop, lang="en", open_cases=given)
+    assert open_ids and legends[len(open_ids)] != legends[0]
+
+
 def test_the_method_section_says_how_and_how_many(line_sop):
     import re
 

@@ -21,9 +21,9 @@ import pandas as pd
 
 from sopaudit import drawing
 from sopaudit.conform.labels import map_activities
-from sopaudit.discovery.flows import SopFlows, sop_flows, transitions
+from sopaudit.discovery.flows import SopFlows, sop_flows
 from sopaudit.discovery.legend import with_legend
-from sopaudit.discovery.mining import CASE, END, START, discover_tables, log_order
+from sopaudit.discovery.mining import CASE, END, START, LogOrder, _activity_stats, _dfg, log_order
 from sopaudit.discovery.processmap import ProcessMap, discover
 from sopaudit.sop.model import SOP
 
@@ -195,10 +195,12 @@ def draw_actual_vs_sop(
     flows = flows or sop_flows(sop)
     mapped = map_activities(log, sop)
     s = log_order(mapped)  # one sort for the map and its transitions
-    pm = ProcessMap(**discover_tables(mapped, s))
-    tr = transitions(mapped, s)
+    # counts only (the drawing shows no waits nor variants), and the transitions as codes
+    pm = ProcessMap(dfg=_dfg(s, waits=False), variants=pd.DataFrame(), activities=_activity_stats(s),
+                    n_cases=len(s.starts), n_events=len(s.order))
+    tr = _transition_codes(s)
     if open_cases is not None:
-        pm, tr = _without_open_ends(pm, tr, {str(c) for c in open_cases})
+        pm, tr = _without_open_ends(pm, tr, s, {str(c) for c in open_cases})
     nodes, edges = actual_graph(
         pm, sop, flows, lang=lang, labels=labels, min_edge_share=min_edge_share,
         min_node_count=min_node_count, max_nodes=max_nodes, max_edges=max_edges)
@@ -207,9 +209,10 @@ def draw_actual_vs_sop(
     not_allowed = np.array([not flows.allows(a, b) for a, b in zip(d["source"], d["target"],
                                                                      strict=True)], dtype=bool)
     bad = d[not_allowed]
-    took_bad = pd.MultiIndex.from_arrays([tr["source"], tr["target"]]).isin(
-        list(zip(bad["source"], bad["target"], strict=True)))
-    bad_cases = tr["case"][took_bad].nunique()
+    code = {a: i for i, a in enumerate([*s.activities, START, END])}
+    bad_keys = [code[a] * len(code) + code[b] for a, b in zip(bad["source"], bad["target"], strict=True)]
+    case, source, target = tr
+    bad_cases = len(np.unique(case[np.isin(source * len(code) + target, bad_keys)]))
     drawn = sum(1 for e in edges if e.dashed)
     outside = [a for a in pm.activities["activity"] if a not in steps]
     title = tx["actual_title"].format(cases=_num(pm.n_cases, lang), events=_num(pm.n_events, lang))
@@ -225,17 +228,36 @@ def draw_actual_vs_sop(
     return _draw(nodes, edges, style, sop, title, legend, path)
 
 
-def _without_open_ends(pm: ProcessMap, tr: pd.DataFrame, open_ids: set[str]) -> tuple[ProcessMap, pd.DataFrame]:
+def _transition_codes(s: LogOrder) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every directly-follows occurrence of a sorted log as codes (case, source, target), as
+    `flows.transitions` lists them: activity codes, then START and END as the next two codes."""
+    start, end = len(s.activities), len(s.activities) + 1
+    case, act = s.case_codes, s.act_codes.astype(np.int64)
+    inner = np.flatnonzero(np.r_[False, case[1:] == case[:-1]])  # events with a predecessor in their case
+    last = s.starts + s.lengths - 1
+    cases = np.arange(len(s.starts))
+    return (np.concatenate((cases, case[inner], cases)),
+            np.concatenate((np.full(len(cases), start), act[inner - 1], act[last])),
+            np.concatenate((act[s.starts], act[inner], np.full(len(cases), end))))
+
+
+def _without_open_ends(pm: ProcessMap, tr: tuple, s: LogOrder, open_ids: set[str]) -> tuple[ProcessMap, tuple]:
     """The map and transitions less the last step -> end of the open cases (they have not ended)."""
-    ends = tr["case"].isin(open_ids) & (tr["target"] == END)
+    case, source, target = tr
+    is_open = pd.Index([str(c) for c in s.case_ids]).isin(list(open_ids))
+    ends = is_open[case] & (target == len(s.activities) + 1)
     if not ends.any():
         return pm, tr
-    less = tr[ends].groupby(["source", "target"]).agg(n=("case", "size"), k=("case", "nunique")).reset_index()
-    d = pm.dfg.merge(less, on=["source", "target"], how="left")
+    # each open case has one end: as many occurrences as cases, per last step
+    less = pd.Series(np.bincount(source[ends], minlength=len(s.activities)),
+                     index=pd.Index(s.activities, dtype=object)).rename("n")
+    d = pm.dfg.merge(less[less > 0].rename_axis("source").reset_index().assign(target=END),
+                     on=["source", "target"], how="left")
     d["count"] = d["count"] - d["n"].fillna(0).astype(int)
-    d["cases"] = d["cases"] - d["k"].fillna(0).astype(int)
-    d = d[d["count"] > 0].drop(columns=["n", "k"]).reset_index(drop=True)
-    return dataclasses.replace(pm, dfg=d.astype(pm.dfg.dtypes.to_dict())), tr[~ends]
+    d["cases"] = d["cases"] - d["n"].fillna(0).astype(int)
+    d = d[d["count"] > 0].drop(columns=["n"]).reset_index(drop=True)
+    keep = ~ends
+    return dataclasses.replace(pm, dfg=d.astype(pm.dfg.dtypes.to_dict())), (case[keep], source[keep], target[keep])
 
 
 def _band(share: float | None) -> str:
