@@ -155,7 +155,8 @@ def test_the_map_leaves_out_the_ends_of_open_cases(line_sop):
         diff = compare(log, line_sop, open_cases=given)
         bad = diff[diff["kind"] == "flow_not_in_sop"]
         tr = transitions(log)
-        took = pd.MultiIndex.from_frame(tr[["source", "target"]]).isin(list(zip(bad["source"], bad["target"])))
+        pairs = list(zip(bad["source"], bad["target"], strict=True))
+        took = pd.MultiIndex.from_frame(tr[["source", "target"]]).isin(pairs)
         took &= ~(tr["case"].isin(given) & (tr["target"] == "■")).to_numpy()
         legends[len(given)] = (f"Flows the SOP does not allow: {len(bad)} flows, {bad['count'].sum()} times, "
                                f"in {tr['case'][took].nunique()} cases")
