@@ -404,21 +404,21 @@ def _cases_table(case_ids, by_case, case_start, case_vid, by_id, paths, deviatio
         "fitness": fitness[case_vid],
         "end_reached": ends[case_vid],
     })
-    # Findings counted per case and kind, aligned on the cases by one reindex (not a map per kind).
+    # Findings counted per case and kind: each finding's case row looked up once (the case ids
+    # hashed once for these counts and the service columns), then one bincount per kind.
     ids = pd.Index(cases["case_id"])
-    open_dev = deviations[~deviations["accepted"]]
-    counts = open_dev.groupby(["case_id", "kind"]).size().unstack(fill_value=0)
-    counts = counts.reindex(index=ids, columns=list(ALL_KINDS), fill_value=0).fillna(0).astype(int)
-    for kind in ALL_KINDS:
-        cases[f"n_{kind}"] = counts[kind].to_numpy()
-    n_acc = deviations[deviations["accepted"]].groupby("case_id").size()
-    cases["n_accepted"] = n_acc.reindex(ids, fill_value=0).fillna(0).astype(int).to_numpy()
+    row = ids.get_indexer(deviations["case_id"])
+    kind = deviations["kind"].to_numpy(dtype=object)
+    accepted = deviations["accepted"].to_numpy(dtype=bool)
+    for k in ALL_KINDS:
+        cases[f"n_{k}"] = np.bincount(row[(kind == k) & ~accepted & (row >= 0)], minlength=len(ids))
+    cases["n_accepted"] = np.bincount(row[accepted & (row >= 0)], minlength=len(ids))
     cases["n_deviations"] = cases[[f"n_{k}" for k in DEVIATING]].sum(axis=1)
     cases["incomplete"] = cases["n_incomplete"] > 0
     cases["end_reached"] = cases["end_reached"].where(~cases["incomplete"], "")
     cases["conforming"] = (cases["n_deviations"] == 0) & ~cases["incomplete"]
-    cases["status"] = np.select([cases["incomplete"], cases["conforming"]], ["incomplete", "conforming"],
-                                "deviating")
+    status = np.where(cases["incomplete"], 0, np.where(cases["conforming"], 1, 2))
+    cases["status"] = pd.array(pa.array(["incomplete", "conforming", "deviating"]).take(status), dtype="str")
     cases["path"] = pd.Series(pd.array(pa.array([""] + paths, pa.large_string()).take(case_vid), dtype="str"),
                               index=cases.index)
     # The first service standard of the SOP gives the case's service columns (all are in
