@@ -119,17 +119,17 @@ class TextColumn:
         self.trimmed = 0
 
     def add(self, arr: pa.Array) -> None:
+        # a dictionary-encoded batch (CSV) names its distinct values: nothing to decode
+        enc = None if self.mode == "strings" else \
+            arr if pa.types.is_dictionary(arr.type) else pc.dictionary_encode(_plain_text(arr))
+        if isinstance(enc, pa.ChunkedArray):
+            enc = enc.combine_chunks()
         if self.mode is None:
-            # a dictionary-encoded batch (CSV) names its distinct values: nothing to decode
-            distinct = (len(arr.dictionary) if pa.types.is_dictionary(arr.type) else
-                        len(pc.unique(_plain_text(arr))) if len(arr) else 0)
+            distinct = len(enc.dictionary) if len(arr) else 0
             self.mode = "strings" if len(arr) and distinct > HIGH_CARDINALITY * len(arr) and distinct > 1000 else "codes"
         if self.mode == "strings":
             self.chunks.append(_plain_text(arr))  # trimmed at the end, once per distinct value
             return
-        enc = arr if pa.types.is_dictionary(arr.type) else pc.dictionary_encode(_plain_text(arr))
-        if isinstance(enc, pa.ChunkedArray):
-            enc = enc.combine_chunks()
         words = enc.dictionary.cast(pa.string()).to_pylist()
         remap = np.empty(len(words) + 1, np.int64)
         remap[-1] = -1
@@ -248,7 +248,11 @@ class TimeColumn:
                 self.typed_aware.append(np.zeros(self.n, bool))
             self.us_chunks.append(typed.us)
             self.typed_aware.append(typed.aware)
-            fams, counts = np.unique(typed.family[typed.ok].astype(str), return_counts=True)
+            fam = typed.family[typed.ok].astype(str)
+            if len(fam) and (fam == fam[0]).all():  # one family (a typed column's usual case): no sort
+                fams, counts = fam[:1], np.array([len(fam)])
+            else:
+                fams, counts = np.unique(fam, return_counts=True)
             self.typed_formats.update(dict(zip(fams.tolist(), counts.tolist(), strict=True)))
             self.n += len(arr)
             return
