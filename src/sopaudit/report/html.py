@@ -83,23 +83,35 @@ def pick_findings(deviations: pd.DataFrame, limit: int = FINDINGS_LIMIT) -> pd.D
     return deviations.loc[picked.sort_values()[:limit]]
 
 
+def _per_distinct(column: pd.Series | None, f, n: int) -> list:
+    """f of every value of a column (None: a column the table lacks), computed once per distinct
+    value: findings repeat their kinds, steps, officers and times thousands of times."""
+    if column is None:
+        return [f(None)] * n if n else []
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    texts = [f(u) for u in uniques]
+    if (codes < 0).any():
+        texts.append(f(None))  # code -1: missing
+    return [texts[c] for c in codes.tolist()]
+
+
 def _finding_rows(shown: pd.DataFrame, detail: DetailWriter, t, lang: str, with_events: set) -> list[dict]:
     fmt_time = time_formatter(lang)
-    rows = []
-    names = ["case_id", "kind", "step", "step_name", "event_row", "event_time", "resource", "evidence_rows",
-             "accepted", "accepted_reason"]
-    columns = [shown[c].tolist() if c in shown else [None] * len(shown) for c in names]
-    for r, text in zip(zip(*columns, strict=True), detail.column(shown), strict=True):
-        case_id, kind, step, step_name, event_row, event_time, resource, evidence, accepted, reason = r
-        rows.append({
-            "case_id": _str(case_id), "kind": kind, "kind_label": t(f"kind.{kind}"),
-            "step": _str(step), "step_name": _str(step_name), "detail": text,
-            "event_row": _str(event_row), "event_time": fmt_time(event_time),
-            "resource": _str(resource), "evidence": _str(evidence),
-            "accepted": bool(accepted), "accepted_reason": phrase(_str(reason), t),
-            "drill": _str(case_id) in with_events,
-        })
-    return rows
+    n = len(shown)
+
+    def col(name, f=_str) -> list:
+        return _per_distinct(shown.get(name), f, n)
+
+    case_id = col("case_id")
+    kind = col("kind", lambda k: k)
+    accepted = col("accepted", bool)
+    columns = (case_id, kind, col("kind", lambda k: t(f"kind.{k}")), col("step"), col("step_name"),
+               detail.column(shown), col("event_row"), col("event_time", fmt_time), col("resource"),
+               col("evidence_rows"), accepted, col("accepted_reason", lambda r: phrase(_str(r), t)),
+               [c in with_events for c in case_id])
+    keys = ("case_id", "kind", "kind_label", "step", "step_name", "detail", "event_row", "event_time", "resource",
+            "evidence", "accepted", "accepted_reason", "drill")
+    return [dict(zip(keys, r, strict=True)) for r in zip(*columns, strict=True)]
 
 
 def findings_data(rows: list[dict]) -> dict:
