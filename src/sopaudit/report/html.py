@@ -89,7 +89,7 @@ def _per_distinct(column: pd.Series | None, f, n: int) -> list:
     if column is None:
         return [f(None)] * n if n else []
     codes, uniques = pd.factorize(column, use_na_sentinel=True)
-    texts = [f(u) for u in uniques]
+    texts = [f(u) for u in uniques.tolist()]
     if (codes < 0).any():
         texts.append(f(None))  # code -1: missing
     return [texts[c] for c in codes.tolist()]
@@ -107,11 +107,11 @@ def _finding_rows(shown: pd.DataFrame, detail: DetailWriter, t, lang: str, with_
     accepted = col("accepted", bool)
     columns = (case_id, kind, col("kind", lambda k: t(f"kind.{k}")), col("step"), col("step_name"),
                detail.column(shown), col("event_row"), col("event_time", fmt_time), col("resource"),
-               col("evidence_rows"), accepted, col("accepted_reason", lambda r: phrase(_str(r), t)),
-               [c in with_events for c in case_id])
-    keys = ("case_id", "kind", "kind_label", "step", "step_name", "detail", "event_row", "event_time", "resource",
-            "evidence", "accepted", "accepted_reason", "drill")
-    return [dict(zip(keys, r, strict=True)) for r in zip(*columns, strict=True)]
+               col("evidence_rows"), accepted, col("accepted_reason", lambda r: phrase(_str(r), t)))
+    return [{"case_id": c, "kind": k, "kind_label": kl, "step": st, "step_name": sn, "detail": d, "event_row": er,
+             "event_time": et, "resource": rs, "evidence": ev, "accepted": a, "accepted_reason": ar,
+             "drill": c in with_events}
+            for c, k, kl, st, sn, d, er, et, rs, ev, a, ar in zip(*columns, strict=True)]
 
 
 def findings_data(rows: list[dict]) -> dict:
