@@ -98,3 +98,22 @@ def test_the_whitespace_class_is_pythons():
     python = [bool(re.fullmatch(r"\s", ch)) for ch in chars]
     re2 = pc.match_substring_regex(pa.array(chars), f"^{xlsx_rows._SPACE_RE2}$").to_pylist()
     assert re2 == python and sum(python) == 29
+
+
+def test_the_workbook_is_zipped_at_the_fast_level_and_xlsxwriter_left_as_it_was(tmp_path):
+    import zlib
+
+    import xlsxwriter.workbook
+
+    t = translator("en")
+    book = xlsx._Book(tmp_path / "book.xlsx")
+    book.sheet("s", _frame(), t, percent=("share",))
+    book.close()
+    assert xlsxwriter.workbook.ZipFile is zipfile.ZipFile
+    with zipfile.ZipFile(tmp_path / "book.xlsx") as z:
+        assert z.testzip() is None
+        info = z.getinfo("xl/worksheets/sheet1.xml")
+        data = z.read(info)
+    assert info.compress_type == zipfile.ZIP_DEFLATED
+    packed = zlib.compressobj(2, zlib.DEFLATED, -15)
+    assert info.compress_size == len(packed.compress(data) + packed.flush())

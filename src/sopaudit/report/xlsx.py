@@ -15,12 +15,16 @@ of them). The summary sheet says when a list was cut; the CSV files have every r
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import threading
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import xlsxwriter
+import xlsxwriter.workbook
 from xlsxwriter.utility import xl_col_to_name
 
 from sopaudit.core.kinds import DEVIATING
@@ -38,6 +42,7 @@ HEADER = {"bold": True, "font_color": "#FFFFFF", "bg_color": "#2B6CB0", "pattern
           "valign": "top"}
 PERCENT = "0.0%"
 DATETIME = "yyyy-mm-dd hh:mm:ss"
+ZIP_LEVEL = 2  # zlib's fast level: a workbook about a quarter larger, zipped in a third of the time
 _EXCEL_EPOCH = np.datetime64("1899-12-30T00:00:00", "ns")
 _NS_PER_DAY = 86_400 * 10**9
 
@@ -107,11 +112,31 @@ def _width(label: str, values: list, kind: str) -> float:
     return float(min(60, max(8, max(len(label), longest) + 2)))
 
 
+class _Workbook(xlsxwriter.Workbook):
+    """xlsxwriter's workbook, zipped at ZIP_LEVEL rather than zlib's default 6 (on a 150,000-case
+    audit 0.08 s instead of 0.23 s for 3.8 MB instead of 3.0 MB). xlsxwriter has no setting for
+    it: the ZipFile of its module is swapped while this workbook is stored (another workbook
+    stored meanwhile is only zipped faster), and left alone by an xlsxwriter without it."""
+
+    _lock = threading.Lock()
+
+    def _store_workbook(self) -> None:
+        module = xlsxwriter.workbook
+        if getattr(module, "ZipFile", None) is not zipfile.ZipFile:
+            return super()._store_workbook()
+        with self._lock:
+            module.ZipFile = functools.partial(zipfile.ZipFile, compresslevel=ZIP_LEVEL)
+            try:
+                return super()._store_workbook()
+            finally:
+                module.ZipFile = zipfile.ZipFile
+
+
 class _Book:
     """An xlsxwriter workbook streamed to disk, with the formats every sheet shares."""
 
     def __init__(self, path: Path):
-        self.wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
+        self.wb = _Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
                                                   "strings_to_urls": False, "strings_to_numbers": False})
         self.header = self.wb.add_format(HEADER)
         self.percent = self.wb.add_format({"num_format": PERCENT})
