@@ -243,6 +243,8 @@ def _transition_codes(s: LogOrder) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def _without_open_ends(pm: ProcessMap, tr: tuple, s: LogOrder, open_ids: set[str]) -> tuple[ProcessMap, tuple]:
     """The map and transitions less the last step -> end of the open cases (they have not ended)."""
+    if not open_ids:
+        return pm, tr
     case, source, target = tr
     is_open = pd.Index([str(c) for c in s.case_ids]).isin(list(open_ids))
     ends = is_open[case] & (target == len(s.activities) + 1)
