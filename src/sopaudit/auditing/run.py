@@ -251,6 +251,9 @@ def _one_case_per_text(case: pd.Series) -> pd.Series:
     """Case ids that read alike (1 and "1" in a notebook's mixed column) are one case, as every
     report shows them: such a column becomes text. Text ids and numbers are kept as they are."""
     if isinstance(case.dtype, pd.CategoricalDtype):
+        kind = case.cat.categories.dtype
+        if isinstance(kind, pd.StringDtype) or pd.api.types.is_integer_dtype(kind):
+            return case  # distinct text, or distinct integers, read differently
         return case if case.cat.categories.astype("string").is_unique else case.astype("string")
     return case.astype("string") if case.dtype == object else case
 
@@ -406,7 +409,7 @@ def _cases_table(case_ids, by_case, case_start, case_vid, by_id, paths, deviatio
     })
     # Findings counted per case and kind: each finding's case row looked up once (the case ids
     # hashed once for these counts and the service columns), then one bincount per kind.
-    ids = pd.Index(cases["case_id"])
+    ids = case_ids  # its hash table is built once (the evidence lookup built it) and shared here
     row = ids.get_indexer(deviations["case_id"])
     kind = deviations["kind"].to_numpy(dtype=object)
     accepted = deviations["accepted"].to_numpy(dtype=bool)
@@ -424,7 +427,11 @@ def _cases_table(case_ids, by_case, case_start, case_vid, by_id, paths, deviatio
     # The first service standard of the SOP gives the case's service columns (all are in
     # AuditResult.service).
     first = service.drop_duplicates("case_id", keep="first").set_index("case_id") if len(service) else None
-    at = first.index.get_indexer(ids) if first is not None else None  # each case looked up once
+    at = None
+    if first is not None:  # each case's service row, -1 without one
+        pos = ids.get_indexer(first.index)
+        at = np.full(len(ids), -1, dtype=np.int64)
+        at[pos[pos >= 0]] = np.flatnonzero(pos >= 0)
     for col, dtype in (("service_days", "float64"), ("service_limit_days", "float64"),
                        ("within_service_standard", "boolean")):
         if first is None:  # the SOP has no service standard
@@ -476,7 +483,8 @@ def case_metrics(n_events: int, cases: pd.DataFrame, deviations: pd.DataFrame, n
     n_cases = len(cases)
     finished = int((~cases["incomplete"] & (cases["status"] != "unaligned")).sum())
     open_dev = deviations[~deviations["accepted"]]
-    by_kind = {k: int((open_dev["kind"] == k).sum()) for k in ALL_KINDS}
+    counted = open_dev["kind"].value_counts()
+    by_kind = {k: int(counted.get(k, 0)) for k in ALL_KINDS}
     cases_by_kind = {k: int((cases[f"n_{k}"] > 0).sum()) for k in ALL_KINDS}
     measurable = cases["within_service_standard"].notna()
     return {
