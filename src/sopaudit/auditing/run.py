@@ -407,15 +407,15 @@ def _cases_table(case_ids, by_case, case_start, case_vid, by_id, paths, deviatio
         "fitness": fitness[case_vid],
         "end_reached": ends[case_vid],
     })
-    # Findings counted per case and kind: each finding's case row looked up once (the case ids
-    # hashed once for these counts and the service columns), then one bincount per kind.
-    ids = case_ids  # its hash table is built once (the evidence lookup built it) and shared here
-    row = ids.get_indexer(deviations["case_id"])
+    # Findings counted per case and kind: each finding's case row looked up once in case_ids
+    # (whose hash table the evidence lookup built; the service rows share it too), then one
+    # bincount per kind.
+    row = case_ids.get_indexer(deviations["case_id"])
     kind = deviations["kind"].to_numpy(dtype=object)
     accepted = deviations["accepted"].to_numpy(dtype=bool)
     for k in ALL_KINDS:
-        cases[f"n_{k}"] = np.bincount(row[(kind == k) & ~accepted & (row >= 0)], minlength=len(ids))
-    cases["n_accepted"] = np.bincount(row[accepted & (row >= 0)], minlength=len(ids))
+        cases[f"n_{k}"] = np.bincount(row[(kind == k) & ~accepted & (row >= 0)], minlength=len(case_ids))
+    cases["n_accepted"] = np.bincount(row[accepted & (row >= 0)], minlength=len(case_ids))
     cases["n_deviations"] = cases[[f"n_{k}" for k in DEVIATING]].sum(axis=1)
     cases["incomplete"] = cases["n_incomplete"] > 0
     cases["end_reached"] = cases["end_reached"].where(~cases["incomplete"], "")
@@ -429,8 +429,8 @@ def _cases_table(case_ids, by_case, case_start, case_vid, by_id, paths, deviatio
     first = service.drop_duplicates("case_id", keep="first").set_index("case_id") if len(service) else None
     at = None
     if first is not None:  # each case's service row, -1 without one
-        pos = ids.get_indexer(first.index)
-        at = np.full(len(ids), -1, dtype=np.int64)
+        pos = case_ids.get_indexer(first.index)
+        at = np.full(len(case_ids), -1, dtype=np.int64)
         at[pos[pos >= 0]] = np.flatnonzero(pos >= 0)
     for col, dtype in (("service_days", "float64"), ("service_limit_days", "float64"),
                        ("within_service_standard", "boolean")):

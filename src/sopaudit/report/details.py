@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from sopaudit.report.i18n import Translator, format_number
+from sopaudit.report.i18n import Translator, format_number, missing
 from sopaudit.sop.model import SOP, Duration
 
 
@@ -50,7 +50,7 @@ _WRONG_BRANCH = re.compile(r"^decision '(?P<question>.*)' answered '(?P<answer>y
 def _value(v):
     """A field's value as Python holds it, missing ones (None, NaN, NA) as None."""
     v = v.item() if isinstance(v, np.generic) else v
-    return None if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) else v
+    return None if missing(v) else v
 
 
 class DetailWriter:

@@ -28,6 +28,7 @@ from sopaudit.report.i18n import (
     format_number,
     format_percent,
     format_run_time,
+    missing,
     time_formatter,
     translator,
 )
@@ -61,11 +62,7 @@ def _csp_hash(script: str) -> str:
 
 
 def _str(value) -> str:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return ""
-    if isinstance(value, float) and value != value:
-        return ""
-    return str(value)
+    return "" if missing(value) else str(value)
 
 
 def pick_findings(deviations: pd.DataFrame, limit: int = FINDINGS_LIMIT) -> pd.DataFrame:

@@ -50,7 +50,8 @@ def translator(lang: str, folder: Path | None = None) -> Translator:
     return t
 
 
-def _missing(value) -> bool:
+def missing(value) -> bool:
+    """Whether a table value is missing: None, NA, NaT or NaN."""
     if value is None or value is pd.NA or value is pd.NaT:
         return True
     return isinstance(value, float) and math.isnan(value)
@@ -58,7 +59,7 @@ def _missing(value) -> bool:
 
 def format_number(value, lang: str, digits: int = 0) -> str:
     """1234.5 -> '1.234,5' (id) or '1,234.5' (en); a missing value -> '–'."""
-    if _missing(value):
+    if missing(value):
         return "–"
     pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
     return format_decimal(value, format=pattern, locale=lang)
@@ -66,14 +67,14 @@ def format_number(value, lang: str, digits: int = 0) -> str:
 
 def format_percent(share, lang: str, digits: int = 1) -> str:
     """0.6428 -> '64,3%' (id) or '64.3%' (en); a missing value -> '–'."""
-    if _missing(share):
+    if missing(share):
         return "–"
     return format_number(100 * float(share), lang, digits) + "%"
 
 
 def format_date(value, lang: str, style: str = "long") -> str:
     """A date (or the date of a timestamp) in the locale: '5 Maret 2024' / 'March 5, 2024'."""
-    if _missing(value):
+    if missing(value):
         return "–"
     if isinstance(value, pd.Timestamp):
         value = value.to_pydatetime()
@@ -91,7 +92,7 @@ _MONTH_PATTERN = "MMM yyyy"
 
 def format_time(value, lang: str) -> str:
     """An event time in its own time zone, to the minute ('4 Mar 2024 09.06')."""
-    if _missing(value):
+    if missing(value):
         return ""
     ts = pd.Timestamp(value)
     return _babel_datetime(ts.to_pydatetime(), format=_EVENT_PATTERN[lang], tzinfo=ts.tzinfo, locale=lang)
@@ -111,7 +112,7 @@ def time_formatter(lang: str) -> Callable[[object], str]:
     months, sep = _event_parts(lang)
 
     def fmt(value) -> str:
-        if _missing(value):
+        if missing(value):
             return ""
         ts = value if isinstance(value, dt.datetime) else pd.Timestamp(value)
         return f"{ts.day} {months[ts.month]} {ts.year:04d} {ts.hour:02d}{sep}{ts.minute:02d}"
