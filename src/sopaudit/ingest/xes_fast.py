@@ -160,6 +160,8 @@ def read_xes_fast(path: Path) -> tuple[pa.RecordBatch, list[str]] | None:
         return plain, []
     if not _declarations_ok(data):
         return None  # a DTD or entity: expat refuses it with its message
+    if not isinstance(data, bytes):
+        data = data[:]  # a memory map (inflate.py) has no `count`, which the checks below use
     checked = _eligible(data, start)
     if checked is None:
         return None
