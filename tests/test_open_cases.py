@@ -164,6 +164,26 @@ def test_the_map_leaves_out_the_ends_of_open_cases(line_sop):
     assert open_ids and legends[len(open_ids)] != legends[0]
 
 
+def test_the_reports_map_counts_the_audits_variants_as_the_events_would(line_sop, monkeypatch):
+    # the report draws the map from the audit's variants (no pass over the events): the same
+    # drawing as from the log, open cases and the SOP's forbidden flows included
+    from sopaudit.discovery import overlay
+    from sopaudit.report.maps import process_drawings
+
+    log = two_week_log(swapped_recent=True)
+    r = sa.audit(log, line_sop, processes=1)
+    open_ids = set(r.cases.loc[r.cases["status"] == "incomplete", "case_id"])
+    assert open_ids and r.variant_paths
+    from_log = overlay.draw_actual_vs_sop(r.log, line_sop, lang="en", max_nodes=30, open_cases=open_ids)
+    monkeypatch.setattr(overlay, "case_paths", lambda *a, **k: pytest.fail("went over the events"))
+    drawn = process_drawings(r, {}, None, "en").actual_svg
+    assert drawn == from_log
+    assert "Flows the SOP does not allow: 3 flows, 13 times, in 11 cases" in drawn
+    # a result without the variants (merged partitions) is drawn from its log
+    monkeypatch.undo()
+    assert process_drawings(dataclasses.replace(r, variant_paths={}), {}, None, "en").actual_svg == from_log
+
+
 def test_the_method_section_says_how_and_how_many(line_sop):
     import re
 

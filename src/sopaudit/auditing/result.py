@@ -56,6 +56,9 @@ class AuditResult:
     warnings: list = field(default_factory=list)
     # Findings by segment (case or event attribute) when asked for (analysis.segment_table).
     segments: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # Per variant id: its steps in order (the variants table's `variant`, not joined into text),
+    # from which the report's map counts its flows without going over the events again.
+    variant_paths: dict = field(default_factory=dict)
 
     def case(self, case_id: str) -> CaseView:
         """The events and findings of one case, with the source row of every event."""

@@ -231,7 +231,7 @@ def audit(
                        metrics=metrics, provenance=provenance, log=events.drop(columns=[POS]),
                        sop=sop, rejected=list(info.rejected), quality=dict(info.quality),
                        accepted=accepted_table, timing=timing, service=service, role_coverage=coverage,
-                       warnings=warnings)
+                       warnings=warnings, variant_paths=dict(enumerate(variant_list, start=1)))
 
 
 def _precision(events: pd.DataFrame, net) -> float:

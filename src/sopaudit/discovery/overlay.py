@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
@@ -21,15 +22,16 @@ import pandas as pd
 
 from sopaudit import drawing
 from sopaudit.conform.labels import map_activities
+from sopaudit.core.errors import EventLogError
 from sopaudit.discovery.flows import SopFlows, sop_flows
 from sopaudit.discovery.legend import with_legend
-from sopaudit.discovery.mining import CASE, END, START, LogOrder, _activity_stats, _dfg, log_order
+from sopaudit.discovery.mining import END, START, _variant_ids, log_order
 from sopaudit.discovery.processmap import ProcessMap, discover
 from sopaudit.sop.model import SOP
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["actual_graph", "draw_actual_vs_sop", "draw_sop_overlay", "sop_graph"]
+__all__ = ["CasePaths", "actual_graph", "case_paths", "draw_actual_vs_sop", "draw_sop_overlay", "sop_graph"]
 
 # Colours. Flows and activities outside the SOP share one red, also in the report's maps.
 OUTSIDE = "#c53030"
@@ -171,8 +173,34 @@ def actual_graph(
     return out_nodes, out_edges
 
 
+@dataclasses.dataclass(frozen=True)
+class CasePaths:
+    """The distinct paths of a log's cases (their SOP steps or recorded activities, in order),
+    how many cases took each and how many of those are still under way. All that the
+    actual-vs-SOP map counts: an audit hands over its variants (`AuditResult.variant_paths`), so
+    the map does not go over the events again."""
+
+    paths: list[tuple[str, ...]]
+    cases: np.ndarray  # cases per path
+    still_open: np.ndarray  # of those, cases still under way: their last step -> end is no flow yet
+
+
+def case_paths(log: pd.DataFrame, sop: SOP, open_cases: Iterable[str] | None = None) -> CasePaths:
+    """The CasePaths of a log, its activities mapped to SOP steps as the audit maps them;
+    ``open_cases``: ids of the cases still under way (compared as text)."""
+    s = log_order(map_activities(log, sop))
+    vid = _variant_ids(s)
+    _, example = np.unique(vid, return_index=True)  # each path's first case
+    n_var = len(example)
+    paths = [tuple(s.activities[s.act_codes[a:a + n]].tolist())
+             for a, n in zip(s.starts[example].tolist(), s.lengths[example].tolist(), strict=True)]
+    open_ids = {str(c) for c in (open_cases if open_cases is not None else ())}
+    is_open = pd.Index([str(c) for c in s.case_ids]).isin(list(open_ids)) if open_ids else np.zeros(len(vid), bool)
+    return CasePaths(paths, np.bincount(vid, minlength=n_var), np.bincount(vid[is_open], minlength=n_var))
+
+
 def draw_actual_vs_sop(
-    log: pd.DataFrame,
+    log: pd.DataFrame | None,
     sop: SOP,
     path: str | Path | None = None,
     *,
@@ -185,34 +213,24 @@ def draw_actual_vs_sop(
     flows: SopFlows | None = None,
     style: drawing.Style | None = None,
     open_cases: Iterable[str] | None = None,
+    paths: CasePaths | None = None,
 ) -> str:
     """The actual process map of ``log`` with the flows the SOP does not allow in red and
     dashed, and a legend that counts them (also those hidden by the thresholds). Returns the
     SVG text and writes it to ``path`` if given. Thresholds as in :meth:`ProcessMap.draw`.
     ``open_cases``: ids of cases still under way (as in :func:`sopaudit.discovery.flows.compare`):
-    their last step -> end is not drawn nor counted, so the legend agrees with the table."""
+    their last step -> end is not drawn nor counted, so the legend agrees with the table.
+    ``paths``: the log's :class:`CasePaths` when they are known (open cases included); the log
+    and ``open_cases`` are then not read."""
     tx = _t(lang)
     flows = flows or sop_flows(sop)
-    mapped = map_activities(log, sop)
-    s = log_order(mapped)  # one sort for the map and its transitions
-    # counts only (the drawing shows no waits nor variants), and the transitions as codes
-    pm = ProcessMap(dfg=_dfg(s, waits=False), variants=pd.DataFrame(), activities=_activity_stats(s),
-                    n_cases=len(s.starts), n_events=len(s.order))
-    tr = _transition_codes(s)
-    if open_cases is not None:
-        pm, tr = _without_open_ends(pm, tr, s, {str(c) for c in open_cases})
+    p = paths if paths is not None else case_paths(log, sop, open_cases)
+    pm, bad_cases = _path_map(p, flows)
     nodes, edges = actual_graph(
         pm, sop, flows, lang=lang, labels=labels, min_edge_share=min_edge_share,
         min_node_count=min_node_count, max_nodes=max_nodes, max_edges=max_edges)
     steps = set(flows.steps)
-    d = pm.dfg
-    not_allowed = np.array([not flows.allows(a, b) for a, b in zip(d["source"], d["target"],
-                                                                     strict=True)], dtype=bool)
-    bad = d[not_allowed]
-    code = {a: i for i, a in enumerate([*s.activities, START, END])}
-    bad_keys = [code[a] * len(code) + code[b] for a, b in zip(bad["source"], bad["target"], strict=True)]
-    case, source, target = tr
-    bad_cases = len(np.unique(case[np.isin(source * len(code) + target, bad_keys)]))
+    bad = pm.dfg[[not flows.allows(a, b) for a, b in zip(pm.dfg["source"], pm.dfg["target"], strict=True)]]
     drawn = sum(1 for e in edges if e.dashed)
     outside = [a for a in pm.activities["activity"] if a not in steps]
     title = tx["actual_title"].format(cases=_num(pm.n_cases, lang), events=_num(pm.n_events, lang))
@@ -228,38 +246,61 @@ def draw_actual_vs_sop(
     return _draw(nodes, edges, style, sop, title, legend, path)
 
 
-def _transition_codes(s: LogOrder) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every directly-follows occurrence of a sorted log as codes (case, source, target), as
-    `flows.transitions` lists them: activity codes, then START and END as the next two codes."""
-    start, end = len(s.activities), len(s.activities) + 1
-    case, act = s.case_codes, s.act_codes.astype(np.int64)
-    inner = np.flatnonzero(np.r_[False, case[1:] == case[:-1]])  # events with a predecessor in their case
-    last = s.starts + s.lengths - 1
-    cases = np.arange(len(s.starts))
-    return (np.concatenate((cases, case[inner], cases)),
-            np.concatenate((np.full(len(cases), start), act[inner - 1], act[last])),
-            np.concatenate((act[s.starts], act[inner], np.full(len(cases), end))))
-
-
-def _without_open_ends(pm: ProcessMap, tr: tuple, s: LogOrder, open_ids: set[str]) -> tuple[ProcessMap, tuple]:
-    """The map and transitions less the last step -> end of the open cases (they have not ended)."""
-    if not open_ids:
-        return pm, tr
-    case, source, target = tr
-    is_open = pd.Index([str(c) for c in s.case_ids]).isin(list(open_ids))
-    ends = is_open[case] & (target == len(s.activities) + 1)
-    if not ends.any():
-        return pm, tr
-    # each open case has one end: as many occurrences as cases, per last step
-    less = pd.Series(np.bincount(source[ends], minlength=len(s.activities)),
-                     index=pd.Index(s.activities, dtype=object)).rename("n")
-    d = pm.dfg.merge(less[less > 0].rename_axis("source").reset_index().assign(target=END),
-                     on=["source", "target"], how="left")
-    d["count"] = d["count"] - d["n"].fillna(0).astype(int)
-    d["cases"] = d["cases"] - d["n"].fillna(0).astype(int)
-    d = d[d["count"] > 0].drop(columns=["n"]).reset_index(drop=True)
-    keep = ~ends
-    return dataclasses.replace(pm, dfg=d.astype(pm.dfg.dtypes.to_dict())), (case[keep], source[keep], target[keep])
+def _path_map(p: CasePaths, flows: SopFlows) -> tuple[ProcessMap, int]:
+    """The map's counts (no waits nor variants: the drawing shows none) from the case paths, as
+    `discover` counts them from the events: directly-follows edges with START and END, each with
+    its occurrences and cases, less the end of each open case; events and cases per activity.
+    And the cases that took a flow the SOP does not allow."""
+    count: Counter = Counter()
+    cases: Counter = Counter()
+    events: Counter = Counter()
+    act_cases: Counter = Counter()
+    position: Counter = Counter()
+    bad_cases = 0
+    for path, n, still in zip(p.paths, p.cases.tolist(), p.still_open.tolist(), strict=True):
+        pairs = list(zip((START, *path[:-1]), path, strict=True))  # START -> first, then each step
+        ended = n - still  # an open case has no last step -> end yet
+        for e in pairs:
+            count[e] += n
+        for e in set(pairs):
+            cases[e] += n
+        if ended:
+            count[(path[-1], END)] += ended
+            cases[(path[-1], END)] += ended
+        for a in path:
+            events[a] += n
+        span = max(len(path) - 1, 1)
+        for a, i in {a: i for i, a in reversed(list(enumerate(path)))}.items():  # first occurrences
+            act_cases[a] += n
+            position[a] += n * i / span
+        if any(not flows.allows(a, b) for a, b in pairs):
+            bad_cases += n
+        elif ended and not flows.allows(path[-1], END):
+            bad_cases += ended
+    acts = sorted(events)
+    if {START, END} & set(acts):
+        raise EventLogError(
+            f"an activity is named {START!r} or {END!r}, which the process map uses for the "
+            f"start and end of a case; rename that activity")
+    dfg = pd.DataFrame({
+        "source": pd.Series([a for a, _ in count], dtype=object),
+        "target": pd.Series([b for _, b in count], dtype=object),
+        "count": np.array(list(count.values()), dtype=np.int64),
+        "cases": np.array([cases[e] for e in count], dtype=np.int64),
+        "median_wait_s": np.nan,
+        "p90_wait_s": np.nan,
+    }).sort_values(["count", "source", "target"], ascending=[False, True, True], kind="stable")
+    activities = pd.DataFrame({
+        "activity": pd.Series(acts, dtype=object),
+        "events": np.array([events[a] for a in acts], dtype=np.int64),
+        "cases": np.array([act_cases[a] for a in acts], dtype=np.int64),
+        "position": np.array([position[a] / act_cases[a] for a in acts], dtype=float),
+    }).sort_values(["events", "activity"], ascending=[False, True], kind="stable")
+    n_cases = int(p.cases.sum())
+    pm = ProcessMap(dfg=dfg.reset_index(drop=True), variants=pd.DataFrame(),
+                    activities=activities.reset_index(drop=True), n_cases=n_cases,
+                    n_events=sum(n * len(path) for path, n in zip(p.paths, p.cases.tolist(), strict=True)))
+    return pm, bad_cases
 
 
 def _band(share: float | None) -> str:
@@ -408,7 +449,7 @@ def draw_sop_overlay(
         raise ValueError(f"unknown chart {chart!r}; use 'auto', 'flowchart' or 'flows'")
     sop = result.sop
     log = result.log
-    n_cases = int(log[CASE].nunique()) if len(log) else 0
+    n_cases = len(result.cases)  # one row per case
     title = tx["sop_title"].format(cases=_num(n_cases, lang))
     good, fair = _pct(GOOD_FROM), _pct(FAIR_FROM)
     legend: list[tuple[tuple[str, ...] | None, str]] = [

@@ -18,6 +18,7 @@ import logging
 import re
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from sopaudit.core.columns import ACTIVITY, CASE, TIME
@@ -52,10 +53,20 @@ def process_drawings(result, overlay: dict[str, dict], t: Translator, lang: str)
     except ImportError:
         return ProcessDrawings(sop_flowchart_svg(result, overlay, t, lang),
                                actual_process_svg(result, t, lang, MAX_NODES), legends_inside=False)
-    still_open = set(result.cases.loc[result.cases["status"] == "incomplete", "case_id"].astype(str)) \
-        if "status" in result.cases else None
-    actual = (draw_actual_vs_sop(result.log, result.sop, lang=lang, max_nodes=MAX_NODES, open_cases=still_open)
-              if len(result.log) else None)
+    still_open = result.cases["status"].eq("incomplete").to_numpy() if "status" in result.cases else None
+    if result.variant_paths and still_open is not None:  # the audit's variants: no pass over the events
+        from sopaudit.discovery.overlay import CasePaths
+
+        ids = sorted(result.variant_paths)
+        vid = result.cases["variant_id"].to_numpy(dtype=np.int64)
+        paths = CasePaths([result.variant_paths[i] for i in ids], np.bincount(vid, minlength=ids[-1] + 1)[ids],
+                          np.bincount(vid[still_open], minlength=ids[-1] + 1)[ids])
+        actual = draw_actual_vs_sop(None, result.sop, lang=lang, max_nodes=MAX_NODES, paths=paths)
+    elif len(result.log):
+        open_ids = set(result.cases.loc[still_open, "case_id"].astype(str)) if still_open is not None else None
+        actual = draw_actual_vs_sop(result.log, result.sop, lang=lang, max_nodes=MAX_NODES, open_cases=open_ids)
+    else:
+        actual = None
     return ProcessDrawings(draw_sop_overlay(result, lang=lang), actual, legends_inside=True)
 
 
