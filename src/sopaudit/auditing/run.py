@@ -30,6 +30,7 @@ from sopaudit.core.kinds import ALL_KINDS, DEVIATING
 from sopaudit.ingest.source import sha256_file
 from sopaudit.sop.compile import compile_sop
 from sopaudit.sop.model import SOP
+from sopaudit.standards.ordered import OrderedLog
 from sopaudit.standards.roles import check_roles, check_separation_of_duties, role_coverage
 from sopaudit.standards.timing import check_service_standard, check_step_times
 
@@ -132,10 +133,8 @@ def audit(
     events[POS] = np.arange(len(events)) - first[case_no]
     net = compile_sop(sop)
 
-    traces = _traces(events, first)
-    variant_list = sorted(set(traces))
+    variant_list, case_vid = _variants(events, first)
     variant_ids = {v: i + 1 for i, v in enumerate(variant_list)}
-    case_vid = np.fromiter((variant_ids[v] for v in traces), dtype=np.int64, count=len(traces))
     procs = processes if processes is not None else (os.cpu_count() or 1)
     failed: dict[tuple[str, ...], str] = {}
     aligned = align_variants(variant_list, net, processes=procs, limits=align_limits, failed=failed)
@@ -168,11 +167,12 @@ def audit(
     parts = [p for p in (flow, branch, rules) if len(p)]
     deviations = _with_evidence(pd.concat(parts, ignore_index=True) if parts else flow, events, sop,
                                 _event_at(case_ids, first, len(events)))
-    late_steps, timing = check_step_times(events, sop, cal)
-    late_cases, service = check_service_standard(events, sop, cal)
-    duties = check_separation_of_duties(events, sop)
-    role_findings = check_roles(events, sop, roles) if roles is not None else duties.iloc[:0]
-    coverage = role_coverage(events, sop, roles) if roles is not None else pd.DataFrame()
+    ordered = OrderedLog(events, sop)  # once for the time and role checks
+    late_steps, timing = check_step_times(ordered, sop, cal)
+    late_cases, service = check_service_standard(ordered, sop, cal)
+    duties = check_separation_of_duties(ordered, sop)
+    role_findings = check_roles(ordered, sop, roles) if roles is not None else duties.iloc[:0]
+    coverage = role_coverage(ordered, sop, roles) if roles is not None else pd.DataFrame()
     deviations = sort_findings(pd.concat([d for d in (deviations, late_steps, late_cases, role_findings, duties)
                                           if len(d)] or [deviations], ignore_index=True))
     case_start = pd.Series(by_case[TIME].min().array, index=case_ids)
@@ -276,23 +276,50 @@ def _as_text(case: pd.Series) -> pd.Series:
     return pd.Series(pd.array(taken, dtype="string"), index=case.index, name=case.name)
 
 
-def _traces(events: pd.DataFrame, first: np.ndarray) -> list[tuple[str, ...]]:
-    """Each case's tuple of activities, for a log sorted by case (`first`: each case's first
-    row; one pass, no per-case groupby). Cases with the same trace share one tuple: each case's
-    activity codes are a slice of one bytes object, and a tuple is built once per distinct slice."""
+_HASH_BASE = np.uint64(0x9E3779B97F4A7C15)  # odd: its powers never vanish mod 2**64
+
+
+def _variants(events: pd.DataFrame, first: np.ndarray) -> tuple[list[tuple[str, ...]], np.ndarray]:
+    """The distinct traces (tuples of activities) in sorted order, and each case's variant id
+    (1-based, into them), for a log sorted by case (`first`: each case's first row; POS set).
+
+    Every case's activity codes are hashed at once (a polynomial mod 2**64 summed per case), the
+    cases grouped by hash and length, and every event then compared with the same position of
+    its group's first case: no loop over the cases. Should two traces ever share a hash, the
+    cases are grouped by the bytes of their codes instead."""
     codes, names = pd.factorize(events[ACTIVITY], sort=False)
     names = np.asarray(names, dtype=object)
+    n, pos = len(codes), events[POS].to_numpy(dtype=np.int64)
+    if n == 0:
+        return [], np.zeros(0, dtype=np.int64)
+    lengths = np.diff(np.r_[first, n])
+    powers = np.cumprod(np.full(int(lengths.max()), _HASH_BASE, dtype=np.uint64))  # wraps mod 2**64
+    hashed = np.add.reduceat((codes.astype(np.uint64) + np.uint64(1)) * powers[pos], first)
+    group, _ = pd.factorize(hashed ^ lengths.astype(np.uint64), sort=False)
+    _, example = np.unique(group, return_index=True)  # each group's first case
+    case_of_event = np.repeat(np.arange(len(first)), lengths)
+    same = (lengths == lengths[example[group]]).all() and np.array_equal(
+        codes, codes[first[example[group]][case_of_event] + pos])
+    if not same:
+        group, example = _groups_by_bytes(codes, first)
+    traces = [tuple(names[codes[a:a + k]].tolist()) for a, k in zip(first[example].tolist(),
+                                                                   lengths[example].tolist(), strict=True)]
+    order = sorted(range(len(traces)), key=traces.__getitem__)
+    rank = np.empty(len(traces), dtype=np.int64)
+    rank[order] = np.arange(1, len(traces) + 1)
+    return [traces[i] for i in order], rank[group]
+
+
+def _groups_by_bytes(codes: np.ndarray, first: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A group number per case, equal for equal code sequences, and each group's first case:
+    the cases' codes compared as bytes (one dict lookup per case)."""
     buf = codes.astype(np.int32).tobytes()
     bounds = np.r_[first, len(codes)] * 4
-    built: dict[bytes, tuple] = {}
-    out = []
-    for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
-        key = buf[lo:hi]
-        trace = built.get(key)
-        if trace is None:
-            trace = built[key] = tuple(names[np.frombuffer(key, dtype=np.int32)].tolist())
-        out.append(trace)
-    return out
+    seen: dict[bytes, int] = {}
+    group = np.fromiter((seen.setdefault(buf[lo:hi], len(seen)) for lo, hi in
+                         zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)), dtype=np.int64, count=len(first))
+    _, example = np.unique(group, return_index=True)
+    return group, example
 
 
 def _control_flow_findings(variant_list, variant_ids, aligned, net, case_ids, case_vid, still_open: OpenCases):

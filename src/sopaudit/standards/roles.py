@@ -26,7 +26,7 @@ from sopaudit.core.columns import RESOURCE, ROW, TIME
 from sopaudit.core.errors import InputFileError
 from sopaudit.core.textfile import csv_table, read_small_table_text, yaml_list
 from sopaudit.sop.model import SOP
-from sopaudit.standards.ordered import OrderedLog, combine_findings, finding_frame
+from sopaudit.standards.ordered import OrderedLog, combine_findings, finding_frame, ordered_log
 
 logger = logging.getLogger(__name__)
 
@@ -240,10 +240,10 @@ def _date_column(values: pd.Series, what: str) -> pd.Series:
     return pd.Series([one(v) for v in values], index=values.index, dtype="datetime64[ns]")
 
 
-def _role_status(events: pd.DataFrame, sop: SOP, assignments, tz: str | None
+def _role_status(events: pd.DataFrame | OrderedLog, sop: SOP, assignments, tz: str | None
                  ) -> tuple[OrderedLog, np.ndarray, np.ndarray]:
     """Per event of the ordered log: a status code and the local date of the event."""
-    log = OrderedLog(events, sop)
+    log = ordered_log(events, sop)
     table = assignments  # already normalised by _as_assignments
     role_ids = [r.id for r in sop.roles]
     extra = sorted(set(table["role"]) - set(role_ids))
@@ -314,7 +314,7 @@ def _event_days(log: OrderedLog, tz: str | None) -> np.ndarray:
 
 
 def check_roles(
-    events: pd.DataFrame, sop: SOP, assignments: pd.DataFrame | str | Path, *, tz: str | None = None
+    events: pd.DataFrame | OrderedLog, sop: SOP, assignments: pd.DataFrame | str | Path, *, tz: str | None = None
 ) -> pd.DataFrame:
     """`wrong_role` findings: the officer did not hold a role the step allows on that date.
 
@@ -390,7 +390,7 @@ def _period(a: dt.date | None, b: dt.date | None) -> str:
 
 
 def role_coverage(
-    events: pd.DataFrame, sop: SOP, assignments: pd.DataFrame | str | Path, *, tz: str | None = None
+    events: pd.DataFrame | OrderedLog, sop: SOP, assignments: pd.DataFrame | str | Path, *, tz: str | None = None
 ) -> pd.DataFrame:
     """Per SOP step with roles: events, how many were checked, and why the others were not.
 
@@ -422,14 +422,14 @@ def role_coverage(
 # --------------------------------------------------------------------- separation of duties
 
 
-def check_separation_of_duties(events: pd.DataFrame, sop: SOP) -> pd.DataFrame:
+def check_separation_of_duties(events: pd.DataFrame | OrderedLog, sop: SOP) -> pd.DataFrame:
     """`duty_conflict` findings: one officer did two steps of a separation_of_duties rule.
 
     Within one case; one finding per conflicting event pair's later event and other step
     (several earlier executions by the same officer are listed together in evidence_rows),
     related = the other step. Events without an officer are never in conflict.
     """
-    log = OrderedLog(events, sop)
+    log = ordered_log(events, sop)
     rules = [r for r in sop.rules if r.kind == "separation_of_duties" and len(set(r.steps)) >= 2]
     if not rules or RESOURCE not in log.frame.columns:
         return combine_findings([], log)

@@ -43,6 +43,7 @@ from sopaudit.standards.ordered import (
     amounts,
     combine_findings,
     finding_frame,
+    ordered_log,
 )
 
 logger = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ STEP_STATS_COLUMNS = [
 
 
 def check_step_times(
-    events: pd.DataFrame, sop: SOP, calendar: WorkingCalendar | None = None
+    events: pd.DataFrame | OrderedLog, sop: SOP, calendar: WorkingCalendar | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """`late_step` findings and per-step statistics for the SOP's step time standards.
 
@@ -74,7 +75,7 @@ def check_step_times(
     that has a standard).
     """
     cal = calendar if calendar is not None else WorkingCalendar()
-    log = OrderedLog(events, sop)
+    log = ordered_log(events, sop)
     pieces, stats = [], []
     for measure_name in ("duration", "wait"):
         limit, unit, inferred = _standards(sop, measure_name)  # unit: codes into UNITS
@@ -188,7 +189,7 @@ def _late_step_findings(log: OrderedLog, measure_name, rows, value, lim, unit, p
 
 
 def check_service_standard(
-    events: pd.DataFrame, sop: SOP, calendar: WorkingCalendar | None = None
+    events: pd.DataFrame | OrderedLog, sop: SOP, calendar: WorkingCalendar | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """`late_case` findings and the service time of every case for each SOP service standard.
 
@@ -202,7 +203,7 @@ def check_service_standard(
     Returns (findings, case_service with one row per case and standard, sorted by case id).
     """
     cal = calendar if calendar is not None else WorkingCalendar()
-    log = OrderedLog(events, sop)
+    log = ordered_log(events, sop)
     pieces, tables = [], []
     for std in sop.service_standards:
         findings, table = _service_one(log, sop, std, cal)
