@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import pickle
 from dataclasses import FrozenInstanceError
 
@@ -12,6 +13,7 @@ import pandas as pd
 import pytest
 
 from sopaudit.calendar import WorkingCalendar, load_closures
+from sopaudit.calendar import holiday_tables as tables
 from sopaudit.calendar import workdays as calmod
 from sopaudit.core.errors import InputFileError
 
@@ -393,7 +395,8 @@ def test_calendar_is_plain_frozen_data():
         WorkingCalendar(office_hours=("16:00", "08:00"))
 
 
-def test_holidays_are_computed_once_per_year_range(monkeypatch):
+def test_holidays_are_computed_once_per_year_range(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # nothing cached yet
     calls = []
     real = holidays.country_holidays
 
@@ -401,8 +404,8 @@ def test_holidays_are_computed_once_per_year_range(monkeypatch):
         calls.append(kwargs.get("years"))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(calmod.holidays_lib, "country_holidays", counting)
-    calmod._holiday_rows.cache_clear()
+    monkeypatch.setattr(tables.holidays_lib, "country_holidays", counting)
+    tables.holiday_rows.cache_clear()
     calmod._day_table.cache_clear()
     cal = WorkingCalendar(closures=("2024-02-01",))
     pairs = (series("2024-01-08 09:00"), series("2024-04-16 09:00"))
@@ -414,6 +417,44 @@ def test_holidays_are_computed_once_per_year_range(monkeypatch):
     cal.is_working_day(series("2025-03-03 09:00"))  # same decade block
     cal.holidays_between("2024-01-01", "2024-12-31")
     assert len(calls) == first
+
+
+def test_holiday_tables_are_kept_in_the_user_cache(monkeypatch, tmp_path):
+    # computing a table imports every country of the holidays package (0.1 s): a later run
+    # reads it from the cache, as it was computed
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    tables.holiday_rows.cache_clear()
+    computed = tables.holiday_rows("ID", 2020, 2029)
+    assert ("2024-08-17", "Independence Day", "public") in [
+        (d.isoformat(), n, c) for d, n, c in computed]
+    stored = list((tmp_path / "sopaudit" / "holidays").iterdir())
+    assert [p.name for p in stored] == [f"ID-2020-2029-holidays-{holidays.__version__}.json"]
+
+    def not_again(*args, **kwargs):
+        raise AssertionError("computed again")
+
+    monkeypatch.setattr(tables.holidays_lib, "country_holidays", not_again)
+    tables.holiday_rows.cache_clear()
+    assert tables.holiday_rows("ID", 2020, 2029) == computed
+    tables.warm_holidays("ID")  # nothing to import: the table is cached
+    monkeypatch.undo()
+
+    # a damaged or foreign file is computed again and replaced
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    for damage in ('{"not": "a table"}', '[["2024-08-17", 17, "public"]]', "[[", '[["17-08-2024", "x", "public"]]'):
+        stored[0].write_text(damage, encoding="utf-8")
+        tables.holiday_rows.cache_clear()
+        assert tables.holiday_rows("ID", 2020, 2029) == computed
+        assert tables._table_rows(json.loads(stored[0].read_text(encoding="utf-8"))) == computed
+    tables.holiday_rows.cache_clear()
+
+
+def test_supported_countries_are_read_from_the_registry():
+    assert all(tables.supported(c) for c in holidays.list_supported_countries())  # alpha-2 and -3
+    assert tables.supported("ID") and tables.supported("IDN")
+    assert not tables.supported("XX") and not tables.supported("INDONESIA") and not tables.supported("Indonesia")
+    with pytest.raises(ValueError, match="no calendar for country 'XX'"):
+        WorkingCalendar(country="XX")
 
 
 # ------------------------------------------------------------------ closures files

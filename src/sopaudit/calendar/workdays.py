@@ -29,25 +29,19 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import holidays as holidays_lib
 import numpy as np
 import pandas as pd
 import yaml
 
+from sopaudit.calendar.holiday_tables import CUTI_BERSAMA, holiday_rows, supported
 from sopaudit.core.errors import InputFileError
 from sopaudit.core.textfile import csv_table, read_small_table_text, yaml_list
 
 TZ_ALIASES = {"WIB": "Asia/Jakarta", "WITA": "Asia/Makassar", "WIT": "Asia/Jayapura"}
-CUTI_BERSAMA = "government"  # the `holidays` category holding Indonesian collective leave days
 CLOSURE = "closure"  # category used for office closures in holidays_between()
 
 _NS_PER_HOUR = 3_600_000_000_000
 _ONE_DAY = np.timedelta64(1, "D")
-
-
-def warm_holidays(country: str = "ID") -> None:
-    """Import the country tables ahead of use (one imports all 500): readers do it in a thread."""
-    holidays_lib.country_holidays(country)
 
 
 def resolve_tz(tz: str) -> str:
@@ -83,7 +77,7 @@ class WorkingCalendar:
     def __post_init__(self) -> None:
         # Normalise through object.__setattr__: the dataclass is frozen but must stay plain data.
         country = str(self.country).upper()
-        if country not in holidays_lib.list_supported_countries():
+        if not supported(country):
             raise ValueError(f"the holidays package has no calendar for country {self.country!r}")
         set_ = functools.partial(object.__setattr__, self)
         set_("country", country)
@@ -146,7 +140,7 @@ class WorkingCalendar:
         first, last = self._date_arg(start_date), self._date_arg(end_date)
         rows = [
             (d, n, c)
-            for d, n, c in _holiday_rows(
+            for d, n, c in holiday_rows(
                 self.country, first.year // 10 * 10, last.year // 10 * 10 + 9
             )
             if not (c == CUTI_BERSAMA and self.cuti_bersama_working)
@@ -332,25 +326,8 @@ class _DayTable:
 
 
 @functools.lru_cache(maxsize=64)
-def _holiday_rows(
-    country: str, first_year: int, last_year: int
-) -> tuple[tuple[dt.date, str, str], ...]:
-    """(date, name, category) of public and government holidays; computed once per year range."""
-    supported = holidays_lib.country_holidays(country).supported_categories
-    rows = []
-    for category in ("public", CUTI_BERSAMA):
-        if category not in supported:
-            continue
-        table = holidays_lib.country_holidays(
-            country, years=range(first_year, last_year + 1), categories=(category,)
-        )
-        rows += [(day, name, category) for day, name in table.items()]
-    return tuple(sorted(rows))
-
-
-@functools.lru_cache(maxsize=64)
 def _day_table(cal: WorkingCalendar, first_year: int, last_year: int) -> _DayTable:
-    rows = _holiday_rows(cal.country, first_year, last_year)
+    rows = holiday_rows(cal.country, first_year, last_year)
     closed = {d for d, _, c in rows if not (c == CUTI_BERSAMA and cal.cuti_bersama_working)}
     closed |= set(cal.closures)
     closed -= set(cal.extra_working_days)

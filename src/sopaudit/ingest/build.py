@@ -19,7 +19,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sopaudit.calendar.workdays import WorkingCalendar, warm_holidays
+from sopaudit.calendar.holiday_tables import warm_holidays
+from sopaudit.calendar.workdays import WorkingCalendar
 from sopaudit.core.columns import (
     ACTIVITY,
     CASE,

@@ -14,16 +14,15 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
-import os
 from functools import cache
 from importlib import resources
-from pathlib import Path
 
 import jinja2
 import pandas as pd
 
 from sopaudit.core.columns import ACTIVITY, CASE, LABEL, RESOURCE, ROW, TIME
 from sopaudit.core.kinds import ALL_KINDS, DEVIATING
+from sopaudit.core.usercache import cache_folder
 from sopaudit.report import charts, figures, maps
 from sopaudit.report.details import DetailWriter, duration_text, measured_text, unit_label
 from sopaudit.report.i18n import (
@@ -68,13 +67,10 @@ class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
 
 @cache
 def _cache_compiled_templates() -> None:
-    """Use $XDG_CACHE_HOME/sopaudit/templates (default ~/.cache) when it can be made."""
-    try:
-        folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "sopaudit" / "templates"
-        folder.mkdir(parents=True, exist_ok=True)
-    except (OSError, RuntimeError):  # RuntimeError: no home folder
-        return
-    _env.bytecode_cache = _CompiledTemplates(str(folder))
+    """Keep them in the user's cache folder (core/usercache.py) when it can be made."""
+    folder = cache_folder("templates")
+    if folder is not None:
+        _env.bytecode_cache = _CompiledTemplates(str(folder))
 
 
 @cache
