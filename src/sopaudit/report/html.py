@@ -113,47 +113,44 @@ def _per_distinct(column: pd.Series | None, f, n: int) -> list:
     return [texts[c] for c in codes.tolist()]
 
 
-def _finding_rows(shown: pd.DataFrame, detail: DetailWriter, t, lang: str, with_events: set) -> list[dict]:
+def _finding_columns(shown: pd.DataFrame, detail: DetailWriter, t, lang: str) -> dict[str, list]:
+    """The shown findings' display values, one list per field in row order: the page's list,
+    its drill-down and the accepted table read them (no dict per finding)."""
     fmt_time = time_formatter(lang)
     n = len(shown)
 
     def col(name, f=_str) -> list:
         return _per_distinct(shown.get(name), f, n)
 
-    case_id = col("case_id")
-    kind = col("kind", lambda k: k)
-    accepted = col("accepted", bool)
-    columns = (case_id, kind, col("kind", lambda k: t(f"kind.{k}")), col("step"), col("step_name"),
-               detail.column(shown), col("event_row"), col("event_time", fmt_time), col("resource"),
-               col("evidence_rows"), accepted, col("accepted_reason", lambda r: phrase(_str(r), t)))
-    return [{"case_id": c, "kind": k, "kind_label": kl, "step": st, "step_name": sn, "detail": d, "event_row": er,
-             "event_time": et, "resource": rs, "evidence": ev, "accepted": a, "accepted_reason": ar,
-             "drill": c in with_events}
-            for c, k, kl, st, sn, d, er, et, rs, ev, a, ar in zip(*columns, strict=True)]
+    return {"case_id": col("case_id"), "kind": col("kind", lambda k: k),
+            "kind_label": col("kind", lambda k: t(f"kind.{k}")), "step": col("step"),
+            "step_name": col("step_name"), "detail": detail.column(shown), "event_row": col("event_row"),
+            "event_time": col("event_time", fmt_time), "resource": col("resource"),
+            "evidence": col("evidence_rows"), "accepted": col("accepted", bool),
+            "accepted_reason": col("accepted_reason", lambda r: phrase(_str(r), t))}
 
 
-def findings_data(rows: list[dict]) -> dict:
+def findings_data(cols: dict[str, list], drill: list[bool]) -> dict:
     """The findings list for the page's script, compact: kinds, steps, officers and texts once,
     each row a list pointing at them (see report.js for the order of the fields)."""
-    kinds: dict[str, int] = {}
+    kinds: dict[tuple[str, str], int] = {}
     steps: dict[tuple[str, str], int] = {}
     officers: dict[str, int] = {}
     texts: dict[str, int] = {}
-
-    def index(table: dict, key) -> int:
-        return table.setdefault(key, len(table))
-
-    out = []
-    for r in rows:
-        out.append([r["case_id"], index(kinds, (r["kind"], r["kind_label"])), index(steps, (r["step"], r["step_name"])),
-                    index(texts, r["detail"]), r["event_row"], r["event_time"],
-                    index(officers, r["resource"]) if r["resource"] else -1, r["evidence"],
-                    index(texts, r["accepted_reason"]) if r["accepted"] else -1, int(r["drill"])])
+    detail_ix, reason_ix = [], []
+    for d, a, r in zip(cols["detail"], cols["accepted"], cols["accepted_reason"], strict=True):
+        detail_ix.append(texts.setdefault(d, len(texts)))  # a row's detail first, then its reason
+        reason_ix.append(texts.setdefault(r, len(texts)) if a else -1)
+    kind_ix = [kinds.setdefault(k, len(kinds)) for k in zip(cols["kind"], cols["kind_label"], strict=True)]
+    step_ix = [steps.setdefault(k, len(steps)) for k in zip(cols["step"], cols["step_name"], strict=True)]
+    officer_ix = [officers.setdefault(o, len(officers)) if o else -1 for o in cols["resource"]]
+    rows = [list(r) for r in zip(cols["case_id"], kind_ix, step_ix, detail_ix, cols["event_row"], cols["event_time"],
+                                 officer_ix, cols["evidence"], reason_ix, map(int, drill), strict=True)]
     return {"kinds": [list(k) for k in kinds], "steps": [list(k) for k in steps], "officers": list(officers),
-            "texts": list(texts), "rows": out}
+            "texts": list(texts), "rows": rows}
 
 
-def case_data(result, case_ids: list[str], rows: list[dict], t, lang: str) -> dict:
+def case_data(result, case_ids: list[str], cols: dict[str, list], t, lang: str) -> dict:
     """Events of the given cases (capped per case) and their shown findings, for the drill-down."""
     log = result.log
     fmt_time = time_formatter(lang)
@@ -185,11 +182,11 @@ def case_data(result, case_ids: list[str], rows: list[dict], t, lang: str) -> di
             entry["e"].append(list(event))
         else:
             entry["more"] += 1
-    for r in rows:
-        if r["case_id"] in out:
-            evidence = [x for x in r["evidence"].split("; ") if x]
-            out[r["case_id"]]["f"].append([r["kind"], r["kind_label"], r["step_name"], r["detail"],
-                                          r["event_row"], evidence])
+    for c, kind, label, step_name, text, row, evidence in zip(
+            cols["case_id"], cols["kind"], cols["kind_label"], cols["step_name"], cols["detail"], cols["event_row"],
+            cols["evidence"], strict=True):
+        if c in out:
+            out[c]["f"].append([kind, label, step_name, text, row, [x for x in evidence.split("; ") if x]])
     return out
 
 
@@ -299,8 +296,9 @@ def _accepted_view(result, detail: DetailWriter, t, lang: str) -> dict:
             })
     dev = result.deviations
     accepted = dev[dev["accepted"].fillna(False).astype(bool)] if "accepted" in dev else dev.iloc[:0]
-    rows = _finding_rows(accepted.head(TABLE_LIMIT), detail, t, lang, set())
-    return {"entries": entries, "findings": rows, "n_findings": len(accepted)}
+    cols = _finding_columns(accepted.head(TABLE_LIMIT), detail, t, lang)
+    return {"entries": entries, "findings": [dict(zip(cols, row, strict=True)) for row in zip(*cols.values(), strict=True)],
+            "n_findings": len(accepted)}
 
 
 def _provenance_view(result, t, lang: str) -> dict:
@@ -398,10 +396,10 @@ def render_html(result, lang: str = "id") -> str:
     dev = result.deviations
     shown = pick_findings(dev)
     case_ids = list(dict.fromkeys(shown["case_id"].astype(str)))[:CASES_LIMIT]
-    rows = _finding_rows(shown, detail, t, lang, set(case_ids))
-    drill = case_data(result, case_ids, rows, t, lang)
-    for r in rows:  # a case whose events are not in the log (hand-built results) has no drill-down
-        r["drill"] = r["drill"] and r["case_id"] in drill
+    cols = _finding_columns(shown, detail, t, lang)
+    drill = case_data(result, case_ids, cols, t, lang)
+    # a case whose events are not in the log (hand-built results) has no drill-down
+    has_drill = [c in drill for c in cols["case_id"]]
 
     overlay = maps.step_overlay(result.steps)
     top = figures.top_deviations(result, n=10)
@@ -410,7 +408,7 @@ def render_html(result, lang: str = "id") -> str:
     script = _asset("report.js")
     page_data = {
         "cases": drill,
-        "findings": findings_data(rows),
+        "findings": findings_data(cols, has_drill),
         "labels": {k: t(f"js.{k}") for k in ("row", "time", "recorded", "step", "officer", "findings",
                                              "more_events", "no_case", "shown", "close", "status", "page",
                                              "accepted", "evidence")},
@@ -437,10 +435,10 @@ def render_html(result, lang: str = "id") -> str:
         drawings=maps.process_drawings(result, overlay, t, lang),
         map_note=maps.map_note(result, t, lang),
         overlay=overlay, steps=_steps_view(result, overlay, t, lang),
-        shown=len(rows), total=len(dev), card_cols=card_columns(m),
-        step_options=sorted({(r["step"], r["step_name"]) for r in rows}, key=lambda x: x[1])[:OPTIONS_LIMIT],
-        officer_options=sorted({r["resource"] for r in rows if r["resource"]})[:OPTIONS_LIMIT],
-        kind_options=[k for k in ALL_KINDS if any(r["kind"] == k for r in rows)],
+        shown=len(shown), total=len(dev), card_cols=card_columns(m),
+        step_options=sorted(set(zip(cols["step"], cols["step_name"], strict=True)), key=lambda x: x[1])[:OPTIONS_LIMIT],
+        officer_options=sorted(set(cols["resource"]) - {""})[:OPTIONS_LIMIT],
+        kind_options=[k for k in ALL_KINDS if k in set(cols["kind"])],
         n_drill=len(drill), cases_limit=CASES_LIMIT,
         time=_time_view(result, t, lang), roles=_roles_view(result, t, lang),
         quality=quality_view(result, t, lang, TABLE_LIMIT),
