@@ -41,14 +41,16 @@ def test_no_pool_for_little_work(work, monkeypatch):
     # an idle 2-core machine: the cores allow a pool, so only the measured work decides
     monkeypatch.setattr(cores.os, "cpu_count", lambda: 2)
     monkeypatch.setattr(cores.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
-    assert align._pool_size(work[0], work[1], 2) == 1
+    n, aligner, (sampled, _) = align._pool_size(work[0], work[1], 2)
+    assert n == 1 and 10 <= len(sampled) < 240  # one process goes on from the sample's alignments
     monkeypatch.setattr(align, "ProcessPoolExecutor", NoPool)
     alone = align.align_variants(work[0], work[1], processes=1)
-    assert align.align_variants(work[0], work[1], processes=2) == alone
+    from_sample = align.align_variants(work[0], work[1], processes=2)
+    assert from_sample == alone and list(from_sample) == list(alone) == work[0]
 
 
 def test_pool_gives_the_same_alignments(work, monkeypatch):
-    monkeypatch.setattr(align, "_pool_size", lambda variants, net, processes, *aligner: processes)  # as if it paid
+    monkeypatch.setattr(align, "_pool_size", lambda variants, net, processes, *rest: (processes, None, ([], {})))  # as if it paid
     pooled = align.align_variants(work[0], work[1], processes=2)
     alone = align.align_variants(work[0], work[1], processes=1)
     assert pooled == alone and len(pooled) == 240
@@ -57,7 +59,7 @@ def test_pool_gives_the_same_alignments(work, monkeypatch):
 def test_no_pool_when_the_cores_are_busy(work, monkeypatch):
     monkeypatch.setattr(cores.os, "cpu_count", lambda: 2)
     monkeypatch.setattr(cores.os, "getloadavg", lambda: (2.5, 2.0, 2.0))  # both cores taken
-    assert align._pool_size(work[0], work[1], 2) == 1
+    assert align._pool_size(work[0], work[1], 2)[0] == 1
 
 
 @pytest.mark.parametrize(("load", "most", "expected"), [

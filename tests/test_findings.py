@@ -161,7 +161,7 @@ def test_same_result_with_a_process_pool(mini_sop, monkeypatch):
             started.append(max_workers)
             super().__init__(max_workers=max_workers, **kwargs)
 
-    monkeypatch.setattr(align, "_pool_size", lambda variants, net, processes, *rest: processes)  # as if it paid
+    monkeypatch.setattr(align, "_pool_size", lambda variants, net, processes, *rest: (processes, None, ([], {})))  # as if it paid
     monkeypatch.setattr(align, "ProcessPoolExecutor", Spy)
     two = sa.audit(make_log(cases), mini_sop, processes=2)
     assert started == [2]

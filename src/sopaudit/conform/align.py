@@ -118,10 +118,12 @@ def _fitness(cost: int, bwc: int) -> float:
     return 1 - (cost // LOG_COST) / den if den > 0 else 0.0
 
 
-def _align_all(aligner: Aligner, variants) -> tuple[list[VariantAlignment], dict[tuple[str, ...], str]]:
+def _align_all(aligner: Aligner, variants, out: list | None = None, failed: dict | None = None
+               ) -> tuple[list[VariantAlignment], dict[tuple[str, ...], str]]:
+    """The variants aligned, added to `out` and `failed` when given (a sample aligned before)."""
+    out, failed = ([] if out is None else out), ({} if failed is None else failed)
     aligner.bound.prepare(variants)
     _, empty_cost, _ = aligner.align(())
-    out, failed = [], {}
     for v in variants:
         try:
             moves, cost, _ = aligner.align(v)
@@ -168,8 +170,9 @@ def align_prefixes(variants: list[tuple[str, ...]], net: CompiledNet, limits: Al
 
 
 def _pool_size(variants: list[tuple[str, ...]], net: CompiledNet, processes: int, gear: str = "auto",
-               limits: AlignLimits | None = None) -> int:
-    """How many processes align the variants fastest: 1 unless a pool pays, measured on a sample.
+               limits: AlignLimits | None = None) -> tuple[int, Aligner | None, tuple[list, dict]]:
+    """How many processes align the variants fastest: 1 unless a pool pays, measured on a sample;
+    with the sample's aligner and alignments, which one process then goes on from.
 
     Only idle cores help (on a busy machine a second process waits for a core: Sepsis took 3.4 s
     with 1 process and 4.2 to 7.9 s with 2 on 2 cores at load 10). Each pool chunk explores the
@@ -177,22 +180,19 @@ def _pool_size(variants: list[tuple[str, ...]], net: CompiledNet, processes: int
     the warm-up (chunks/p - 1) more times plus POOL_START_S."""
     processes = workers(processes)
     if processes <= 1:
-        return 1
+        return 1, None, ([], {})
     sample = variants[:: max(1, len(variants) // 40)]
     half = len(sample) // 2
     t0 = time.perf_counter()
     aligner = Aligner(net, gear, limits)
-    aligner.bound.prepare(sample)  # as _align_all does for its variants
-    for v in sample[:half]:
-        _try_align(aligner, v)
+    done = _align_all(aligner, sample[:half])  # a variant over the limits is timed too
     t1 = time.perf_counter()
-    for v in sample[half:]:  # on the warm aligner: the cost of one more variant
-        _try_align(aligner, v)
+    _align_all(aligner, sample[half:], *done)  # on the warm aligner: the cost of one more variant
     per_variant = (time.perf_counter() - t1) / max(len(sample) - half, 1)
     warm_up = max(0.0, (t1 - t0) - half * per_variant)
     chunks = min(processes * 4, len(variants))
     pays = len(variants) * per_variant * (1 - 1 / processes) > (chunks / processes - 1) * warm_up + POOL_START_S
-    return processes if pays else 1
+    return (processes, None, ([], {})) if pays else (1, aligner, done)
 
 
 @contextlib.contextmanager
@@ -209,12 +209,6 @@ def _no_cyclic_gc():
             gc.enable()
 
 
-def _try_align(aligner: Aligner, variant: tuple[str, ...]) -> None:
-    # a variant over the limits is timed too: the real run meets it as well
-    with contextlib.suppress(AlignmentLimitError):
-        aligner.align(variant)
-
-
 def align_variants(
     variants: list[tuple[str, ...]], net: CompiledNet, processes: int = 1, *, gear: str = "auto",
     limits: AlignLimits | None = None, failed: dict[tuple[str, ...], str] | None = None,
@@ -226,11 +220,13 @@ def align_variants(
     over `limits` is left out and its message recorded in `failed` if given, else raised."""
     variants = sorted(set(variants))
     check_bounded(net)
+    aligner, done = None, ([], {})
     if processes > 1 and len(variants) >= 200:
-        processes = _pool_size(variants, net, processes, gear, limits)
+        processes, aligner, done = _pool_size(variants, net, processes, gear, limits)
     if processes <= 1 or len(variants) < 200:
+        sampled = {a.variant for a in done[0]} | set(done[1])
         with _no_cyclic_gc():
-            parts = [_align_all(Aligner(net, gear, limits), variants)]
+            parts = [_align_all(aligner or Aligner(net, gear, limits), [v for v in variants if v not in sampled], *done)]
     else:
         gear = Aligner(net, gear, limits).gear  # decided once, not in every worker
         # Round-robin chunks balance long and short variants across workers.
@@ -243,4 +239,5 @@ def align_variants(
         raise AlignmentLimitError(lost[min(lost)])
     if failed is not None:
         failed.update(lost)
-    return {a.variant: a for part, _ in parts for a in part}
+    by_variant = {a.variant: a for part, _ in parts for a in part}
+    return {v: by_variant[v] for v in variants if v in by_variant}  # in variant order, however aligned
