@@ -28,7 +28,7 @@ from sopaudit.report.i18n import (
     format_number,
     format_percent,
     format_time,
-    time_formatter,
+    time_texts,
 )
 from test_report_support import (
     big_result,
@@ -511,12 +511,21 @@ def test_formulas_are_neutralised_in_csv_and_xlsx(mini_sop, tmp_path):
 
 def test_fast_event_times_are_babels_text():
     rng = np.random.default_rng(1)
-    times = pd.to_datetime(rng.integers(0, 2_000_000_000, 600), unit="s", utc=True).tz_convert("Asia/Makassar")
+    instants = pd.to_datetime(rng.integers(-2_000_000_000, 4_000_000_000, 600), unit="s", utc=True)
+    columns = [instants.tz_convert("Asia/Makassar"), instants.tz_convert("Europe/Amsterdam"),  # DST
+               instants.tz_convert("Asia/Kathmandu"), instants.tz_localize(None),  # +05:45; naive
+               pd.Series(instants.tz_convert("Asia/Jakarta")).dt.as_unit("s"),
+               pd.Series(list(instants.tz_convert("Asia/Jayapura")[:50]) + [None, pd.NaT], dtype=object)]
     for lang in ("id", "en"):
-        fast = time_formatter(lang)
-        assert [fast(t) for t in times] == [format_time(t, lang) for t in times]
-    assert time_formatter("id")(pd.Timestamp("2024-08-04 09:06", tz="Asia/Jakarta")) == "4 Agu 2024 09.06"
-    assert time_formatter("en")(None) == ""
+        for times in columns:
+            expected = [format_time(t, lang) for t in times]
+            assert time_texts(times, lang) == expected
+            with_gaps = pd.Series(times).where(np.arange(len(times)) % 7 != 3)  # NaT among them
+            assert time_texts(with_gaps, lang) == [format_time(t, lang) for t in with_gaps]
+    assert time_texts([pd.Timestamp("2024-08-04 09:06", tz="Asia/Jakarta")], "id") == ["4 Agu 2024 09.06"]
+    assert time_texts(pd.Series([pd.NaT, pd.Timestamp("0099-01-05 07:08")], dtype="datetime64[s]"), "en") == [
+        "", "5 Jan 0099 07:08"]  # a year before 1000, padded as Babel pads it
+    assert time_texts([], "en") == [] and time_texts([None], "en") == [""]
 
 
 def test_catalogs_have_the_same_keys_and_placeholders():

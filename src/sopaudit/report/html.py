@@ -31,7 +31,7 @@ from sopaudit.report.i18n import (
     format_percent,
     format_run_time,
     missing,
-    time_formatter,
+    time_texts,
     translator,
 )
 from sopaudit.report.quality import quality_view
@@ -116,7 +116,6 @@ def _per_distinct(column: pd.Series | None, f, n: int) -> list:
 def _finding_columns(shown: pd.DataFrame, detail: DetailWriter, t, lang: str) -> dict[str, list]:
     """The shown findings' display values, one list per field in row order: the page's list,
     its drill-down and the accepted table read them (no dict per finding)."""
-    fmt_time = time_formatter(lang)
     n = len(shown)
 
     def col(name, f=_str) -> list:
@@ -125,7 +124,7 @@ def _finding_columns(shown: pd.DataFrame, detail: DetailWriter, t, lang: str) ->
     return {"case_id": col("case_id"), "kind": col("kind", lambda k: k),
             "kind_label": col("kind", lambda k: t(f"kind.{k}")), "step": col("step"),
             "step_name": col("step_name"), "detail": detail.column(shown), "event_row": col("event_row"),
-            "event_time": col("event_time", fmt_time), "resource": col("resource"),
+            "event_time": time_texts(shown["event_time"], lang) if "event_time" in shown else [""] * n, "resource": col("resource"),
             "evidence": col("evidence_rows"), "accepted": col("accepted", bool),
             "accepted_reason": col("accepted_reason", lambda r: phrase(_str(r), t))}
 
@@ -153,19 +152,17 @@ def findings_data(cols: dict[str, list], drill: list[bool]) -> dict:
 def case_data(result, case_ids: list[str], cols: dict[str, list], t, lang: str) -> dict:
     """Events of the given cases (capped per case) and their shown findings, for the drill-down."""
     log = result.log
-    fmt_time = time_formatter(lang)
     names = {s.id: s.name for s in result.sop.steps}
     ev = log[log[CASE].astype("string").isin(case_ids)]
     ev = ev.sort_values([CASE, TIME] + ([ROW] if ROW in ev else []), kind="mergesort")
     n = len(ev)
 
-    def col(name, fmt=None) -> list[str]:
-        if name not in ev:
-            return [""] * n
-        return [fmt(v) if fmt else _str(v) for v in ev[name].tolist()]
+    def col(name) -> list[str]:
+        return [_str(v) for v in ev[name].tolist()] if name in ev else [""] * n
 
     steps = col(ACTIVITY)
-    table = list(zip(col(ROW), col(TIME, fmt_time), col(LABEL) if LABEL in ev else steps,
+    table = list(zip(col(ROW), time_texts(ev[TIME], lang) if TIME in ev else [""] * n,
+                     col(LABEL) if LABEL in ev else steps,
                      [names.get(s, "") for s in steps], col(RESOURCE), strict=True))
     keys = ev[CASE].astype("string").tolist()
     wanted = result.cases[result.cases["case_id"].isin(case_ids)]

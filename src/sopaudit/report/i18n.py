@@ -15,7 +15,10 @@ from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from babel.dates import format_date as _babel_date
 from babel.dates import format_datetime as _babel_datetime
 from babel.numbers import format_decimal
@@ -106,18 +109,39 @@ def _event_parts(lang: str) -> tuple[tuple[str, ...], str]:
     return months, "." if lang == "id" else ":"
 
 
-def time_formatter(lang: str) -> Callable[[object], str]:
-    """A fast `format_time` for many values: the same text (tests compare them), built from the
-    locale's month names without a Babel call per event (at 0.4 ms a call it dominated the page)."""
+def time_texts(values, lang: str) -> list[str]:
+    """`format_time` of many values at once: the same text (tests compare them), built from the
+    locale's month names without a Babel call per event. A column of times (its own zone, or
+    naive) is taken apart by numpy and joined by Arrow; other values one by one."""
     months, sep = _event_parts(lang)
+    series = pd.Series(values, copy=False)
+    if not pd.api.types.is_datetime64_any_dtype(series.dtype):
+        return [_time_text(v, months, sep) for v in series.tolist()]
+    if getattr(series.dtype, "tz", None) is not None:
+        series = series.dt.tz_localize(None)  # the wall clock of the time's own zone
+    minute = series.to_numpy(dtype="datetime64[m]")
+    day = minute.astype("datetime64[D]")
+    month = day.astype("datetime64[M]")
+    year = month.astype("datetime64[Y]").astype(np.int64) + 1970
+    known = ~np.isnat(minute)
+    if ((year[known] < 1) | (year[known] > 9999)).any():
+        return [_time_text(v, months, sep) for v in series.tolist()]
+    of_day = (minute - day).astype(np.int64)
 
-    def fmt(value) -> str:
-        if missing(value):
-            return ""
-        ts = value if isinstance(value, dt.datetime) else pd.Timestamp(value)
-        return f"{ts.day} {months[ts.month]} {ts.year:04d} {ts.hour:02d}{sep}{ts.minute:02d}"
+    def text(numbers, width: int = 1) -> pa.Array:
+        return pc.utf8_lpad(pa.array(numbers).cast(pa.string()), width, "0")
 
-    return fmt
+    clock = pc.binary_join_element_wise(text(of_day // 60, 2), text(of_day % 60, 2), sep)
+    name = pa.array(months, pa.string()).take(pa.array(month.astype(np.int64) % 12 + 1))
+    joined = pc.binary_join_element_wise(text((day - month).astype(np.int64) + 1), name, text(year, 4), clock, " ")
+    return pc.if_else(pa.array(known), joined, "").to_pylist()
+
+
+def _time_text(value, months: tuple[str, ...], sep: str) -> str:
+    if missing(value):
+        return ""
+    ts = value if isinstance(value, dt.datetime) else pd.Timestamp(value)
+    return f"{ts.day} {months[ts.month]} {ts.year:04d} {ts.hour:02d}{sep}{ts.minute:02d}"
 
 
 def format_run_time(iso: str, lang: str) -> str:
