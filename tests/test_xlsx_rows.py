@@ -63,6 +63,23 @@ def test_rows_at_once_write_the_bytes_of_cell_by_cell(tmp_path, monkeypatch):
     assert b'<row r="8">' in a and b'<row r="9">' not in a  # a row without any value is not written
 
 
+def test_a_categorical_text_column_gives_the_cells_of_its_text(tmp_path):
+    # the findings sheet's explanations and kind labels come as categoricals (details.categorical)
+    values = [v for v in AWKWARD if v is not None]
+    cat = pd.Series(pd.Categorical([values[i % len(values)] for i in range(0, 3 * len(values), 2)] + [None],
+                                   categories=[*values, "unused"]))
+    codes, uniques, kind = xlsx._codes(cat)
+    plain = xlsx._codes(cat.astype(object))
+    assert kind == plain[2] == "t"
+    assert xlsx._values(codes, uniques) == xlsx._values(*plain[:2])
+    t = translator("en")
+    for name, column in (("cat", cat), ("plain", cat.astype(object))):
+        book = xlsx._Book(tmp_path / f"{name}.xlsx")
+        book.sheet("s", pd.DataFrame({"detail": column}), t)
+        book.close()
+    assert _sheet_xml(tmp_path / "cat.xlsx") == _sheet_xml(tmp_path / "plain.xlsx")
+
+
 def test_rows_at_once_many_rows_and_a_full_frame(tmp_path, monkeypatch):
     t = translator("en")
     rng = np.random.default_rng(3)

@@ -105,6 +105,10 @@ class DetailWriter:
               "limit")
 
     def column(self, df: pd.DataFrame) -> list[str]:
+        """The explanation of every finding of a table (see `categorical`)."""
+        return self.categorical(df).tolist()
+
+    def categorical(self, df: pd.DataFrame) -> pd.Categorical:
         """The explanation of every finding of a table, each distinct combination of the fields it
         reads written once (findings repeat a few sentences thousands of times): the combinations
         are found by factorizing the fields, not by a tuple per row."""
@@ -115,5 +119,7 @@ class DetailWriter:
             key = pd.factorize(key * (len(uniques) + 1) + codes + 1)[0]
         _, first, which = np.unique(key, return_index=True, return_inverse=True)
         rows = df[fields].iloc[first].to_dict(orient="records") if fields else [{}] * len(first)
-        texts = [self({f: _value(v) for f, v in row.items()}) for row in rows]
-        return [texts[i] for i in which.tolist()]
+        # two combinations may read alike: one category per distinct text
+        text_codes, texts = pd.factorize(pd.Index([self({f: _value(v) for f, v in row.items()}) for row in rows],
+                                                  dtype=object))
+        return pd.Categorical.from_codes(text_codes[which], categories=pd.Index(texts, dtype=object))

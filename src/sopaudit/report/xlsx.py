@@ -87,6 +87,8 @@ def _codes(s: pd.Series) -> tuple[np.ndarray, list, str]:
     if isinstance(s.dtype, pd.StringDtype):  # text only: its distinct values fixed at once by Arrow
         codes, uniques = pd.factorize(s, use_na_sentinel=True)
         return codes, xlsx_texts(pa.array(uniques, pa.string())).to_pylist(), "t"
+    if isinstance(s.dtype, pd.CategoricalDtype) and all(isinstance(c, str) for c in s.cat.categories):
+        return s.cat.codes.to_numpy(np.int64), xlsx_texts(pa.array(s.cat.categories, pa.string())).to_pylist(), "t"
     # Other values: converted once per distinct value (case ids repeat over findings, kinds and steps a lot).
     codes, uniques = pd.factorize(s.astype(object), use_na_sentinel=True)
     fixed = [_cell(v) for v in uniques]
@@ -222,11 +224,11 @@ def findings_table(result, t, lang: str) -> pd.DataFrame:
     detail = DetailWriter(result.sop, t, lang)
     out = pd.DataFrame({
         "case_id": dev["case_id"],
-        "kind_label": [t(f"kind.{k}") if t.has(f"kind.{k}") else k for k in dev["kind"]],
+        "kind_label": _labels(dev["kind"], lambda k: t(f"kind.{k}") if t.has(f"kind.{k}") else k),
         "kind": dev["kind"],
         "step": dev["step"],
         "step_name": dev["step_name"],
-        "detail": detail.column(dev),
+        "detail": detail.categorical(dev),
         "event_row": dev["event_row"],
         "event_time": dev["event_time"],
         "resource": dev["resource"],
@@ -236,6 +238,13 @@ def findings_table(result, t, lang: str) -> pd.DataFrame:
         if col in dev:
             out[col] = dev[col]
     return out
+
+
+def _labels(column: pd.Series, label) -> pd.Categorical:
+    """label(value) of every value, computed once per distinct value (missing stays missing)."""
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    text_codes, texts = pd.factorize(pd.Index([label(u) for u in uniques.tolist()], dtype=object))
+    return pd.Categorical.from_codes(np.where(codes < 0, -1, text_codes[codes]), categories=pd.Index(texts, dtype=object))
 
 
 def _summary_rows(result, t, lang: str, cut: dict[str, str]) -> pd.DataFrame:
