@@ -54,3 +54,25 @@ def test_traces_that_share_a_hash_are_told_apart_by_their_steps(sop, monkeypatch
     pd.testing.assert_frame_equal(collided.cases, expected.cases)
     pd.testing.assert_frame_equal(collided.variants, expected.variants)
     pd.testing.assert_frame_equal(collided.deviations, expected.deviations)
+
+
+def test_case_attributes_are_each_cases_first_value_as_a_group_by_gives_it():
+    # read from each case's first row where every case has one there, grouped for the others
+    n = 9
+    events = pd.DataFrame({
+        "case:concept:name": pd.array(["a", "a", "a", "b", "b", "c", "d", "d", "d"], dtype="string"),
+        "full": pd.array(list("xyzuvwpqr"), dtype="string"),
+        "late": pd.array([None, "a2", "a3", None, None, "c1", None, None, "d3"], dtype="string"),
+        "count": pd.array([None, 2, 3, 4, None, None, 7, 8, 9], dtype="Int64"),
+        "share": [np.nan, 0.5, np.nan, 1.5, 2.5, np.nan, np.nan, np.nan, 9.5],
+        "kind": pd.Categorical(["k1", None, "k2", None, "k3", "k1", "k2", "k2", None]),
+        "at": pd.to_datetime([None, "2024-01-02", None, "2024-01-03", None, "2024-01-04", "2024-01-05", None,
+                              None]).tz_localize("Asia/Jakarta"),
+        "flag": [True, False, True, False, False, True, True, False, True],
+    })
+    first = np.array([0, 3, 5, 6])
+    by_case = events.groupby(np.repeat(np.arange(4), np.diff(np.r_[first, n])), sort=False)
+    expected = by_case[[c for c in events.columns if c != "case:concept:name"]].first().reset_index(drop=True)
+    got = run._first_values(events, first, by_case)
+    pd.testing.assert_frame_equal(got, expected)
+    assert got["late"].tolist() == ["a2", pd.NA, "c1", "d3"] and got["full"].tolist() == ["x", "u", "w", "p"]

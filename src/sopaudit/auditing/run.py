@@ -150,7 +150,7 @@ def audit(
     flow, use_prefix = _control_flow_findings(variant_list, variant_ids, aligned, net, case_ids, case_vid,
                                               still_open)
     by_case = events.groupby(case_no, sort=False)  # grouped once for the case attributes, start and table
-    case_attrs = by_case[[c for c in events.columns if c != CASE]].first()
+    case_attrs = _first_values(events, first, by_case)
     case_attrs.index = case_ids
     # Decisions come from the alignment each case is judged on: the prefix one for open cases.
     judged = [(variant_ids[v], False, aligned[v]) for v in variant_list]
@@ -277,6 +277,17 @@ def _as_text(case: pd.Series) -> pd.Series:
 
 
 _HASH_BASE = np.uint64(0x9E3779B97F4A7C15)  # odd: its powers never vanish mod 2**64
+
+
+def _first_values(events: pd.DataFrame, first: np.ndarray, by_case) -> pd.DataFrame:
+    """Each case's first value of every column that has one (a group-by's `first`): read from
+    the case's first row, and grouped only for the columns where some first row has none."""
+    columns = [c for c in events.columns if c != CASE]
+    out = events[columns].iloc[first].reset_index(drop=True)
+    gaps = [c for c in columns if out[c].isna().any()]
+    if gaps:
+        out[gaps] = by_case[gaps].first().reset_index(drop=True)
+    return out
 
 
 def _variants(events: pd.DataFrame, first: np.ndarray) -> tuple[list[tuple[str, ...]], np.ndarray]:
