@@ -249,3 +249,34 @@ def test_a_piece_with_no_trace_and_events_without_attributes_read_as_expat_reads
             plain = read_plain(data, data.find(b"<trace"), piece_bytes=piece_bytes)
             assert plain is not None and plain.schema == ref.schema and plain.equals(ref)
     assert ref.num_rows == 0  # events without any attribute: no column, as expat reads them
+
+
+def test_dates_of_one_length_are_checked_as_the_regular_expression_checks_them():
+    # the byte-by-byte check of a column of one width must say what DATE_FORM's regex says
+    import random
+    import re
+
+    import pyarrow as pa
+
+    from sopaudit.ingest.xes_arrays import DATE_FORM, _dates_in_form
+
+    pattern = re.compile(f"^{DATE_FORM}$", re.ASCII)  # as RE2 reads \\d: 0-9 only
+    rng = random.Random(7)
+    layouts = ["2024-01-04T10:49:11Z", "2024-01-04T10:49:11+07:00", "2024-01-04T10:49:11.5Z",
+               "2024-01-04T10:49:11.1234Z", "2024-01-04T10:49:11.123456-03:30", "2024-01-04T10:49:11.1+00:00",
+               "2024-01-04T10:49:11.12345Z", "2024-01-04T10:49:11.1234567Z", "2024-01-04 10:49:11+07:00"]
+    noise = "09/-:.TZ+,- \nx٣é"
+    for base in layouts:
+        for _ in range(40):
+            values = [base] * 5
+            if rng.random() < 0.7:  # one byte of one value replaced
+                i, j = rng.randrange(5), rng.randrange(len(base))
+                values[i] = values[i][:j] + rng.choice(noise) + values[i][j + 1:]
+            if rng.random() < 0.2:  # a value of another layout of any width
+                values[rng.randrange(5)] = rng.choice(layouts)
+            arr = pa.array(values)
+            expected = all(pattern.fullmatch(v) and not v.endswith("\n") for v in values)
+            assert _dates_in_form(arr) == expected, values
+            assert _dates_in_form(pa.array(["x", *values])[1:]) == expected, values  # a slice: offset 1
+    assert _dates_in_form(pa.array(["2024-01-04T10:49:11Z", None])) is True  # as pc.all: nulls skipped
+    assert _dates_in_form(pa.array([], pa.string())) is True

@@ -18,6 +18,7 @@ holds it to the expat reader on thousands of mutated and drawn files.
 
 from __future__ import annotations
 
+import functools
 import re
 from concurrent.futures import ThreadPoolExecutor
 from xml.parsers import expat
@@ -122,13 +123,61 @@ def _is(word: np.ndarray, text: bytes, scratch: np.ndarray | None = None) -> np.
     return np.bitwise_and(word, np.uint64((1 << (8 * len(text))) - 1), out=scratch) == value
 
 
+# DATE_FORM's first 19 bytes: the date and the time of day
+_DATE_HEAD = tuple((i, "d") for i in (0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18)) + (
+    (4, "-"), (7, "-"), (10, "T"), (13, ":"), (16, ":"))
+
+
+def _dates_in_form(values: pa.StringArray) -> bool:
+    """Whether every value is in DATE_FORM. Values of one length in one layout (an export writes
+    its times alike) are checked by their bytes at fixed places with numpy, several times faster
+    than the regular expression, which decides every other case."""
+    offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)[values.offset:values.offset + len(values) + 1]
+    width = int(offsets[1] - offsets[0]) if len(values) else 0
+    if len(values) and not values.null_count and (np.diff(offsets) == width).all():
+        chars = np.frombuffer(values.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]].reshape(-1, width)
+        if any(_fixed_form(chars, fraction, zone) for fraction, zone in _layouts(width)):
+            return True
+    return pc.all(pc.match_substring_regex(values, f"^{DATE_FORM}$"), min_count=0).as_py()
+
+
+def _layouts(width: int) -> list[tuple[int, str]]:
+    """The (fraction digits, zone: Z or an offset) a DATE_FORM value of this many bytes can have."""
+    return [(f, zone) for f in range(7) for zone, tail in (("Z", 1), ("+", 6))
+            if 19 + (f + 1 if f else 0) + tail == width]
+
+
+def _fixed_form(chars: np.ndarray, fraction: int, zone: str) -> bool:
+    """Whether every row of `chars` (one value per row) is DATE_FORM with that fraction and zone:
+    each byte within its column's range ("0"-"9", or one character), a block of rows at a time."""
+    lo, span = _date_template(chars.shape[1], fraction, zone)
+    for first in range(0, len(chars), 1 << 15):
+        block = chars[first:first + (1 << 15)]
+        if not ((block - lo) <= span).all():  # uint8: a byte below its range wraps to a large one
+            return False
+    return zone == "Z" or bool(np.isin(chars[:, -6], np.frombuffer(b"+-", dtype=np.uint8)).all())
+
+
+@functools.cache
+def _date_template(width: int, fraction: int, zone: str) -> tuple[np.ndarray, np.ndarray]:
+    """Per byte of a DATE_FORM value of that layout: the lowest byte allowed and the span above it
+    (the offset's sign is "+" to "-" here, which lets "," through: checked apart)."""
+    text = "0000-00-00T00:00:00" + ("." + "0" * fraction if fraction else "") + ("Z" if zone == "Z" else "+00:00")
+    assert len(text) == width
+    lo = np.frombuffer(text.encode(), dtype=np.uint8).copy()
+    span = np.where(lo == ord("0"), 9, 0).astype(np.uint8)
+    if zone != "Z":
+        span[-6] = ord("-") - ord("+")
+    return lo, span
+
+
 def _typed_fast(values: pa.Array, kind: str) -> pa.Array | None:
     """`xes.typed_values`, with dates in `DATE_FORM` (`2024-03-04T08:00:00.5+07:00`; None when one is
     not) cast by Arrow's ISO 8601 parser: the same instants (tests/test_xes_fast.py), without a
     parse per distinct value. Arrow refuses what that parser reads (an offset of +24:00) and
     reads a year 0000 that it refuses: those go to it."""
     if kind == "date":
-        if not pc.all(pc.match_substring_regex(values, f"^{DATE_FORM}$"), min_count=0).as_py():
+        if not _dates_in_form(values):
             return None
         try:
             utc = pc.cast(values, pa.timestamp("us", tz="UTC"))
