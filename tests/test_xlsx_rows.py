@@ -134,3 +134,15 @@ def test_the_workbook_is_zipped_at_the_fast_level_and_xlsxwriter_left_as_it_was(
     assert info.compress_type == zipfile.ZIP_DEFLATED
     packed = zlib.compressobj(2, zlib.DEFLATED, -15)
     assert info.compress_size == len(packed.compress(data) + packed.flush())
+
+
+def test_integer_cells_at_once_are_the_text_of_one_value_at_a_time():
+    # integers a float holds exactly are joined by Arrow; others (and floats) go one by one
+    for values in ([0, 1, -1, 7, 12345, -987654321, 2**53 - 1, -(2**53 - 1), 999_999_999_999_999],
+                   [3, 2**53, 10**16, -(2**60)], [1.5, 2, -0.0, 1e20, 1 / 3]):
+        codes = np.r_[np.arange(len(values)), -1, 0]
+        for style in (None, 3):
+            attr = f' s="{style}"' if style else ""
+            expected = [xlsx_rows._number_tail(values[c], attr) if c >= 0 else None for c in codes]
+            assert xlsx_rows.column_tails(codes, values, "n", style).to_pylist() == expected, values
+    assert xlsx_rows._plain_integers([2**53 - 1]) and not xlsx_rows._plain_integers([2**53])

@@ -76,12 +76,21 @@ def _bool_tail(v: bool, style: str) -> str:
     return f'"{style} t="b"><v>{int(v)}</v></c>'
 
 
+def _plain_integers(values: list) -> bool:
+    """Whether every value is an int that {:.16G} writes as its digits: one a float holds
+    exactly (under 2**53), which has fewer than 17 digits, so no exponent."""
+    return all(type(v) is int and -2**53 < v < 2**53 for v in values)
+
+
 def column_tails(codes: np.ndarray, uniques: list, kind: str, style: int | None) -> pa.Array:
     """The cell XML after the reference for each row (null where the cell stays empty): each
     distinct value (xlsx._codes) rendered once, then taken by its codes."""
     attr = f' s="{style}"' if style else ""
     if kind == "t":
         tails = _text_tails(pa.array(uniques, pa.string()), attr)
+    elif kind == "n" and _plain_integers(uniques):
+        digits = pc.cast(pa.array(uniques, pa.int64()), pa.string())
+        tails = pc.binary_join_element_wise(f'"{attr}><v>', digits, "</v></c>", "")
     else:
         render = {"n": _number_tail, "d": _number_tail, "b": _bool_tail}[kind]
         tails = pa.array([None if u is None else render(u, attr) for u in uniques], pa.string())
