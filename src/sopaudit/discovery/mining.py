@@ -161,9 +161,7 @@ def dfg(log: pd.DataFrame) -> pd.DataFrame:
     return _dfg(log_order(log))
 
 
-def _dfg(s: LogOrder, waits: bool = True) -> pd.DataFrame:
-    """`dfg` of a sorted log; waits=False leaves the wait columns empty (NaN), for a drawing that
-    shows only counts."""
+def _dfg(s: LogOrder) -> pd.DataFrame:
     acts = s.activities
     if np.isin([START, END], acts).any():
         raise EventLogError(
@@ -175,6 +173,7 @@ def _dfg(s: LogOrder, waits: bool = True) -> pd.DataFrame:
     nxt = np.flatnonzero(s.case_codes[1:] == s.case_codes[:-1]) if n > 1 else np.zeros(0, int)
     src = s.act_codes[nxt].astype(np.int64)
     tgt = s.act_codes[nxt + 1].astype(np.int64)
+    waits = (s.times[nxt + 1] - s.times[nxt]) / np.timedelta64(1, "s")
     keys, edge_idx, counts = distinct(src * n_act + tgt, n_act * n_act)
     n_edges = len(keys)
     # cases with each edge: by edge, the case codes stay in (ascending) log order, so a case
@@ -184,11 +183,7 @@ def _dfg(s: LogOrder, waits: bool = True) -> pd.DataFrame:
     first_of_case = np.ones(len(e), dtype=bool)
     first_of_case[1:] = (e[1:] != e[:-1]) | (c[1:] != c[:-1])
     n_cases = np.bincount(e[first_of_case], minlength=n_edges)
-    if waits:
-        seconds = (s.times[nxt + 1] - s.times[nxt]) / np.timedelta64(1, "s")
-        med, p90 = group_quantiles(edge_idx, seconds.astype(float), n_edges, (0.5, 0.9))
-    else:
-        med = p90 = np.full(n_edges, np.nan)
+    med, p90 = group_quantiles(edge_idx, waits.astype(float), n_edges, (0.5, 0.9))
     frame = pd.DataFrame(
         {
             "source": acts[keys // n_act] if n_edges else np.zeros(0, dtype=object),
