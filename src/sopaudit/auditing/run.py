@@ -133,7 +133,7 @@ def audit(
     events[POS] = np.arange(len(events)) - first[case_no]
     net = compile_sop(sop)
 
-    variant_list, case_vid = _variants(events, first)
+    variant_list, case_vid = _variants(events, first, case_no)
     variant_ids = {v: i + 1 for i, v in enumerate(variant_list)}
     procs = processes if processes is not None else (os.cpu_count() or 1)
     failed: dict[tuple[str, ...], str] = {}
@@ -290,9 +290,11 @@ def _first_values(events: pd.DataFrame, first: np.ndarray, by_case) -> pd.DataFr
     return out
 
 
-def _variants(events: pd.DataFrame, first: np.ndarray) -> tuple[list[tuple[str, ...]], np.ndarray]:
+def _variants(events: pd.DataFrame, first: np.ndarray, case_no: np.ndarray
+              ) -> tuple[list[tuple[str, ...]], np.ndarray]:
     """The distinct traces (tuples of activities) in sorted order, and each case's variant id
-    (1-based, into them), for a log sorted by case (`first`: each case's first row; POS set).
+    (1-based, into them), for a log sorted by case (`first`: each case's first row, `case_no`:
+    each event's case number; POS set).
 
     Every case's activity codes are hashed at once (a polynomial mod 2**64 summed per case), the
     cases grouped by hash and length, and every event then compared with the same position of
@@ -308,9 +310,8 @@ def _variants(events: pd.DataFrame, first: np.ndarray) -> tuple[list[tuple[str, 
     hashed = np.add.reduceat((codes.astype(np.uint64) + np.uint64(1)) * powers[pos], first)
     group, _ = pd.factorize(hashed ^ lengths.astype(np.uint64), sort=False)
     _, example = np.unique(group, return_index=True)  # each group's first case
-    case_of_event = np.repeat(np.arange(len(first)), lengths)
     same = (lengths == lengths[example[group]]).all() and np.array_equal(
-        codes, codes[first[example[group]][case_of_event] + pos])
+        codes, codes[first[example[group]][case_no] + pos])
     if not same:
         group, example = _groups_by_bytes(codes, first)
     traces = [tuple(names[codes[a:a + k]].tolist()) for a, k in zip(first[example].tolist(),
