@@ -146,3 +146,19 @@ def test_integer_cells_at_once_are_the_text_of_one_value_at_a_time():
             expected = [xlsx_rows._number_tail(values[c], attr) if c >= 0 else None for c in codes]
             assert xlsx_rows.column_tails(codes, values, "n", style).to_pylist() == expected, values
     assert xlsx_rows._plain_integers([2**53 - 1]) and not xlsx_rows._plain_integers([2**53])
+
+
+def test_code_labels_are_computed_once_per_code_and_missing_stays_missing():
+    from sopaudit.report.values import labelled, texts_by_code, with_code_labels
+
+    t = translator("en")
+    df = pd.DataFrame({"status": pd.array(["conforming", None, "deviating", "no_such_code", "conforming"],
+                                          dtype="string"), "n": [1, 2, 3, 4, 5]})
+    out = with_code_labels(df, t)
+    assert out["status"].tolist()[:1] == [t("status.conforming")] and pd.isna(out["status"].tolist()[1])
+    assert out["status"].tolist()[2:] == [t("status.deviating"), "no_such_code", t("status.conforming")]
+    assert df["status"].tolist()[0] == "conforming"  # the table itself is left as it was
+    calls = []
+    cat = labelled(pd.Series(["a", "b", "a", None, "c"]), lambda v: calls.append(v) or ("same" if v != "c" else "c"))
+    assert sorted(calls) == ["a", "b", "c"] and list(cat.categories) == ["same", "c"]
+    assert texts_by_code(np.array([-1, -1]), []).isna().all()

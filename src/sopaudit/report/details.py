@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from sopaudit.report.i18n import Translator, format_number, missing
+from sopaudit.report.values import texts_by_code
 from sopaudit.sop.model import SOP, Duration
 
 
@@ -119,7 +120,4 @@ class DetailWriter:
             key = pd.factorize(key * (len(uniques) + 1) + codes + 1)[0]
         _, first, which = np.unique(key, return_index=True, return_inverse=True)
         rows = df[fields].iloc[first].to_dict(orient="records") if fields else [{}] * len(first)
-        # two combinations may read alike: one category per distinct text
-        text_codes, texts = pd.factorize(pd.Index([self({f: _value(v) for f, v in row.items()}) for row in rows],
-                                                  dtype=object))
-        return pd.Categorical.from_codes(text_codes[which], categories=pd.Index(texts, dtype=object))
+        return texts_by_code(which, [self({f: _value(v) for f, v in row.items()}) for row in rows])

@@ -123,8 +123,22 @@ def with_code_labels(df: pd.DataFrame, t: Translator) -> pd.DataFrame:
         return df
     out = df.copy()
     for c in cols:
-        codes = out[c].astype("string")
-        labels = {v: t(f"{CODE_COLUMNS[c]}.{v}") for v in codes.dropna().unique()
-                  if t.has(f"{CODE_COLUMNS[c]}.{v}")}
-        out[c] = codes.map(lambda v, labels=labels: labels.get(v, v), na_action="ignore").astype(object)
+        key = CODE_COLUMNS[c]
+        out[c] = labelled(out[c].astype("string"), lambda v, key=key: t(f"{key}.{v}") if t.has(f"{key}.{v}") else v)
     return out
+
+
+def labelled(column: pd.Series, label) -> pd.Categorical:
+    """label(value) of every value of a column, computed once per distinct value; a missing
+    value stays missing."""
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    return texts_by_code(codes, [label(u) for u in uniques.tolist()])
+
+
+def texts_by_code(codes: np.ndarray, texts: list[str]) -> pd.Categorical:
+    """texts[code] for every code (-1: missing) as a categorical, one category per distinct text
+    (two codes may read alike): what the workbook writes from its categories at once."""
+    text_codes, uniques = pd.factorize(pd.Index(texts, dtype=object))
+    codes = np.asarray(codes)
+    taken = np.where(codes < 0, -1, text_codes[np.maximum(codes, 0)]) if len(text_codes) else np.full(len(codes), -1)
+    return pd.Categorical.from_codes(taken, categories=pd.Index(uniques, dtype=object))

@@ -33,7 +33,13 @@ from sopaudit.report.details import DetailWriter
 from sopaudit.report.i18n import format_number, translator
 from sopaudit.report.quality import quality_rows
 from sopaudit.report.safety import xlsx_text, xlsx_texts
-from sopaudit.report.values import open_cases_view, parameter_rows, phrase, with_code_labels
+from sopaudit.report.values import (
+    labelled,
+    open_cases_view,
+    parameter_rows,
+    phrase,
+    with_code_labels,
+)
 from sopaudit.report.xlsx_rows import AVAILABLE, column_tails, write_rows
 
 MAX_ROWS = 1_048_575  # Excel's rows per sheet, less the header
@@ -224,7 +230,7 @@ def findings_table(result, t, lang: str) -> pd.DataFrame:
     detail = DetailWriter(result.sop, t, lang)
     out = pd.DataFrame({
         "case_id": dev["case_id"],
-        "kind_label": _labels(dev["kind"], lambda k: t(f"kind.{k}") if t.has(f"kind.{k}") else k),
+        "kind_label": labelled(dev["kind"], lambda k: t(f"kind.{k}") if t.has(f"kind.{k}") else k),
         "kind": dev["kind"],
         "step": dev["step"],
         "step_name": dev["step_name"],
@@ -238,13 +244,6 @@ def findings_table(result, t, lang: str) -> pd.DataFrame:
         if col in dev:
             out[col] = dev[col]
     return out
-
-
-def _labels(column: pd.Series, label) -> pd.Categorical:
-    """label(value) of every value, computed once per distinct value (missing stays missing)."""
-    codes, uniques = pd.factorize(column, use_na_sentinel=True)
-    text_codes, texts = pd.factorize(pd.Index([label(u) for u in uniques.tolist()], dtype=object))
-    return pd.Categorical.from_codes(np.where(codes < 0, -1, text_codes[codes]), categories=pd.Index(texts, dtype=object))
 
 
 def _summary_rows(result, t, lang: str, cut: dict[str, str]) -> pd.DataFrame:
