@@ -123,11 +123,6 @@ def _is(word: np.ndarray, text: bytes, scratch: np.ndarray | None = None) -> np.
     return np.bitwise_and(word, np.uint64((1 << (8 * len(text))) - 1), out=scratch) == value
 
 
-# DATE_FORM's first 19 bytes: the date and the time of day
-_DATE_HEAD = tuple((i, "d") for i in (0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18)) + (
-    (4, "-"), (7, "-"), (10, "T"), (13, ":"), (16, ":"))
-
-
 def _dates_in_form(values: pa.StringArray) -> bool:
     """Whether every value is in DATE_FORM. Values of one length in one layout (an export writes
     its times alike) are checked by their bytes at fixed places with numpy, several times faster
