@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import re
 
 import pytest
 
@@ -54,7 +55,7 @@ def test_trace_defaults_from_global_stay_missing(tmp_path):
 
 
 def test_a_file_too_large_for_int32_positions_reads_the_same(monkeypatch):
-    # from 2 GiB on, positions stay int64: forced here on the public logs, in one piece and in two
+    # from 2 GiB on, positions stay int64: forced here on the public logs, in one piece and in five
     from sopaudit.ingest import xes_arrays
     from sopaudit.ingest.xes_bytes import read_bytes
 
@@ -64,7 +65,7 @@ def test_a_file_too_large_for_int32_positions_reads_the_same(monkeypatch):
     for path in logs:
         data = read_bytes(path)
         start = data.find(b"<trace")
-        for piece_bytes in (1, 1 << 30):
+        for piece_bytes in (_piece_bytes(data, start, 5), 1 << 30):
             monkeypatch.setattr(xes_arrays, "INT32_BYTES", 2**31 - 64)
             small = read_plain(data, start, piece_bytes=piece_bytes)
             monkeypatch.setattr(xes_arrays, "INT32_BYTES", 0)
@@ -192,15 +193,39 @@ def test_a_damaged_head_or_text_after_the_log_is_left_to_the_parsers(tmp_path):
         assert read_plain(data, data.find(b"<trace")) is None
 
 
-def test_every_public_xes_read_in_two_pieces_reads_as_expat_reads_it():
+def _piece_bytes(data: bytes, start: int, pieces: int) -> int:
+    """The piece size that has read_plain cut the traces into `pieces` even shares."""
+    return -(-(data.rfind(b"</log") - start) // pieces)
+
+
+def test_every_public_xes_read_in_pieces_reads_as_expat_reads_it():
     logs = sorted(DATASETS.glob("*/*.xes*")) if DATASETS.exists() else []
     if not logs:
         skip_without_datasets(f"public datasets folder {DATASETS} is absent")
     for path in logs:
         data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
-        plain = read_plain(data, data.find(b"<trace"), piece_bytes=1)  # cut after the trace in the middle
+        start = data.find(b"<trace")
         ref, _ = read_xes(path)
-        assert plain is not None and plain.schema == ref.schema and plain.equals(ref), path.name
+        for pieces in (2, 7):
+            plain = read_plain(data, start, piece_bytes=_piece_bytes(data, start, pieces))
+            assert plain is not None and plain.schema == ref.schema and plain.equals(ref), (path.name, pieces)
+
+
+def test_pieces_are_cut_after_a_trace_at_even_shares(tmp_path):
+    from sopaudit.ingest.xes_arrays import _cuts
+
+    data = _log(tmp_path, "".join(_trace(f"c{i}", _event("A")) for i in range(10))).read_bytes()
+    start, end = data.find(b"<trace"), data.rfind(b"</log")
+    ends = [m.end() for m in re.finditer(b"</trace>", data)]
+    assert _cuts(data, start, end, end - start) == [start, end]  # small enough: one piece
+    middle = start + (end - start) // 2
+    assert _cuts(data, start, end, _piece_bytes(data, start, 2)) == [start, next(e for e in ends if e - 8 >= middle), end]
+    assert _cuts(data, start, end, 1) == [start, *ends, end]  # a trace a piece, then the line break before </log>
+    # a trace longer than a share: the shares inside it give no cut of their own
+    data = _log(tmp_path, _trace("long", *(_event("A") for _ in range(40))) + _trace("c", _event("B"))).read_bytes()
+    start, end = data.find(b"<trace"), data.rfind(b"</log")
+    ends = [m.end() for m in re.finditer(b"</trace>", data)]
+    assert _cuts(data, start, end, _piece_bytes(data, start, 10)) == [start, *ends, end]
 
 
 def _trace(case: str, *events: str, head: str = "") -> str:
@@ -216,7 +241,7 @@ def test_keys_first_seen_in_the_second_piece_come_last_and_are_missing_before(tm
     start = data.find(b"<trace")
     cut = data.find(b"</trace>", start + (data.rfind(b"</log") - start) // 2)
     assert data.find(b"</trace>", cut + 1) < data.find(b"d0")  # the cut falls among the first traces
-    plain = read_plain(data, start, piece_bytes=1)
+    plain = read_plain(data, start, piece_bytes=_piece_bytes(data, start, 2))
     ref, _ = read_xes(path)
     assert plain.schema.names == ["concept:name", "time:timestamp", "n", "case:concept:name", "case:office"]
     assert plain.schema == ref.schema and plain.equals(ref)
@@ -227,7 +252,8 @@ def test_a_key_of_two_types_in_two_pieces_or_a_cut_inside_a_value_is_left_to_the
     ints = "".join(_trace(f"c{i}", _event("A", extra='<int key="n" value="3"/>')) for i in range(20))
     floats = "".join(_trace(f"d{i}", _event("A", extra='<float key="n" value="3.5"/>')) for i in range(20))
     data = _log(tmp_path, ints + floats).read_bytes()
-    assert read_plain(data, data.find(b"<trace"), piece_bytes=1) is None  # expat reads `n` as text
+    start = data.find(b"<trace")
+    assert read_plain(data, start, piece_bytes=_piece_bytes(data, start, 2)) is None  # expat reads `n` as text
     assert read_plain(data, data.find(b"<trace")) is None  # and so does the whole-file scan
     # A value holding `</trace>` in the middle of the file: not plain (a `<` in a value), in pieces or not.
     half = "".join(_trace(f"c{i}", _event("A")) for i in range(20))
@@ -235,7 +261,7 @@ def test_a_key_of_two_types_in_two_pieces_or_a_cut_inside_a_value_is_left_to_the
     start, value = data.find(b"<trace"), data.find(b'"A</trace>')
     cut = data.find(b"</trace>", start + (data.rfind(b"</log") - start) // 2)
     assert value < cut < data.find(b'"', value + 1)  # the cut falls inside the value
-    assert read_plain(data, data.find(b"<trace"), piece_bytes=1) is None
+    assert read_plain(data, start, piece_bytes=_piece_bytes(data, start, 2)) is None
     assert read_plain(data, data.find(b"<trace")) is None
 
 

@@ -202,7 +202,11 @@ def well_formed(text: bytes) -> bool:
     return True
 
 
-PIECE_BYTES = 32 << 20  # a file larger than this is scanned in two pieces, one per thread
+# A file is scanned in pieces of about this size, two at a time. Small pieces keep every array of
+# the scan a few MB, so the memory one piece frees is reused by the next (malloc keeps it in its
+# heap; a larger array is mapped afresh and each of its new pages is a fault): on the 181 MB XML
+# of a 150,000-case log, 8,000 page faults instead of 55,000 and a tenth less time.
+PIECE_BYTES = 8 << 20
 INT32_BYTES = 2**31 - 64  # a smaller file's positions (a few bytes past any tag included) fit int32
 
 
@@ -210,25 +214,39 @@ def read_plain(data: bytes, start: int, piece_bytes: int = PIECE_BYTES) -> pa.Re
     """The events of an XES file (`start`: its first `<trace`), as `xes.read_xes` gives them; None
     when the file is not in the plain shape (module text).
 
-    A large file is scanned in two pieces cut after a `</trace>`, at the same time (numpy and
-    Arrow release the GIL for their loops over the bytes); each piece is checked as the whole file
-    would be, so a cut that is not a real trace end (inside a value) makes a piece fail."""
+    A file larger than `piece_bytes` is scanned in pieces cut after a `</trace>`, two at a time
+    (numpy and Arrow release the GIL for their loops over the bytes); each piece is checked as the
+    whole file would be, so a cut that is not a real trace end (inside a value) makes a piece
+    fail."""
     arr = np.frombuffer(data, dtype=np.uint8)
     end = data.rfind(b"</log")
     if (end < start or data.find(b"&", start) >= 0 or not _TAIL.fullmatch(data, end)
             or data.find(b"<event", 0, start) >= 0 or not well_formed(data[:start] + b"</log>")):
         return None  # references, a truncated file, text after the log, an event before the traces
     words = _words(data)
-    cut = data.find(b"</trace>", start + (end - start) // 2) if end - start > piece_bytes else -1
-    if cut < 0:
+    bounds = _cuts(data, start, end, piece_bytes)
+    if len(bounds) == 2:
         pieces = [_scan(data, arr, words, start, end)]
     else:
-        cut += len(b"</trace>")
         with ThreadPoolExecutor(2, thread_name_prefix="sopaudit-xes") as pool:
-            pieces = list(pool.map(lambda r: _scan(data, arr, words, *r), [(start, cut), (cut, end)]))
+            pieces = list(pool.map(lambda r: _scan(data, arr, words, *r), zip(bounds, bounds[1:])))
     if any(p is None for p in pieces):
         return None
     return _joined(pieces)
+
+
+def _cuts(data: bytes, start: int, end: int, piece_bytes: int) -> list[int]:
+    """The bounds of the pieces of data[start:end], start and end included: each cut just after
+    the first `</trace>` at or past an even share of the bytes (none when the whole is at most
+    piece_bytes; fewer when traces are longer than a share)."""
+    n = -(-(end - start) // piece_bytes)
+    bounds = [start]
+    for k in range(1, n):
+        cut = data.find(b"</trace>", max(bounds[-1], start + k * (end - start) // n), end)
+        if cut < 0 or cut + len(b"</trace>") >= end:
+            break
+        bounds.append(cut + len(b"</trace>"))
+    return [*bounds, end]
 
 
 def _scan(data: bytes, arr: np.ndarray, words: np.ndarray, start: int, end: int) -> tuple[int, list, list] | None:
