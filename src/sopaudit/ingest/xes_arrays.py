@@ -229,7 +229,7 @@ def read_plain(data: bytes, start: int, piece_bytes: int = PIECE_BYTES) -> pa.Re
         pieces = [_scan(data, arr, words, start, end)]
     else:
         with ThreadPoolExecutor(2, thread_name_prefix="sopaudit-xes") as pool:
-            pieces = list(pool.map(lambda r: _scan(data, arr, words, *r), zip(bounds, bounds[1:])))
+            pieces = list(pool.map(lambda r: _scan(data, arr, words, *r), zip(bounds[:-1], bounds[1:], strict=True)))
     if any(p is None for p in pieces):
         return None
     return _joined(pieces)
