@@ -4,6 +4,7 @@ until a command needs them (pm4py alone takes seconds to import)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +26,19 @@ def loaded_after(code: str) -> list[str]:
                                   "from sopaudit.cli import main; main.list_commands(None)"])
 def test_import_pulls_in_no_heavy_module(code):
     assert loaded_after(code) == []
+
+
+@pytest.mark.parametrize("chosen", [None, "3"])
+def test_the_console_script_runs_openblas_on_one_thread_unless_chosen(chosen):
+    # numpy is not loaded when the script starts, so OpenBLAS reads the setting when it is
+    code = ("import atexit, os, sys\nfrom sopaudit.cli import run\n"
+            "atexit.register(lambda: print(os.environ['OPENBLAS_NUM_THREADS'], 'numpy' in sys.modules))\n"
+            "sys.argv = ['sopaudit', '--version']\nrun()")
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if chosen:
+        env["OPENBLAS_NUM_THREADS"] = chosen
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True, env=env)
+    assert out.stdout.splitlines()[-1] == f"{chosen or 1} False"
 
 
 def test_sop_show_loads_an_sop_without_pm4py():

@@ -21,9 +21,9 @@ from sopaudit.conform.align import VariantAlignment, align_variants
 from sopaudit.conform.branches import decisions, wrong_branch_findings
 from sopaudit.conform.classify import classify, end_reached
 from sopaudit.conform.labels import label_warnings, map_activities
+from sopaudit.conform.limits import AlignLimits
 from sopaudit.conform.open_cases import OpenCases, decide
 from sopaudit.conform.rules import check_rules
-from sopaudit.conform.search import AlignLimits
 from sopaudit.core.columns import ACTIVITY, CASE, POS, RESOURCE, ROW, TIME, log_info
 from sopaudit.core.errors import InputFileError
 from sopaudit.core.kinds import ALL_KINDS, DEVIATING

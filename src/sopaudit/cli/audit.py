@@ -9,7 +9,7 @@ import click
 
 from sopaudit.cli.errors import user_errors
 from sopaudit.cli.options import column_options
-from sopaudit.conform.search import AlignLimits  # light: the search imports no pm4py
+from sopaudit.conform.limits import AlignLimits
 from sopaudit.core.errors import SopAuditError
 
 DEMO_SOP = Path("reference_models") / "paspor_baru_mpaspor.yaml"

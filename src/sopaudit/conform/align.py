@@ -28,8 +28,9 @@ from dataclasses import dataclass
 
 from sopaudit.conform.bounded import check_bounded
 from sopaudit.conform.heuristic import Bound
+from sopaudit.conform.limits import AlignLimits
 from sopaudit.conform.moves import LOG_COST, MODEL_COST, TAU_COST, Move
-from sopaudit.conform.search import AlignLimits, AlignmentLimitError, MoveTable, search
+from sopaudit.conform.search import AlignmentLimitError, MoveTable, search
 from sopaudit.core.cores import workers
 from sopaudit.sop.compile import CompiledNet
 from sopaudit.sop.marking import MAX_MARKINGS, MarkingGraph

@@ -14,10 +14,10 @@ from __future__ import annotations
 import heapq
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sopaudit.conform.heuristic import DEAD
+from sopaudit.conform.limits import AlignLimits
 from sopaudit.conform.moves import LOG_COST, MODEL_COST, TAU_COST, Move, labels_ahead
 from sopaudit.core.errors import SopAuditError
 
@@ -28,16 +28,6 @@ if TYPE_CHECKING:  # the graph is only passed in: no pm4py import here
 _MODEL, _SYNC, _TAU, _LOG = 0, 1, 2, 3
 # The least cost of a deviating move, log or visible model move (both 10000, as in pm4py).
 DEVIATION = min(LOG_COST, MODEL_COST)
-
-
-@dataclass(frozen=True)
-class AlignLimits:
-    """Bounds on one variant's search: states it may keep in memory (each costs roughly half a
-    kilobyte, more for long traces) and seconds it may run. A variant over either is reported as
-    not aligned."""
-
-    max_states: int = 500_000
-    max_seconds: float = 60.0
 
 
 class AlignmentLimitError(SopAuditError):
