@@ -98,7 +98,7 @@ def column_tails(codes: np.ndarray, uniques: list, kind: str, style: int | None)
 
 
 def write_rows(fh, columns: list[pa.Array], first_row: int) -> int:
-    """Write the rows (1-based Excel row numbers from first_row + 1) whose cells are the column
+    """Write into `fh` (a text file over a binary one, as xlsxwriter's row file is) the rows (1-based Excel row numbers from first_row + 1) whose cells are the column
     tails; a row without any value is left out, as xlsxwriter does. Returns the index (0-based)
     of the last row written, or -1."""
     n = len(columns[0]) if columns else 0
@@ -118,6 +118,15 @@ def write_rows(fh, columns: list[pa.Array], first_row: int) -> int:
             continue
         line = pc.binary_join_element_wise('<row r="', refs, '">', *cells, "</row>", "")
         line = line.filter(pa.array(any_value))
-        fh.write(pc.binary_join(pa.ListArray.from_arrays(pa.array([0, len(line)], pa.int32()), line), "")[0].as_py())
+        fh.flush()  # the text written so far, then these bytes, with no str made of them
+        fh.buffer.write(_joined_bytes(line))
         last = int(rows[np.flatnonzero(any_value)[-1]])
     return last
+
+
+def _joined_bytes(texts: pa.StringArray) -> memoryview:
+    """The values of a string array without nulls, one after the other: the span of its data
+    buffer from the first value's start to the last one's end (Arrow lays them out so)."""
+    width = np.int64 if pa.types.is_large_string(texts.type) else np.int32
+    offsets = np.frombuffer(texts.buffers()[1], dtype=width)[texts.offset:texts.offset + len(texts) + 1]
+    return memoryview(texts.buffers()[2])[offsets[0]:offsets[-1]]
