@@ -13,8 +13,9 @@ from sopaudit.sop.model import SOP
 
 def map_activities(log: pd.DataFrame, sop: SOP) -> pd.DataFrame:
     """A copy of the log whose activities are SOP step ids where a name, id or alias matches;
-    unmatched labels stay as recorded (they become `unexpected` findings)."""
-    out = log.copy()
+    unmatched labels stay as recorded (they become `unexpected` findings). The copy shares the
+    columns it leaves alone: columns are replaced or added, never written into."""
+    out = log.copy(deep=False)
     if LABEL not in out.columns:
         out[LABEL] = out[ACTIVITY]
     aliases = sop.alias_map()

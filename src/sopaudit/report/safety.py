@@ -27,8 +27,9 @@ def neutralise(value):
 
 
 def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """A copy whose text columns are neutralised; numbers and times stay as they are."""
-    out = df.copy()
+    """A copy whose text columns are neutralised; numbers and times stay as they are. The copy
+    shares the columns it leaves alone (a column is replaced, never written into)."""
+    out = df.copy(deep=False)
     for col in out.columns:
         # checked over the whole column first (vectorised for text columns, once per distinct
         # value for object ones): most columns (ids, kinds, steps) need nothing

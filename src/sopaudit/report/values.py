@@ -121,7 +121,7 @@ def with_code_labels(df: pd.DataFrame, t: Translator) -> pd.DataFrame:
     cols = [c for c in CODE_COLUMNS if c in df.columns]
     if not cols or df.empty:
         return df
-    out = df.copy()
+    out = df.copy(deep=False)  # the code columns are replaced, the others shared
     for c in cols:
         key = CODE_COLUMNS[c]
         out[c] = labelled(out[c].astype("string"), lambda v, key=key: t(f"{key}.{v}") if t.has(f"{key}.{v}") else v)

@@ -16,6 +16,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from xlsxwriter.utility import xl_col_to_name
 
+from sopaudit.ingest.csvtext import text_bytes
+
 # xlsxwriter's own escaping and limits, so the cells are its bytes; an xlsxwriter without them
 # (another version) leaves every sheet to the cell-by-cell writer (AVAILABLE is False).
 try:
@@ -119,14 +121,6 @@ def write_rows(fh, columns: list[pa.Array], first_row: int) -> int:
         line = pc.binary_join_element_wise('<row r="', refs, '">', *cells, "</row>", "")
         line = line.filter(pa.array(any_value))
         fh.flush()  # the text written so far, then these bytes, with no str made of them
-        fh.buffer.write(_joined_bytes(line))
+        fh.buffer.write(text_bytes(line))
         last = int(rows[np.flatnonzero(any_value)[-1]])
     return last
-
-
-def _joined_bytes(texts: pa.StringArray) -> memoryview:
-    """The values of a string array without nulls, one after the other: the span of its data
-    buffer from the first value's start to the last one's end (Arrow lays them out so)."""
-    width = np.int64 if pa.types.is_large_string(texts.type) else np.int32
-    offsets = np.frombuffer(texts.buffers()[1], dtype=width)[texts.offset:texts.offset + len(texts) + 1]
-    return memoryview(texts.buffers()[2])[offsets[0]:offsets[-1]]
