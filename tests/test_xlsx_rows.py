@@ -2,6 +2,7 @@
 
 import re
 import sys
+import tempfile
 import zipfile
 
 import numpy as np
@@ -115,6 +116,28 @@ def test_the_whitespace_class_is_pythons():
     python = [bool(re.fullmatch(r"\s", ch)) for ch in chars]
     re2 = pc.match_substring_regex(pa.array(chars), f"^{xlsx_rows._SPACE_RE2}$").to_pylist()
     assert re2 == python and sum(python) == 29
+
+
+def test_rows_copied_as_bytes_give_the_sheet_xlsxwriter_assembles(tmp_path, monkeypatch):
+    from xlsxwriter.worksheet import Worksheet
+
+    t = translator("en")
+    df = pd.concat([_frame()] * 3000, ignore_index=True)  # rows past one 1 MB copy, non-ASCII text
+    written = {}
+    for name, worksheet in (("bytes", xlsx_rows.RowsWorksheet), ("text", Worksheet)):
+        monkeypatch.setattr(xlsx._Workbook, "worksheet_class", worksheet)
+        monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / name))  # xlsxwriter's temporary files
+        (tmp_path / name).mkdir()
+        book = xlsx._Book(tmp_path / f"{name}.xlsx")
+        book.sheet("s", df, t, percent=("share",))
+        book.sheet("empty", df.iloc[:0], t)
+        assert type(book.wb.worksheets()[0]) is worksheet
+        book.close()
+        assert list((tmp_path / name).iterdir()) == []  # the rows files are removed
+        with zipfile.ZipFile(tmp_path / f"{name}.xlsx") as z:
+            written[name] = [z.read(n) for n in ("xl/worksheets/sheet1.xml", "xl/worksheets/sheet2.xml")]
+    assert written["bytes"] == written["text"]
+    assert len(written["bytes"][0]) > 3 << 20 and "é漢字🙂".encode() in written["bytes"][0]
 
 
 def test_the_workbook_is_zipped_at_the_fast_level_and_xlsxwriter_left_as_it_was(tmp_path):

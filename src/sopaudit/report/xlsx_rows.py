@@ -11,6 +11,9 @@ with a column of mixed types, or with per-row formats, is written cell by cell a
 
 from __future__ import annotations
 
+import os
+import shutil
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -28,6 +31,8 @@ try:
     _escape_control = XMLwriter._escape_control_characters
     AVAILABLE = all(hasattr(Worksheet, name) for name in ("_write_single_row", "_check_dimensions"))
 except (ImportError, AttributeError):  # pragma: no cover - depends on the installed xlsxwriter
+    from xlsxwriter.worksheet import Worksheet
+
     AVAILABLE = False
 
 CHUNK = 100_000  # rows joined at a time: bounds the memory of a large sheet
@@ -124,3 +129,23 @@ def write_rows(fh, columns: list[pa.Array], first_row: int) -> int:
         fh.buffer.write(text_bytes(line))
         last = int(rows[np.flatnonzero(any_value)[-1]])
     return last
+
+
+class RowsWorksheet(Worksheet):
+    """xlsxwriter's worksheet, whose rows file (constant-memory mode) is copied into the sheet's
+    XML as bytes: xlsxwriter reads it back as text 64 KB at a time and encodes it again (40 ms
+    for the 15 MB of a 150,000-case audit's sheets). An xlsxwriter whose sheet files are not
+    the text files this expects is left to do it its own way."""
+
+    def _write_optimized_sheet_data(self) -> None:
+        rows, sheet = self.row_data_fh, self.fh
+        if self.dim_rowmin is None or not all(hasattr(f, "buffer") for f in (rows, sheet)):
+            return super()._write_optimized_sheet_data()
+        self._xml_start_tag("sheetData")
+        rows.flush()
+        sheet.flush()
+        rows.buffer.seek(0)
+        shutil.copyfileobj(rows.buffer, sheet.buffer, 1 << 20)
+        rows.close()
+        os.unlink(self.row_data_filename)
+        self._xml_end_tag("sheetData")
