@@ -41,6 +41,30 @@ def test_the_console_script_runs_openblas_on_one_thread_unless_chosen(chosen):
     assert out.stdout.splitlines()[-1] == f"{chosen or 1} False"
 
 
+@pytest.mark.parametrize("tuned", [False, True])
+def test_the_console_script_has_malloc_keep_blocks_of_a_few_mb_in_its_heap(tuned):
+    # glibc's mallinfo2 counts the bytes in blocks mapped on their own (hblkhd): a 16 MiB block is
+    # one by default, and comes from the heap once tune_process has run
+    code = ("import ctypes, os, sys\n"
+            "if not (os.confstr('CS_GNU_LIBC_VERSION') or '').startswith('glibc'): sys.exit(3)\n"
+            "class Info(ctypes.Structure):\n"
+            "    _fields_ = [(n, ctypes.c_size_t) for n in ('arena', 'ordblks', 'smblks', 'hblks', 'hblkhd',"
+            " 'usmblks', 'fsmblks', 'uordblks', 'fordblks', 'keepcost')]\n"
+            "libc = ctypes.CDLL(None)\n"
+            "if not hasattr(libc, 'mallinfo2'): sys.exit(3)\n"
+            "libc.mallinfo2.restype = Info\n"
+            "from sopaudit.cli import tune_process\n"
+            f"if {tuned}: tune_process()\n"
+            "before = libc.mallinfo2().hblkhd\nblock = bytearray(16 << 20)\n"
+            "print(libc.mallinfo2().hblkhd - before)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    if out.returncode == 3:
+        pytest.skip("not glibc with mallinfo2: tune_process leaves malloc as it is")
+    assert out.returncode == 0, out.stderr
+    mapped = int(out.stdout.split()[-1])
+    assert (mapped == 0) if tuned else (mapped >= 16 << 20)
+
+
 def test_sop_show_loads_an_sop_without_pm4py():
     # `sopaudit sop show` only loads the YAML: the Petri net (pm4py) is for compiling it
     code = ("from sopaudit.sop import load_sop\n"
