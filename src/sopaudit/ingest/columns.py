@@ -248,7 +248,9 @@ class TimeColumn:
                 self.typed_aware.append(np.zeros(self.n, bool))
             self.us_chunks.append(typed.us)
             self.typed_aware.append(typed.aware)
-            fam = typed.family[typed.ok].astype(str)
+            # as text (a copy only when the labels are objects), of the values read
+            fam = typed.family.astype(str, copy=False)
+            fam = fam if typed.ok.all() else fam[typed.ok]
             if len(fam) and (fam == fam[0]).all():  # one family (a typed column's usual case): no sort
                 fams, counts = fam[:1], np.array([len(fam)])
             else:
