@@ -121,9 +121,13 @@ def apply_allow_list(deviations: pd.DataFrame, case_attrs: pd.DataFrame, case_st
     The first matching entry gives the reason. `case_attrs` is indexed by case id; the date of a
     finding is its event's local date, or the case's start for findings without an event.
     """
+    if not entries:
+        return deviations, pd.DataFrame()
     out = deviations.copy()
-    # Local date of the finding: its event, or the start of the case for a skipped step.
-    day = out["event_time"].fillna(out["case_id"].map(case_start)).dt.date
+    # Local date of the finding: its event, or the start of the case for a skipped step (a
+    # date object per finding: only when an entry is bounded in time).
+    dated = any(e.valid_from is not None or e.valid_to is not None for e in entries)
+    day = out["event_time"].fillna(out["case_id"].map(case_start)).dt.date if dated else None
     rows = []
     for e in entries:
         mask = (out["kind"] == e.kind) & ~out["accepted"]

@@ -159,7 +159,8 @@ class _Book:
         Columns named in `percent`, and the last column of the rows in `percent_rows`, are shares
         shown as percentages."""
         ws = self.wb.add_worksheet(title[:31])
-        df = df.iloc[:MAX_ROWS]
+        if len(df) > MAX_ROWS:
+            df = df.iloc[:MAX_ROWS]
         labels = [xlsx_text(_label(str(c), t)) for c in df.columns]
         columns = [_codes(df[c]) for c in df.columns]
         for i, (label, (codes, uniques, kind)) in enumerate(zip(labels, columns, strict=True)):
