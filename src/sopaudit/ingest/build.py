@@ -90,10 +90,9 @@ def collect(source: Source, res: Resolved, keep: list[str]) -> Collected:
     # the columns that repeat a few values; the case id and times are many distinct values
     source.encode.update(set(keep) - {res.case, res.sequence, *time_cols})
     buffers: dict[str, TextColumn | TypedColumn] = {}
-    # A source read in batches (a large CSV, Parquet or SQL result) hands each batch's freed
-    # buffers back to the system as it goes, or the allocator would keep them all. One batch (an
-    # XES file, a sheet) is still held by the source: handing back the little freed meanwhile
-    # only makes later allocations fault in fresh pages again (50 ms on a 150,000-case log).
+    # Batches (a large CSV, Parquet, SQL) hand their freed buffers back as they go, or the pool
+    # keeps them all; one batch (XES) is held by its source, and a release only makes later
+    # allocations fault in fresh pages.
     release = pa.default_memory_pool().release_unused
     n = batches = 0
     for batch in source.batches:
