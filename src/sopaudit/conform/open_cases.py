@@ -170,19 +170,22 @@ def decide(
     question = np.isin(case_vid, list(unfinished)) & maybe
     # counted apart only where it matters: a step done out of order (a missing step done elsewhere)
     moved = np.array([False] + [any(m.kind == "model" for m in aligned[v].moves) for v in variant_list])[case_vid]
-    rule = np.where(done_all & moved, "all_steps_done", "finished").astype(object)
+    # each case's rule as its index in RULES: counted and compared as small integers
+    code = {r: i for i, r in enumerate(RULES)}
+    rule = np.where(done_all & moved, code["all_steps_done"], code["finished"]).astype(np.int8)
     if open_days is not None:
-        rule[question] = "open_days"
+        rule[question] = code["open_days"]
     else:
-        rule[question] = _judge(np.flatnonzero(question), case_vid, unfinished, elapsed, case_end,
-                                log_end, limits, calendar)
+        judged = _judge(np.flatnonzero(question), case_vid, unfinished, elapsed, case_end, log_end, limits,
+                        calendar)
+        rule[question] = [code[r] for r in judged]
     # Older than any limit and stopped short of an end (steps missing after the last event): overdue.
     stopped = np.array([False] + [_stops_short(aligned[v]) for v in variant_list])[case_vid]
-    rule[~question & ~done_all & stopped & ~maybe] = "overdue"
-    is_open = np.isin(rule, OPEN_RULES)
-    counts = {r: int((rule == r).sum()) for r in RULES}
+    rule[~question & ~done_all & stopped & ~maybe] = code["overdue"]
+    is_open = np.isin(rule, [code[r] for r in OPEN_RULES])
+    counts = dict(zip(RULES, np.bincount(rule, minlength=len(RULES)).tolist(), strict=True))
     used = {vid: p for vid, p in unfinished.items() if is_open[case_vid == vid].any()}
-    return OpenCases(case_ids, is_open, rule, used, limits, open_days, counts)
+    return OpenCases(case_ids, is_open, np.asarray(RULES, dtype=object)[rule], used, limits, open_days, counts)
 
 
 def _stops_short(alignment: VariantAlignment) -> bool:
