@@ -49,14 +49,12 @@ class ProcessDrawings:
 def process_drawings(result, overlay: dict[str, dict], t: Translator, lang: str) -> ProcessDrawings:
     """The SOP and the actual process of an audit, drawn for the report (see the module doc)."""
     try:
-        from sopaudit.discovery.overlay import draw_actual_vs_sop, draw_sop_overlay
+        from sopaudit.discovery.overlay import CasePaths, draw_actual_vs_sop, draw_sop_overlay
     except ImportError:
         return ProcessDrawings(sop_flowchart_svg(result, overlay, t, lang),
                                actual_process_svg(result, t, lang, MAX_NODES), legends_inside=False)
     still_open = result.cases["status"].eq("incomplete").to_numpy() if "status" in result.cases else None
     if result.variant_paths and still_open is not None:  # the audit's variants: no pass over the events
-        from sopaudit.discovery.overlay import CasePaths
-
         ids = sorted(result.variant_paths)
         vid = result.cases["variant_id"].to_numpy(dtype=np.int64)
         paths = CasePaths([result.variant_paths[i] for i in ids], np.bincount(vid, minlength=ids[-1] + 1)[ids],

@@ -105,9 +105,10 @@ def column_tails(codes: np.ndarray, uniques: list, kind: str, style: int | None)
 
 
 def write_rows(fh, columns: list[pa.Array], first_row: int) -> int:
-    """Write into `fh` (a text file over a binary one, as xlsxwriter's row file is) the rows (1-based Excel row numbers from first_row + 1) whose cells are the column
-    tails; a row without any value is left out, as xlsxwriter does. Returns the index (0-based)
-    of the last row written, or -1."""
+    """Write the rows (1-based Excel row numbers from first_row + 1) whose cells are the column
+    tails into `fh`, a text file over a binary one (as xlsxwriter's rows file is): their bytes go
+    to the binary one. A row without any value is left out, as xlsxwriter does. Returns the
+    index (0-based) of the last row written, or -1."""
     n = len(columns[0]) if columns else 0
     letters = [f'<c r="{xl_col_to_name(i)}' for i in range(len(columns))]
     last = -1
@@ -138,7 +139,7 @@ class RowsWorksheet(Worksheet):
     the text files this expects is left to do it its own way."""
 
     def _write_optimized_sheet_data(self) -> None:
-        rows, sheet = self.row_data_fh, self.fh
+        rows, sheet = getattr(self, "row_data_fh", None), getattr(self, "fh", None)
         if self.dim_rowmin is None or not all(hasattr(f, "buffer") for f in (rows, sheet)):
             return super()._write_optimized_sheet_data()
         self._xml_start_tag("sheetData")
